@@ -1,0 +1,3 @@
+module gprofid/bench/go
+
+go 1.19

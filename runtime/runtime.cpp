@@ -1,0 +1,178 @@
+#include "runtime/runtime.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "runtime/clock.hpp"
+#include "runtime/function_name.hpp"
+#include "runtime/park.hpp"
+#include "runtime/traceback.hpp"
+
+namespace gprofid {
+namespace {
+
+thread_local bool teardown_thread = false;
+
+std::size_t default_workers(std::size_t requested) {
+  if (requested != 0) return requested;
+  if (const char* env = std::getenv("GPROFID_WORKERS")) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0 && n <= 1024) return n;
+    std::fprintf(stderr, "gprof-id: ignoring GPROFID_WORKERS=%s (want 1..1024)\n", env);
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+std::string exception_text(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+bool tearing_down() noexcept {
+  return teardown_thread;
+}
+
+void root_finished() noexcept {
+  if (auto* ctx = this_worker()) ctx->last = outcome::finished;
+}
+
+void note_escaping_exception(promise_base& p) noexcept {
+  goroutine* g = p.owner;
+  if (!g || g->panic == p.exception) return;
+  g->panic = p.exception;
+  try {
+    std::vector<stack_frame> frames;
+    std::lock_guard guard(g->lock);
+    for (const promise_base* f = &p; f; f = f->caller) {
+      frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
+    }
+    g->panic_stack = format_stack(frames);
+  } catch (...) {
+    g->panic_stack.clear();
+  }
+}
+
+}  // namespace detail
+
+runtime::runtime(runtime_options options)
+    : options_(std::move(options)),
+      started_ns_(monotonic_ns()),
+      registry_(default_workers(options_.workers) + 1),
+      sched_(*this, default_workers(options_.workers)) {
+  sched_.start();
+}
+
+runtime::~runtime() {
+  for (auto& s : services_) s->stop();
+  sched_.stop();
+  teardown_thread = true;
+  registry_.destroy_all();
+  teardown_thread = false;
+}
+
+runtime* runtime::current() noexcept {
+  auto* ctx = detail::this_worker();
+  return ctx ? &ctx->sched->owner() : nullptr;
+}
+
+void runtime::add_service(std::unique_ptr<runtime_service> s) {
+  s->start(*this);
+  services_.push_back(std::move(s));
+}
+
+std::uint64_t runtime::spawn(task<void> t, spawn_site site) {
+  goroutine* g = create(std::move(t), site);
+  std::uint64_t id = g->id;  // g may run and exit as soon as it is scheduled
+  sched_.schedule(g);
+  return id;
+}
+
+goroutine* runtime::create(task<void> t, spawn_site site) {
+  auto h = t.release();
+  goroutine* parent = current_goroutine();
+  auto* ctx = detail::this_worker();
+  std::size_t shard = ctx && ctx->sched == &sched_ ? ctx->index : sched_.workers();
+  goroutine* g = registry_.create(registry_.next_id(), parent ? parent->id : 0, site,
+                                  parent ? parent->labels : nullptr, h, &h.promise(), shard);
+  g->sched = &sched_;
+  h.promise().owner = g;
+  return g;
+}
+
+void runtime::run(task<void> main, std::source_location site) {
+  if (ran_) throw std::logic_error("gprofid::runtime::run called twice");
+  ran_ = true;
+  goroutine* g = create(std::move(main), spawn_site{site, __builtin_return_address(0)});
+  main_id_ = g->id;
+  sched_.schedule(g);
+  {
+    std::unique_lock lock(main_m_);
+    main_cv_.wait(lock, [&] { return main_done_; });
+  }
+  for (auto& s : services_) s->stop();
+  services_.clear();
+  sched_.stop();
+  if (main_exception_) std::rethrow_exception(main_exception_);
+}
+
+void runtime::handle_failure(goroutine* g) {
+  goroutine_failure f;
+  f.id = g->id;
+  f.site = g->site;
+  f.what = exception_text(g->root_promise->exception);
+  f.report = "panic: " + f.what + "\n\ngoroutine " + std::to_string(g->id) + " [running]:\n" +
+             g->panic_stack;
+  f.report += "created by " + display_function_name(g->site.location.function_name());
+  if (g->parent_id) f.report += " in goroutine " + std::to_string(g->parent_id);
+  f.report += "\n\t" + std::string(g->site.location.file_name()) + ":" +
+              std::to_string(g->site.location.line()) + "\n";
+  if (options_.on_failure) options_.on_failure(f);
+  std::fputs(f.report.c_str(), stderr);
+  if (options_.on_exception == exception_policy::abort) std::abort();
+}
+
+void runtime::finish(goroutine* g) noexcept {
+  const bool is_main = g->id == main_id_;
+  if (g->root_promise->exception && !is_main) handle_failure(g);
+  {
+    std::lock_guard guard(g->lock);
+    record_exiting(g);
+    g->status.store(run_status::dead, std::memory_order_release);
+  }
+  if (is_main) {
+    std::lock_guard guard(main_m_);
+    main_exception_ = g->root_promise->exception;
+    main_done_ = true;
+    main_cv_.notify_all();
+  }
+  registry_.destroy(g);
+}
+
+void runtime::report_lost(goroutine* g) noexcept {
+  std::fprintf(stderr,
+               "gprof-id: goroutine %llu suspended on an awaitable that bypasses the runtime; "
+               "it will never be resumed\n",
+               static_cast<unsigned long long>(g->id));
+  g->status.store(run_status::waiting, std::memory_order_release);
+}
+
+std::uint64_t go(task<void> t, std::source_location site) {
+  runtime* rt = runtime::current();
+  if (!rt) throw std::logic_error("gprofid::go called outside a goroutine; use runtime::spawn");
+  return rt->spawn(std::move(t), spawn_site{site, __builtin_return_address(0)});
+}
+
+}  // namespace gprofid

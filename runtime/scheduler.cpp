@@ -1,0 +1,214 @@
+#include "runtime/scheduler.hpp"
+
+#include <chrono>
+
+#include "runtime/clock.hpp"
+#include "runtime/runtime.hpp"
+
+namespace gprofid {
+namespace detail {
+namespace {
+thread_local worker_context* current_worker = nullptr;
+}
+worker_context* this_worker() noexcept {
+  return current_worker;
+}
+}  // namespace detail
+
+scheduler::scheduler(runtime& rt, std::size_t workers) : rt_(rt) {
+  if (workers == 0) workers = 1;
+  for (std::size_t i = 0; i < workers; ++i) {
+    auto w = std::make_unique<worker>();
+    w->ctx.sched = this;
+    w->ctx.index = i;
+    workers_.push_back(std::move(w));
+  }
+}
+
+scheduler::~scheduler() {
+  stop();
+}
+
+void scheduler::start() {
+  for (auto& w : workers_) {
+    w->thread = std::thread([this, raw = w.get()] { run_worker(*raw); });
+  }
+}
+
+void scheduler::stop() {
+  {
+    std::lock_guard guard(idle_m_);
+    stopping_.store(true);
+  }
+  idle_cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+void scheduler::schedule(goroutine* g) noexcept {
+  g->ready_at_ns = monotonic_ns();
+  g->status.store(run_status::runnable, std::memory_order_release);
+  auto* ctx = detail::this_worker();
+  if (ctx && ctx->sched == this) {
+    auto& w = *workers_[ctx->index];
+    std::lock_guard guard(w.m);
+    w.queue.push_back(g);
+  } else {
+    std::lock_guard guard(global_m_);
+    global_.push_back(g);
+    global_size_.fetch_add(1, std::memory_order_relaxed);
+  }
+  notify_work();
+}
+
+void scheduler::ready(goroutine* g) noexcept {
+  auto s = g->status.load(std::memory_order_acquire);
+  for (;;) {
+    if (s == run_status::waiting) {
+      if (g->status.compare_exchange_weak(s, run_status::runnable, std::memory_order_acq_rel)) {
+        schedule(g);
+        return;
+      }
+    } else if (s == run_status::running) {
+      // Still inside the primitive's await_suspend on its worker: that worker requeues it.
+      if (g->status.compare_exchange_weak(s, run_status::woken_while_parking,
+                                          std::memory_order_acq_rel)) {
+        return;
+      }
+    } else {
+      return;  // already runnable: a wake-up must be idempotent
+    }
+  }
+}
+
+void scheduler::notify_work() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (idle_.load(std::memory_order_seq_cst) == 0) return;
+  {
+    std::lock_guard guard(idle_m_);
+    ++wake_tokens_;
+  }
+  idle_cv_.notify_one();
+}
+
+bool scheduler::any_work() {
+  if (global_size_.load(std::memory_order_relaxed) != 0) return true;
+  for (auto& w : workers_) {
+    std::lock_guard guard(w->m);
+    if (!w->queue.empty()) return true;
+  }
+  return false;
+}
+
+goroutine* scheduler::pop_global() {
+  if (global_size_.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard guard(global_m_);
+  if (global_.empty()) return nullptr;
+  goroutine* g = global_.front();
+  global_.pop_front();
+  global_size_.fetch_sub(1, std::memory_order_relaxed);
+  return g;
+}
+
+goroutine* scheduler::steal(worker& thief) {
+  const std::size_t n = workers_.size();
+  for (std::size_t k = 1; k < n; ++k) {
+    auto& victim = *workers_[(thief.ctx.index + k) % n];
+    std::deque<goroutine*> loot;
+    {
+      std::lock_guard guard(victim.m);
+      std::size_t take = (victim.queue.size() + 1) / 2;
+      for (std::size_t i = 0; i < take; ++i) {
+        loot.push_back(victim.queue.front());
+        victim.queue.pop_front();
+      }
+    }
+    if (loot.empty()) continue;
+    goroutine* g = loot.front();
+    loot.pop_front();
+    if (!loot.empty()) {
+      std::lock_guard guard(thief.m);
+      thief.queue.insert(thief.queue.end(), loot.begin(), loot.end());
+    }
+    return g;
+  }
+  return nullptr;
+}
+
+goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
+  // Like Go's schedule(): look at the global queue now and then so it cannot starve.
+  if (tick % 61 == 0) {
+    if (goroutine* g = pop_global()) return g;
+  }
+  {
+    std::lock_guard guard(w.m);
+    if (!w.queue.empty()) {
+      goroutine* g = w.queue.front();
+      w.queue.pop_front();
+      return g;
+    }
+  }
+  if (goroutine* g = pop_global()) return g;
+  return steal(w);
+}
+
+void scheduler::run_worker(worker& w) {
+  detail::current_worker = &w.ctx;
+  std::uint32_t tick = 0;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (goroutine* g = find_work(w, ++tick)) {
+      execute(w, g);
+      continue;
+    }
+    std::unique_lock lock(idle_m_);
+    idle_.fetch_add(1, std::memory_order_seq_cst);
+    if (any_work() || stopping_.load()) {
+      idle_.fetch_sub(1, std::memory_order_seq_cst);
+      continue;
+    }
+    // The timeout is a safety net only; wake-ups come from notify_work().
+    idle_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                      [&] { return wake_tokens_ > 0 || stopping_.load(); });
+    if (wake_tokens_ > 0) --wake_tokens_;
+    idle_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  detail::current_worker = nullptr;
+}
+
+void scheduler::execute(worker& w, goroutine* g) {
+  const std::int64_t start = monotonic_ns();
+  g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
+                       std::memory_order_relaxed);
+  g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  g->status.store(run_status::running, std::memory_order_release);
+  w.ctx.current = g;
+  w.ctx.last = detail::outcome::none;
+  g->resume_point.resume();
+  w.ctx.current = nullptr;
+  g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (monotonic_ns() - start),
+                      std::memory_order_relaxed);
+
+  switch (w.ctx.last) {
+    case detail::outcome::finished:
+      rt_.finish(g);
+      break;
+    case detail::outcome::yielded:
+      schedule(g);
+      break;
+    case detail::outcome::parked: {
+      auto expected = run_status::running;
+      if (!g->status.compare_exchange_strong(expected, run_status::waiting,
+                                             std::memory_order_acq_rel)) {
+        schedule(g);  // woken while parking
+      }
+      break;
+    }
+    case detail::outcome::none:
+      // A frame suspended without telling the scheduler (an awaitable from outside the runtime).
+      rt_.report_lost(g);
+      break;
+  }
+}
+
+}  // namespace gprofid

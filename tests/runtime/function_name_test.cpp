@@ -1,0 +1,22 @@
+#include "runtime/function_name.hpp"
+
+#include <doctest/doctest.h>
+
+namespace gprofid {
+namespace {
+
+TEST_CASE("display_function_name strips return types and coroutine actor wrappers") {
+  CHECK(display_function_name("gprofid::task<void> ns::worker(int)") == "ns::worker(int)");
+  CHECK(display_function_name("void ns::worker(ns::worker(int)::_ZN2ns6workerEi.Frame*)") ==
+        "ns::worker(int)");
+  CHECK(display_function_name(
+            "void f()::<lambda(int)>::operator()(f()::<lambda(int)>::_ZZ1fvENKUliE_clEi.Frame*)") ==
+        "f()::<lambda(int)>");
+  CHECK(display_function_name("main()::<lambda(int)>") == "main()::<lambda(int)>");
+  CHECK(display_function_name("std::pair<int, int> pairs(std::vector<int>)") ==
+        "pairs(std::vector<int>)");
+  CHECK(display_function_name("int main()") == "main()");
+}
+
+}  // namespace
+}  // namespace gprofid
