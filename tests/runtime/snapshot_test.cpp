@@ -19,6 +19,9 @@ const goroutine_record* find(const snapshot& s, std::uint64_t id) {
   return it == s.goroutines.end() ? nullptr : &*it;
 }
 
+// The lines each coroutine is suspended at, asserted below.
+constexpr unsigned spin_line = __LINE__ + 3;
+constexpr unsigned nested_line = __LINE__ + 5;
 task<void> spin_until(std::atomic<bool>& flag) {
   while (!flag.load()) co_await yield();
 }
@@ -61,8 +64,8 @@ TEST_CASE("snapshot: ids, parents, spawn sites, labels and logical stacks") {
         "gprofid::{anonymous}::spin_until(std::atomic<bool>&)");
   CHECK(display_function_name(stack[1].function.function_name()) ==
         "gprofid::{anonymous}::nested(std::atomic<bool>&)");
-  CHECK(stack[0].call_site.line() == 23);
-  CHECK(stack[1].call_site.line() == 26);
+  CHECK(stack[0].call_site.line() == spin_line);
+  CHECK(stack[1].call_site.line() == nested_line);
   CHECK(child_g->resumes >= 1);
   MESSAGE(format_snapshot(snap));
 }
