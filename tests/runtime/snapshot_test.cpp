@@ -21,7 +21,7 @@ const goroutine_record* find(const snapshot& s, std::uint64_t id) {
 
 // The lines each coroutine is suspended at, asserted below.
 constexpr unsigned spin_line = __LINE__ + 3;
-constexpr unsigned nested_line = __LINE__ + 5;
+constexpr unsigned nested_line = __LINE__ + 6;
 task<void> spin_until(std::atomic<bool>& flag) {
   while (!flag.load()) co_await yield();
 }
