@@ -1,3 +1,28 @@
-int main() {
-  return 0;
+// gprof-id: record goroutine snapshots of a program and compare them by goroutine ID.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/exit_status.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gprof-id: goroutine snapshots you can join by ID", "gprof-id"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gprof-id 0.1.0");
+  int result = gprofid::cli::exit_ok;
+  gprofid::cli::add_record_command(app, result);
+  gprofid::cli::add_workloads_command(app, result);
+  gprofid::cli::add_diff_command(app, result);
+  gprofid::cli::add_show_command(app, result);
+  gprofid::cli::add_export_command(app, result);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return gprofid::cli::exit_usage;
+  }
+  return result;
 }

@@ -30,12 +30,12 @@ using stack_trace = std::vector<stack_frame>;  // innermost frame first
 struct goroutine_record {
   std::uint64_t id = 0;
   std::uint64_t parent_id = 0;
-  spawn_site site;
+  spawn_site site{};
   goroutine_state state = goroutine_state::runnable;
   wait_reason reason = wait_reason::none;
   std::int64_t created_ns = 0;
   std::int64_t wait_since_ns = 0;  // 0 unless waiting
-  label_ptr labels;
+  label_ptr labels{};
   std::uint64_t resumes = 0;
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;

@@ -40,7 +40,7 @@ struct goroutine_sample {
   wait_reason reason = wait_reason::none;  // none unless waiting
   std::int64_t created_ns = 0;             // relative to the recording's start
   std::int64_t wait_ns = 0;                // how long it had been waiting at the sample instant
-  label_ptr labels;                        // may be null: no labels
+  label_ptr labels{};                      // may be null: no labels
   std::uint64_t resumes = 0;
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
@@ -48,10 +48,10 @@ struct goroutine_sample {
 
 // One snapshot of every goroutine, as recorded.
 struct sample {
-  std::uint64_t seq = 0;          // 0, 1, 2, ... within a recording
-  std::int64_t time_ns = 0;       // snapshot instant, relative to the recording's start
-  std::int64_t duration_ns = 0;   // how long taking the snapshot took
-  std::int64_t pause_ns = 0;      // longest time it held up any spawn or exit
+  std::uint64_t seq = 0;                     // 0, 1, 2, ... within a recording
+  std::int64_t time_ns = 0;                  // snapshot instant, relative to the recording's start
+  std::int64_t duration_ns = 0;              // how long taking the snapshot took
+  std::int64_t pause_ns = 0;                 // longest time it held up any spawn or exit
   std::vector<goroutine_sample> goroutines;  // sorted by id
 };
 

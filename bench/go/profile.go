@@ -31,7 +31,8 @@ func goroutineProfile(buf []runtime.StackRecord) []runtime.StackRecord {
 }
 
 // snapshot: cost of one whole-process goroutine snapshot with n goroutines
-// parked at call depth D; median of 3 calls, per goroutine.
+// parked at call depth D; median of 3 calls after one warm-up call, per
+// goroutine.
 //   - snapshot_goroutineprofile: runtime.GoroutineProfile; the counting call
 //     and allocation of the two-call pattern are done but not timed
 //   - snapshot_pprof_debug0: pprof goroutine profile (gzipped protobuf)
@@ -70,6 +71,7 @@ func snapshot(j job) result {
 		panic("snapshot: unknown op " + j.Op)
 	}
 
+	take() // warm-up: first-call costs (pc lookup caches, buffers) are not steady state
 	times := make([]time.Duration, 3)
 	for i := range times {
 		times[i] = take()

@@ -9,8 +9,8 @@ import (
 
 const (
 	sampleInterval = 10 * time.Millisecond // 100 Hz
-	spinIters      = 1024                  // ~1.5-3 us of CPU per iteration
-	warmup         = 100 * time.Millisecond
+	spinIters      = 1024                  // ~1.5-2 us of CPU per iteration
+	mixedWarmup    = 100 * time.Millisecond
 )
 
 // spin is the CPU part of the mixed workload: a dependent xor/multiply chain
@@ -23,23 +23,20 @@ func spin(h uint64) uint64 {
 	return h
 }
 
-// counter is padded to a cache line so counters updated on different CPUs
-// do not false-share.
-type counter struct {
-	atomic.Uint64
-	_ [56]byte
-}
-
 // samplingOverhead: throughput of a mixed workload of n goroutines, first
-// plain, then with a goroutine taking runtime.GoroutineProfile at 100 Hz.
-// value is the percent throughput lost to sampling.
+// plain, then with a goroutine taking runtime.GoroutineProfile every 10 ms.
+// value is the percent throughput lost to sampling. When one snapshot takes
+// longer than the period the ticker drops ticks, so sample_hz reports the
+// rate actually achieved.
 func samplingOverhead(j job) result {
+	tokens := runtime.GOMAXPROCS(0)
 	work := measureSpin()
-	base, _ := mixedRun(j.N, j.Dur, false)
-	sampled, st := mixedRun(j.N, j.Dur, true)
+	base, _ := mixedRun(j.N, tokens, j.Dur, false)
+	sampled, st := mixedRun(j.N, tokens, j.Dur, true)
 	extra := map[string]any{
 		"base_ops_per_s":    round3(base),
 		"sampled_ops_per_s": round3(sampled),
+		"tokens":            tokens,
 		"snapshots":         st.snaps,
 		"sample_hz":         round3(float64(st.snaps) / j.Dur.Seconds()),
 		"work_ns":           round3(work),
@@ -64,20 +61,14 @@ func measureSpin() float64 {
 	return float64(el.Nanoseconds()) / k
 }
 
-var sink atomic.Uint64
+var sink atomic.Uint64 // keeps measureSpin's result alive
 
-type snapStats struct {
-	snaps int
-	total time.Duration
+// counter is padded to a cache line so counters updated on different CPUs
+// do not false-share.
+type counter struct {
+	atomic.Uint64
+	_ [56]byte
 }
-
-// mixedTokens is how many work items circulate among the goroutines: one per
-// P, the fewest that keep every P busy. With many more, the workload forms
-// channel hand-off chains that run via runnext and inherit their time slice,
-// so the global run queue is rarely polled; the sampler, put there when it is
-// preempted mid-snapshot, then starves for ~0.5 s per snapshot and the
-// "100 Hz" sampler manages a few Hz (measured: 100 tokens -> 6 Hz).
-var mixedTokens = runtime.GOMAXPROCS(0)
 
 // token is the unit of work circulating through the shared channel.
 type token struct {
@@ -85,22 +76,33 @@ type token struct {
 	h  uint64
 }
 
+type snapStats struct {
+	snaps int
+	total time.Duration
+}
+
 // mixedRun runs n goroutines that loop: receive a token from one shared
-// unbuffered channel, spin on it, pass it back to the channel. With
-// mixedTokens tokens in flight most goroutines are parked on the channel at
-// any moment (like an I/O-bound server), the channel's FIFO wait queue
-// rotates work through all n, and every iteration parks and wakes a
-// goroutine. It returns completed iterations per second over dur (after a
-// warm-up), and snapshot stats when sample is set.
-func mixedRun(n int, dur time.Duration, sample bool) (float64, snapStats) {
+// unbuffered channel, spin on it, pass it back into the channel. The
+// channel's FIFO wait queue rotates the tokens through all n goroutines, so
+// every iteration parks one goroutine and wakes another, and nearly all n are
+// parked at any moment (like an I/O-bound server). It returns completed
+// iterations per second over dur, after a warm-up, and snapshot stats when
+// sample is set.
+//
+// tokens is one per P, the fewest that keep every P busy. With many more
+// (e.g. 100) the hand-offs form chains that run via runnext and inherit the
+// time slice, so the global run queue is rarely polled; a sampler preempted
+// mid-snapshot lands there and starves for ~0.5 s, and the "100 Hz" sampler
+// manages a few Hz, which would make the overhead figure meaningless.
+func mixedRun(n, tokens int, dur time.Duration, sample bool) (float64, snapStats) {
 	// Counting per token, not per goroutine, keeps the counters few and
-	// cache-hot and makes them move between CPUs only with their token.
-	counts := make([]counter, mixedTokens)
+	// cache-hot; a counter moves between CPUs only with its token.
+	counts := make([]counter, tokens)
 	work := make(chan token)
 	var stop atomic.Bool
 	var exited, live sync.WaitGroup
 	exited.Add(n)
-	live.Add(mixedTokens)
+	live.Add(tokens)
 	for i := 0; i < n; i++ {
 		go func() {
 			defer exited.Done()
@@ -111,8 +113,8 @@ func mixedRun(n int, dur time.Duration, sample bool) (float64, snapStats) {
 					live.Done() // retire the token
 					continue
 				}
-				// Never blocks for long: at most mixedTokens of the n
-				// goroutines are away from the receive.
+				// Does not block: at most `tokens` goroutines are ever
+				// away from the receive, so there is always a receiver.
 				work <- t
 			}
 		}()
@@ -124,10 +126,10 @@ func mixedRun(n int, dur time.Duration, sample bool) (float64, snapStats) {
 		return s
 	}
 
-	for i := 0; i < mixedTokens; i++ {
+	for i := 0; i < tokens; i++ {
 		work <- token{id: i, h: uint64(i)}
 	}
-	time.Sleep(warmup)
+	time.Sleep(mixedWarmup)
 
 	var st snapStats
 	quit, sampled := make(chan struct{}), make(chan struct{})
