@@ -8,7 +8,12 @@
 #include "runtime/clock.hpp"
 #include "runtime/function_name.hpp"
 #include "runtime/park.hpp"
+#include "runtime/reactor.hpp"
 #include "runtime/traceback.hpp"
+
+// Defined by the sampler's auto_record (when linked in) to record this process when launched by
+// `gprof-id record`; the runtime must not depend on the sampler, hence a weak symbol.
+extern "C" void gprofid_runtime_started(gprofid::runtime* rt) __attribute__((weak));
 
 namespace gprofid {
 namespace {
@@ -71,16 +76,31 @@ runtime::runtime(runtime_options options)
     : options_(std::move(options)),
       started_ns_(monotonic_ns()),
       registry_(default_workers(options_.workers) + 1),
-      sched_(*this, default_workers(options_.workers)) {
+      sched_(*this, default_workers(options_.workers)),
+      reactor_(std::make_unique<reactor>(options_.manual_clock, started_ns_)) {
+  reactor_->start();
   sched_.start();
+  if (gprofid_runtime_started) gprofid_runtime_started(this);
 }
 
 runtime::~runtime() {
   for (auto& s : services_) s->stop();
   sched_.stop();
+  // After the workers (nothing adds timers any more), before the goroutines its timers and
+  // sockets point at are freed.
+  reactor_->stop();
   teardown_thread = true;
   registry_.destroy_all();
+  reactor_->discard_timers();
   teardown_thread = false;
+}
+
+std::int64_t runtime::now_ns() const noexcept {
+  return reactor_->now_ns();
+}
+
+void runtime::advance_clock(std::chrono::nanoseconds d) {
+  reactor_->advance_clock(d.count());
 }
 
 runtime* runtime::current() noexcept {
@@ -125,6 +145,7 @@ void runtime::run(task<void> main, std::source_location site) {
   for (auto& s : services_) s->stop();
   services_.clear();
   sched_.stop();
+  reactor_->stop();
   if (main_exception_) std::rethrow_exception(main_exception_);
 }
 
