@@ -4,13 +4,33 @@
 #pragma once
 
 #include <atomic>
+#include <coroutine>
 #include <exception>
 #include <source_location>
+#include <type_traits>
 #include <utility>
 
 namespace gprofid {
 
 class goroutine;
+
+template <class A>
+concept has_member_co_await = requires(A&& a) {
+  std::forward<A>(a).operator co_await();
+};
+
+// Forwards to an awaiter that lives in the co_await's full-expression (a temporary there lives
+// across the suspension), so it is never copied or moved.
+template <class A>
+struct awaiter_ref {
+  A& inner;
+  bool await_ready() { return inner.await_ready(); }
+  template <class P>
+  decltype(auto) await_suspend(std::coroutine_handle<P> h) {
+    return inner.await_suspend(h);
+  }
+  decltype(auto) await_resume() { return inner.await_resume(); }
+};
 
 struct promise_base {
   // `fn` is defaulted at the point where the compiler constructs the promise, inside the
@@ -18,12 +38,18 @@ struct promise_base {
   explicit promise_base(std::source_location fn) noexcept : function(fn) {}
 
   // Every co_await in a task passes through here; the default argument is evaluated at the
-  // co_await expression, which is how a frame knows the line it is suspended at.
+  // co_await expression, which is how a frame knows the line it is suspended at. What it returns
+  // refers to the caller's awaitable instead of moving it, so awaiters that hold intrusive waiter
+  // nodes can be immovable.
   template <class A>
-  A&& await_transform(A&& awaitable,
-                      std::source_location at = std::source_location::current()) noexcept {
+  decltype(auto) await_transform(A&& awaitable,
+                                 std::source_location at = std::source_location::current()) {
     await_site.store(at, std::memory_order_relaxed);
-    return std::forward<A>(awaitable);
+    if constexpr (has_member_co_await<A>) {
+      return std::forward<A>(awaitable).operator co_await();
+    } else {
+      return awaiter_ref<std::remove_reference_t<A>>{awaitable};
+    }
   }
 
   std::source_location function;

@@ -67,7 +67,6 @@ TEST_CASE("snapshot: ids, parents, spawn sites, labels and logical stacks") {
   CHECK(stack[0].call_site.line() == spin_line);
   CHECK(stack[1].call_site.line() == nested_line);
   CHECK(child_g->resumes >= 1);
-  MESSAGE(format_snapshot(snap));
 }
 
 }  // namespace

@@ -85,3 +85,31 @@ TEST_CASE("runtime::run rethrows the main goroutine's exception") {
 
 }  // namespace
 }  // namespace gprofid
+
+namespace gprofid {
+namespace {
+
+// An awaiter that can be neither copied nor moved, like one holding an intrusive waiter node.
+struct pinned_awaiter {
+  int value;
+  explicit pinned_awaiter(int v) : value(v) {}
+  pinned_awaiter(const pinned_awaiter&) = delete;
+  pinned_awaiter& operator=(const pinned_awaiter&) = delete;
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  int await_resume() const noexcept { return value; }
+};
+
+TEST_CASE("task: immovable awaiters are awaited in place") {
+  int got = 0;
+  runtime rt({.workers = 1});
+  rt.run([](int& got) -> task<void> {
+    got = co_await pinned_awaiter(7);
+    pinned_awaiter lvalue(5);
+    got += co_await lvalue;
+  }(got));
+  CHECK(got == 12);
+}
+
+}  // namespace
+}  // namespace gprofid

@@ -1,0 +1,31 @@
+// Helpers shared by the runtime tests.
+#pragma once
+
+#include <coroutine>
+
+#include "runtime/park.hpp"
+
+namespace gprofid::testing {
+
+// Parks the goroutine for good, as a goroutine blocked on a channel nobody sends on would be.
+struct park_forever {
+  wait_reason why = wait_reason::select_no_cases;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const noexcept { park(h, why); }
+  void await_resume() const noexcept {}
+};
+
+// Counts live instances, so tests can prove every frame is destroyed exactly once.
+struct tracked {
+  static inline int alive = 0;
+  static inline int destroyed = 0;
+  static void reset() { alive = destroyed = 0; }
+  tracked() { ++alive; }
+  tracked(const tracked&) { ++alive; }
+  ~tracked() {
+    --alive;
+    ++destroyed;
+  }
+};
+
+}  // namespace gprofid::testing
