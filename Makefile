@@ -4,7 +4,8 @@
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
-DEB_PACKAGES := g++ cmake make libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq
+DEB_PACKAGES := g++ cmake make libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
+                libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
 
 .PHONY: all deps build run test test-unit test-tsan test-asan clean format
 
