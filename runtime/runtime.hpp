@@ -2,6 +2,7 @@
 // creates one, runs its main coroutine with run(), and spawns goroutines with go().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,7 +37,12 @@ struct runtime_options {
   exception_policy on_exception = exception_policy::abort;
   // Called (on the worker) for every escaped exception, before the policy applies.
   std::function<void(const goroutine_failure&)> on_failure{};
+  // Timers (sleep_for, after, ...) run on a clock that moves only in advance_clock(), so tests
+  // of timed code are deterministic. Scheduling statistics always use the real clock.
+  bool manual_clock = false;
 };
+
+class reactor;
 
 // Services hook into the runtime's life (the in-process sampler is one).
 class runtime_service {
@@ -73,6 +79,14 @@ class runtime {
 
   void add_service(std::unique_ptr<runtime_service> s);
 
+  // The timer clock (see timer_clock.hpp) in nanoseconds.
+  std::int64_t now_ns() const noexcept;
+  // Manual clock only: moves timer time forward and fires every timer now due, in deadline
+  // order, on the calling thread (inside a goroutine or not). Throws std::logic_error otherwise.
+  void advance_clock(std::chrono::nanoseconds d);
+  // The thread that runs timers and socket readiness (see reactor.hpp).
+  reactor& io_reactor() noexcept { return *reactor_; }
+
   // Called by the scheduler.
   void finish(goroutine* g) noexcept;
   void report_lost(goroutine* g) noexcept;
@@ -89,6 +103,7 @@ class runtime {
   std::int64_t started_ns_;
   registry registry_;
   scheduler sched_;
+  std::unique_ptr<reactor> reactor_;
   std::vector<std::unique_ptr<runtime_service>> services_;
   bool ran_ = false;
   std::uint64_t main_id_ = 0;
