@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sampler/json_text.hpp"
+
 namespace gprofid {
 namespace {
 
@@ -268,7 +270,12 @@ json parse_line(const std::string& line) {
     // "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..."
     std::string msg = e.what();
     if (auto at = msg.find("column "); at != std::string::npos) msg = msg.substr(at);
-    throw line_error("malformed JSON at " + msg);
+    if (msg.find("ill-formed UTF-8") != std::string::npos) {
+      // Not echoed: the context nlohmann quotes holds the very bytes that are not text.
+      throw line_error("invalid UTF-8 at " + msg.substr(0, msg.find(':')) +
+                       " (recordings are UTF-8 text)");
+    }
+    throw line_error("malformed JSON at " + sanitize_utf8(msg));
   }
 }
 
