@@ -1,15 +1,230 @@
+// `gprof-id diff`: joins samples by goroutine id and reports what changed, pair by pair, then
+// over the whole recording. Streams: holds at most two samples at a time.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/duration.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/recording_input.hpp"
+#include "sampler/diff.hpp"
+#include "sampler/diff_json.hpp"
+#include "sampler/diff_summary.hpp"
+#include "sampler/diff_text.hpp"
+#include "sampler/recording_reader.hpp"
 
 namespace gprofid::cli {
+namespace {
+
+struct diff_options {
+  std::vector<std::string> inputs;
+  std::int64_t from = 0;
+  std::int64_t to = -1;
+  std::string format;  // "" : text on a terminal, json otherwise
+  bool summary_only = false;
+  std::string color = "auto";
+  std::size_t limit = 50;
+  std::vector<std::uint64_t> ids;
+  std::vector<std::string> labels;
+  std::string site;
+  std::string state;
+  std::string min_stuck;
+};
+
+// Writes each pair as it is computed, then the summary.
+class diff_output {
+ public:
+  diff_output(const diff_options& o, const std::vector<diff_input>& inputs) : opt_(o) {
+    text_.max_rows = o.limit;
+    const bool tty = isatty(STDOUT_FILENO) != 0;
+    format_ = o.format.empty() ? (tty ? "text" : "json") : o.format;
+    const char* term = std::getenv("TERM");
+    text_.color = o.color == "always" || (o.color == "auto" && tty && !std::getenv("NO_COLOR") &&
+                                          !(term && std::string(term) == "dumb"));
+    if (format_ != "text") json_.emplace(std::cout, format_ == "jsonl", inputs);
+  }
+  void pair(const pair_diff& d, const symbol_tables& t) {
+    if (json_) {
+      json_->pair(d, t);
+    } else {
+      write_pair_text(std::cout, d, t, text_);
+    }
+  }
+  void summary(const diff_summary& s, const symbol_tables& t) {
+    if (json_) {
+      json_->summary(s, t);
+      json_->finish();
+    } else {
+      write_summary_text(std::cout, s, t, text_);
+    }
+    std::cout.flush();
+  }
+
+ private:
+  const diff_options& opt_;
+  std::string format_;
+  text_options text_;
+  std::optional<diff_json_writer> json_;
+};
+
+goroutine_filter make_filter(const diff_options& o) {
+  goroutine_filter f;
+  f.ids = o.ids;
+  for (const auto& kv : o.labels) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw std::invalid_argument("--label wants key=value, got \"" + kv + "\"");
+    }
+    f.labels.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  f.site = o.site;
+  if (!o.state.empty() && !f.set_state(o.state)) {
+    throw std::invalid_argument("--state: unknown state \"" + o.state +
+                                "\" (running, runnable, waiting, or a wait reason such as "
+                                "\"chan receive\", mutex, sleep)");
+  }
+  if (!o.min_stuck.empty()) f.min_stuck_ns = parse_duration(o.min_stuck);
+  return f;
+}
+
+diff_input input_of(const std::string& path, const recording_header& h) {
+  return {path, h.pid, h.start_wall, h.workload};
+}
+
+// Number of samples in a recording, for negative --from/--to.
+std::int64_t count_samples(const std::string& path) {
+  recording_reader r(path);
+  sample s;
+  std::int64_t n = 0;
+  while (r.next(s)) ++n;
+  return n;
+}
+
+int diff_one(const diff_options& o, goroutine_filter filter) {
+  recording_arg arg = parse_recording_arg(o.inputs[0]);
+  std::int64_t from = o.from, to = o.to;
+  if (from < 0 || to < -1) {
+    std::int64_t n = count_samples(arg.path);
+    if (from < 0) from += n;
+    if (to < -1) to += n;
+    if (from < 0) from = 0;
+    if (to < 0)
+      return (std::fprintf(stderr, "gprof-id: --to is before the first sample\n"), exit_usage);
+  }
+  recording_reader reader(arg.path);
+  diff_output out(o, {input_of(arg.path, reader.header())});
+  diff_engine engine(filter);
+  summary_builder summary(std::move(filter));
+  sample prev, cur;
+  bool have_prev = false;
+  for (std::int64_t index = 0; (to < 0 || index <= to) && reader.next(cur); ++index) {
+    if (index < from) continue;
+    summary.add(cur, reader.tables());
+    if (have_prev && !o.summary_only)
+      out.pair(engine.next(prev, cur, reader.tables()), reader.tables());
+    std::swap(prev, cur);
+    have_prev = true;
+  }
+  print_warnings(reader.warnings());
+  out.summary(summary.finish(), reader.tables());
+  return exit_ok;
+}
+
+int diff_two(const diff_options& o, goroutine_filter filter) {
+  recording_arg a = parse_recording_arg(o.inputs[0]);
+  recording_arg b = parse_recording_arg(o.inputs[1]);
+  picked_sample pa = pick_sample(a.path, a.index.value_or(-1));
+  picked_sample pb = pick_sample(b.path, b.index.value_or(0));
+  const auto& ha = pa.header;
+  const auto& hb = pb.header;
+  if (ha.pid != hb.pid || ha.start_unix_ns != hb.start_unix_ns) {
+    std::fprintf(stderr,
+                 "gprof-id: %s and %s are recordings of different processes (pid %lld started %s, "
+                 "pid %lld started %s): goroutine ids cannot be joined\n",
+                 a.path.c_str(), b.path.c_str(), static_cast<long long>(ha.pid),
+                 ha.start_wall.c_str(), static_cast<long long>(hb.pid), hb.start_wall.c_str());
+    return exit_bad_input;
+  }
+  symbol_tables tables = std::move(pa.tables);
+  sample later = import_sample(pb.s, pb.tables, tables);
+  if (later.time_ns < pa.s.time_ns) {
+    std::fprintf(stderr, "gprof-id: warning: the second sample is older than the first\n");
+  }
+  diff_output out(o, {input_of(a.path, ha), input_of(b.path, hb)});
+  diff_engine engine(filter);
+  if (!o.summary_only) out.pair(engine.next(pa.s, later, tables), tables);
+  summary_builder summary(std::move(filter));
+  summary.add(pa.s, tables);
+  summary.add(later, tables);
+  out.summary(summary.finish(), tables);
+  return exit_ok;
+}
+
+int run_diff(const diff_options& o) {
+  goroutine_filter filter;
+  try {
+    filter = make_filter(o);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_usage;
+  }
+  try {
+    int status =
+        o.inputs.size() == 1 ? diff_one(o, std::move(filter)) : diff_two(o, std::move(filter));
+    if (!std::cout) {
+      std::fprintf(stderr, "gprof-id: cannot write the output\n");
+      return exit_io_error;
+    }
+    return status;
+  } catch (const recording_error& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_bad_input;
+  } catch (const std::out_of_range& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_bad_input;
+  }
+}
+
+}  // namespace
 
 void add_diff_command(CLI::App& app, int& result) {
-  auto* cmd = app.add_subcommand("diff", "(not built yet)");
-  cmd->callback([&result] {
-    std::fputs("gprof-id diff: not implemented yet\n", stderr);
-    result = exit_failure;
+  auto o = std::make_shared<diff_options>();
+  auto* cmd = app.add_subcommand(
+      "diff",
+      "What changed between samples, joined by goroutine id: REC (every consecutive pair), or "
+      "A.jsonl[@N] B.jsonl[@M] (last sample of A vs first of B by default)");
+  cmd->add_option("recordings", o->inputs, "REC, or A[@N] B[@M]")->required()->expected(1, 2);
+  cmd->add_option("--from", o->from, "first sample (negative: from the end)");
+  cmd->add_option("--to", o->to, "last sample (negative: from the end; -1: the last)");
+  cmd->add_option("--format", o->format,
+                  "text, json or jsonl (default: text on a terminal, json otherwise)")
+      ->check(CLI::IsMember({"text", "json", "jsonl"}));
+  cmd->add_flag("--summary", o->summary_only, "only the whole-recording summary");
+  cmd->add_option("--color", o->color, "auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd->add_option("--limit", o->limit, "rows per text section (0: all)");
+  cmd->add_option("--id", o->ids, "only these goroutine ids (N[,N...])")->delimiter(',');
+  cmd->add_option("--label", o->labels,
+                  "only goroutines with this label key=value (repeatable); "
+                  "the summary then follows them over time");
+  cmd->add_option("--site", o->site, "only goroutines whose spawn site contains this text");
+  cmd->add_option("--state", o->state, "only goroutines in this state or wait reason");
+  cmd->add_option("--min-stuck", o->min_stuck,
+                  "only goroutines stuck at least this long (e.g. 2s)");
+  cmd->callback([o, &result] {
+    try {
+      result = run_diff(*o);
+    } catch (const duration_error& e) {
+      std::fprintf(stderr, "gprof-id: --min-stuck: %s\n", e.what());
+      result = exit_usage;
+    }
   });
 }
 

@@ -1,0 +1,39 @@
+// Command-line recording arguments of diff and show: "PATH" or "PATH@N" (N-th sample, negative
+// counts from the end), and picking one sample out of a recording while streaming it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sampler/recording_format.hpp"
+#include "sampler/sample.hpp"
+
+namespace gprofid::cli {
+
+struct recording_arg {
+  std::string path;
+  std::optional<std::int64_t> index;  // from "@N"
+};
+
+// Splits a trailing "@N" off; a path whose "@..." suffix is not an integer is kept whole.
+recording_arg parse_recording_arg(const std::string& text);
+
+// One sample of a recording, with the recording's tables (which cover it) and header.
+struct picked_sample {
+  recording_header header;
+  symbol_tables tables;
+  sample s;
+  std::uint64_t count = 0;  // samples in the recording
+};
+
+// Reads `path` and keeps the sample at `index` (negative: from the end); holds at most |index|
+// samples. Throws recording_error on bad input, std::out_of_range when there is no such sample.
+// Reader warnings are printed to stderr.
+picked_sample pick_sample(const std::string& path, std::int64_t index);
+
+// Prints "gprof-id: warning: ..." for each reader warning.
+void print_warnings(const std::vector<std::string>& warnings);
+
+}  // namespace gprofid::cli
