@@ -72,8 +72,8 @@ class periodic_sampler {
 
 struct recording_options {
   sampler_options sampling{};
-  std::string workload;                   // recorded in the header
-  std::vector<std::string> command_line;  // recorded in the header
+  std::string workload{};                   // recorded in the header
+  std::vector<std::string> command_line{};  // recorded in the header
 };
 
 // An in-program recording in progress. stop() (or the destructor) stops sampling and writes the
