@@ -213,6 +213,7 @@ diff_json_writer::diff_json_writer(std::ostream& out, bool lines,
     json h = {{"type", "header"}};
     h.update(head);
     emit(h);
+    out_ << '\n';
   } else {
     std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
     text.pop_back();  // reopen the object to stream "pairs" into it
