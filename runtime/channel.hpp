@@ -162,7 +162,8 @@ class [[nodiscard]] send_awaiter {
     goroutine* wake = nullptr;
     auto r = st_->send_locked(value_, wake);
     if (r == detail::op_result::would_block) {
-      if (current_goroutine()) return false;
+      node_.g = current_goroutine();
+      if (node_.g) return false;
       st_->lock.unlock();
       detail::require_goroutine("blocking channel send");
     }
@@ -174,11 +175,10 @@ class [[nodiscard]] send_awaiter {
 
   void await_suspend(std::coroutine_handle<> h) noexcept {
     if (!st_) return park(h, wait_reason::chan_send_nil);
-    node_.g = current_goroutine();
     node_.data = &value_;
     st_->sendq.push(&node_);
-    park(h, wait_reason::chan_send);
     st_->lock.unlock();
+    park(h, wait_reason::chan_send);  // a wake-up may already have come: ready() allows that
   }
 
   void await_resume() const {
@@ -206,7 +206,8 @@ class [[nodiscard]] recv_awaiter {
     goroutine* wake = nullptr;
     auto r = st_->recv_locked(slot_, wake);
     if (r == detail::op_result::would_block) {
-      if (current_goroutine()) return false;
+      node_.g = current_goroutine();
+      if (node_.g) return false;
       st_->lock.unlock();
       detail::require_goroutine("blocking channel receive");
     }
@@ -217,11 +218,10 @@ class [[nodiscard]] recv_awaiter {
 
   void await_suspend(std::coroutine_handle<> h) noexcept {
     if (!st_) return park(h, wait_reason::chan_receive_nil);
-    node_.g = current_goroutine();
     node_.data = &slot_;
     st_->recvq.push(&node_);
-    park(h, wait_reason::chan_receive);
     st_->lock.unlock();
+    park(h, wait_reason::chan_receive);
   }
 
   std::optional<T> await_resume() noexcept { return std::move(slot_); }

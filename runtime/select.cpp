@@ -96,8 +96,8 @@ void select_park(select_frame& f, std::coroutine_handle<> h) noexcept {
     queue_of(*c).push(&c->node);
   }
   f.parked = true;
-  park(h, wait_reason::select);
   unlock_all(f);
+  park(h, wait_reason::select);  // after unlocking: keeps the critical sections short
 }
 
 int select_end(select_frame& f) {
