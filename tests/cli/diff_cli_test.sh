@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End-to-end tests of `gprof-id diff` and `gprof-id show` on real recordings of the built-in
+# workloads, including the docs/jq-cookbook.md recipes run with jq. Usage: diff_cli_test.sh GPROF_ID
+set -u
+G=${1:?usage: diff_cli_test.sh path/to/gprof-id}
+DOCS=$(cd "$(dirname "$0")/../../docs" && pwd)
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+failures=0
+check() {  # check NAME EXPECTED ACTUAL
+  if [[ "$2" == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: expected [$2], got [$3]"; failures=$((failures + 1)); fi
+}
+check_match() {  # check_match NAME REGEX ACTUAL
+  if [[ "$3" =~ $2 ]]; then echo "ok   $1"; else echo "FAIL $1: [$3] does not match /$2/"; failures=$((failures + 1)); fi
+}
+
+"$G" record -q -w leak -n 6 -i 50ms --opt leak_every=10ms -o leak.jsonl || { echo "FAIL record leak"; exit 1; }
+"$G" record -q -w deadlock -n 5 -i 50ms -o deadlock.jsonl || { echo "FAIL record deadlock"; exit 1; }
+
+# Cookbook: the top leaking site is the leak workload's handler.
+top=$("$G" diff leak.jsonl --summary | jq -r '.summary.sites[0] | "\(.site.function) \(.site.file):\(.site.line) +\(.net_growth) (\(.growth_per_s)/s)"')
+check_match "top leaking site" '^handle_request\(uint64_t\) .*leak\.cpp:[0-9]+ \+[0-9]+' "$top"
+growing=$("$G" diff leak.jsonl --summary | jq -r '.summary.warnings[] | select(.kind == "site-growing") | .site.function')
+check_match "site-growing warning" 'handle_request' "$growing"
+
+# Cookbook: the deadlocked pair waits on mutexes.
+mutex=$("$G" diff deadlock.jsonl --summary |
+  jq -c '.summary.longest_stuck[] | select(.stuck.wait_reason == "sync.Mutex.Lock")
+         | {id, stuck_ns: .stuck.stuck_ns, samples: .stuck.samples, at: .stuck.stack[0].function}')
+transfers=$(grep -c 'transfer' <<<"$mutex")
+check_match "deadlocked pair stuck on mutexes" '^[2-9]' "$transfers"
+last=$("$G" diff deadlock.jsonl --state mutex --min-stuck 100ms | jq '[.pairs[-1].stuck[].id] | length')
+check_match "--state mutex --min-stuck keeps the stuck" '^[2-9]' "$last"
+
+# Cookbook: follow a label (the leak workload labels each request "request").
+follow=$("$G" diff leak.jsonl --summary --label request=1 |
+  jq -r '.summary.goroutines[] | "goroutine \(.id)", (.timeline[] |
+         "  #\(.seq) \(if .present then .state + (if .wait_reason then " (" + .wait_reason + ")" else "" end) else "gone" end)")')
+check_match "follow a label" '^goroutine [0-9]+'$'\n''  #[0-9]+ ' "$follow"
+followed_ids=$("$G" diff leak.jsonl --summary --label request=1 | jq '[.summary.goroutines[] | select(.labels.request != "1")] | length')
+check "label filter keeps only matching goroutines" "0" "$followed_ids"
+
+# Cookbook: churn per pair, in both forms.
+pairs=$("$G" diff leak.jsonl | jq -r '.pairs[] | "\(.from.seq)->\(.to.seq) +\(.counts.created) -\(.counts.exited)"' | wc -l)
+check "one pair per consecutive samples" "5" "$pairs"
+lines=$("$G" diff leak.jsonl --format jsonl | jq -c 'select(.type == "pair") | [.to.seq, .counts.created]' | wc -l)
+check "jsonl pairs" "5" "$lines"
+types=$("$G" diff leak.jsonl --format jsonl | jq -r .type | tr '\n' ' ')
+check "jsonl: header, pairs, summary" "header pair pair pair pair pair summary " "$types"
+avg=$("$G" diff leak.jsonl | jq '[.pairs[].exited[].lifetime_ns] | (add / length / 1e6 | floor | tostring) + " ms average"')
+check_match "exited lifetimes" 'ms average' "$avg"
+"$G" diff leak.jsonl --summary | jq -e '[.summary.warnings[] | select(.kind == "never-yielded")] | type == "array"' >/dev/null
+check "never-yielded recipe runs" "0" "$?"
+
+# The document validates against the schema (when python3-jsonschema is installed).
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  for f in leak deadlock; do
+    "$G" diff $f.jsonl --label request=1 >"$f.diff.json"
+    "$G" diff $f.jsonl >"$f.all.json"
+    for d in "$f.diff.json" "$f.all.json"; do
+      python3 - "$DOCS/diff.schema.json" "$d" <<'PY'
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+PY
+      check "schema valid: $d" "0" "$?"
+    done
+  done
+fi
+
+# --from/--to and the two-sample forms.
+check "--from 2 --to -2" "2" "$("$G" diff leak.jsonl --from 2 --to -2 | jq '.pairs | length')"
+check "REC@1 REC@-1: one pair" "1 5" "$("$G" diff leak.jsonl@1 leak.jsonl@-1 | jq -r '.pairs[0] | "\(.from.seq) \(.to.seq)"')"
+"$G" diff leak.jsonl deadlock.jsonl >/dev/null 2>err.txt
+check "different processes refused" "3" "$?"
+check_match "different processes message" 'different processes' "$(cat err.txt)"
+
+# Text: header per pair, colour only when asked.
+text=$("$G" diff leak.jsonl --format text)
+check_match "text header" '^=== sample 0 -> 1 ' "$text"
+check "no colour when not a terminal" "0" "$(grep -c $'\x1b' <<<"$text")"
+check_match "--color always" $'\x1b\\[' "$("$G" diff leak.jsonl --format text --color always)"
+
+# Bad input: one line, exit 3; a truncated last line is only a warning.
+(head -3 leak.jsonl; echo '{"type":"sample","seq":0,"t_ns":"soon"}') >bad.jsonl
+"$G" diff bad.jsonl >/dev/null 2>err.txt
+check "malformed recording exit status" "3" "$?"
+check_match "malformed recording message" '^gprof-id: bad\.jsonl:4: ' "$(cat err.txt)"
+check "one error line" "1" "$(wc -l <err.txt)"
+head -c -40 leak.jsonl >cut.jsonl
+out=$("$G" diff cut.jsonl --summary 2>err.txt | jq .summary.samples)
+check "truncated recording still diffs" "0" "$?"
+check_match "truncated recording warns" 'warning: cut\.jsonl:[0-9]+: ' "$(cat err.txt)"
+"$G" diff missing.jsonl >/dev/null 2>err.txt
+check "missing file exit status" "3" "$?"
+"$G" diff leak.jsonl --min-stuck soon >/dev/null 2>&1
+check "bad duration exit status" "2" "$?"
+"$G" diff leak.jsonl --state sleeping >/dev/null 2>&1
+check "bad state exit status" "2" "$?"
+
+# show: debug=2 text, groups, tree.
+dump=$("$G" show deadlock.jsonl)
+check_match "show debug=2 header" '^goroutine 1 \[' "$dump"
+check_match "show frames and created by" $'\n\t/[^\n]*deadlock\\.cpp:[0-9]+\ncreated by [^\n]* in goroutine 1\n' "$dump"
+check_match "show --group" '^goroutine profile: total [0-9]+'$'\n\n''[0-9]+ goroutines? \[' "$("$G" show deadlock.jsonl --group)"
+check_match "show --tree" '├─ goroutine' "$("$G" show deadlock.jsonl --tree)"
+check_match "show --sample 0" '^goroutine 1 \[' "$("$G" show deadlock.jsonl --sample 0)"
+"$G" show deadlock.jsonl --sample 99 >/dev/null 2>&1
+check "show missing sample" "3" "$?"
+
+if ((failures)); then echo "$failures failure(s)"; exit 1; fi
+echo "all diff CLI tests passed"
