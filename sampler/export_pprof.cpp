@@ -119,7 +119,8 @@ void add_number_label(pb::Sample& out, string_table& strings, std::string_view k
   if (!unit.empty()) l->set_num_unit(strings.index(unit));
 }
 
-pb::Profile build_profile(const symbol_tables& tables, const sample& s) {
+pb::Profile build_profile(const symbol_tables& tables, const sample& s,
+                          std::int64_t start_unix_ns) {
   pb::Profile p;
   string_table strings(p);
   location_table locations(p, strings, tables);
@@ -130,6 +131,7 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s) {
   p.mutable_period_type()->set_type(type->type());
   p.mutable_period_type()->set_unit(type->unit());
   p.set_period(1);
+  if (start_unix_ns != 0) p.set_time_nanos(start_unix_ns + s.time_ns);
   p.add_comment(strings.index("gprof-id sample " + std::to_string(s.seq) + " at +" +
                               std::to_string(s.time_ns) + "ns"));
 
@@ -142,7 +144,7 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s) {
     add_string_label(*out, strings, "goid", std::to_string(g.id));
     add_string_label(*out, strings, "parent_goid", std::to_string(g.parent_id));
     add_string_label(*out, strings, "state", to_string(g.state));
-    if (g.state == goroutine_state::waiting) {
+    if (g.state == goroutine_state::waiting && g.reason != wait_reason::none) {
       add_string_label(*out, strings, "wait_reason", to_string(g.reason));
     }
     add_string_label(*out, strings, "gopc", site_text(tables.sites.at(g.site)));
@@ -180,12 +182,14 @@ std::string gzip(const std::string& data) {
 
 }  // namespace
 
-std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s) {
-  return build_profile(tables, s).SerializeAsString();
+std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s,
+                                                 std::int64_t start_unix_ns) {
+  return build_profile(tables, s, start_unix_ns).SerializeAsString();
 }
 
-std::string pprof_goroutine_profile(const symbol_tables& tables, const sample& s) {
-  return gzip(pprof_goroutine_profile_uncompressed(tables, s));
+std::string pprof_goroutine_profile(const symbol_tables& tables, const sample& s,
+                                    std::int64_t start_unix_ns) {
+  return gzip(pprof_goroutine_profile_uncompressed(tables, s, start_unix_ns));
 }
 
 }  // namespace gprofid

@@ -80,6 +80,7 @@ TEST_CASE("pprof export is a goroutine profile with one labelled sample per goro
   REQUIRE(p.sample_type_size() == 1);
   CHECK(str(p, p.sample_type(0).type()) == "goroutines");
   CHECK(str(p, p.sample_type(0).unit()) == "count");
+  CHECK(p.time_nanos() == 0);
   REQUIRE(p.sample_size() == 4);
 
   const pb::Sample& g42 = p.sample(2);
@@ -117,6 +118,14 @@ TEST_CASE("pprof export is a goroutine profile with one labelled sample per goro
   CHECK(str(p, fn->filename()) == "worker.cpp");
   // Frames shared by stacks are shared locations.
   CHECK(p.location_size() == 4);
+}
+
+TEST_CASE("pprof export dates the profile when the recording's start is known") {
+  fixture f;
+  pb::Profile p;
+  REQUIRE(p.ParseFromString(
+      pprof_goroutine_profile_uncompressed(f.tables, f.s, 1'700'000'000'000'000'000)));
+  CHECK(p.time_nanos() == 1'700'000'000'005'000'000);
 }
 
 TEST_CASE("pprof export is gzip-compressed") {
