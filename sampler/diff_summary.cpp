@@ -225,6 +225,12 @@ diff_summary summary_builder::finish() {
   for (std::size_t i = 0; i < n; ++i) out.longest_stuck.push_back(*stuck[i]);
 
   const bool by_state = filter_.state || filter_.reason;
+  if (!by_state && filter_.min_stuck_ns == 0) {
+    out.goroutines = std::move(tracked_);
+    out.followed = follow_;
+    tracked_ = {};
+    return out;
+  }
   for (auto& l : tracked_) {
     if (by_state && !filter_.matches_state({.state = l.last_state, .reason = l.last_reason})) {
       continue;
