@@ -47,14 +47,15 @@ void scheduler::stop() {
 }
 
 void scheduler::schedule(goroutine* g) noexcept {
-  g->ready_at_ns = monotonic_ns();
   g->status.store(run_status::runnable, std::memory_order_release);
   auto* ctx = detail::this_worker();
   if (ctx && ctx->sched == this) {
     auto& w = *workers_[ctx->index];
+    g->ready_at_ns = w.now_ns;
     std::lock_guard guard(w.m);
     w.queue.push_back(g);
   } else {
+    g->ready_at_ns = monotonic_ns();
     std::lock_guard guard(global_m_);
     global_.push_back(g);
     global_size_.fetch_add(1, std::memory_order_relaxed);
@@ -167,6 +168,7 @@ void scheduler::run_worker(worker& w) {
       execute(w, g);
       continue;
     }
+    w.now_ns = 0;  // stale once idle
     std::unique_lock lock(idle_m_);
     idle_.fetch_add(1, std::memory_order_seq_cst);
     if (any_work() || stopping_.load()) {
@@ -183,7 +185,7 @@ void scheduler::run_worker(worker& w) {
 }
 
 void scheduler::execute(worker& w, goroutine* g) {
-  const std::int64_t start = monotonic_ns();
+  const std::int64_t start = w.now_ns != 0 ? w.now_ns : monotonic_ns();
   g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
                        std::memory_order_relaxed);
   g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -192,7 +194,8 @@ void scheduler::execute(worker& w, goroutine* g) {
   w.ctx.last = detail::outcome::none;
   g->resume_point.resume();
   w.ctx.current = nullptr;
-  g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (monotonic_ns() - start),
+  w.now_ns = monotonic_ns();
+  g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (w.now_ns - start),
                       std::memory_order_relaxed);
 
   switch (w.ctx.last) {
@@ -203,6 +206,11 @@ void scheduler::execute(worker& w, goroutine* g) {
       schedule(g);
       break;
     case detail::outcome::parked: {
+      {
+        std::lock_guard guard(g->lock);
+        g->reason = w.ctx.reason;
+        g->wait_since_ns = w.now_ns;
+      }
       auto expected = run_status::running;
       if (!g->status.compare_exchange_strong(expected, run_status::waiting,
                                              std::memory_order_acq_rel)) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/goroutine.hpp"
+#include "runtime/spinlock.hpp"
 
 namespace gprofid {
 
@@ -29,6 +30,7 @@ struct worker_context {
   std::size_t index = 0;
   goroutine* current = nullptr;
   outcome last = outcome::none;
+  wait_reason reason = wait_reason::none;  // with outcome::parked
 };
 
 worker_context* this_worker() noexcept;
@@ -56,10 +58,13 @@ class scheduler {
 
  private:
   struct alignas(64) worker {
-    std::mutex m;
+    spinlock m;  // held for a push or pop only
     std::deque<goroutine*> queue;
     std::thread thread;
     detail::worker_context ctx;
+    // The clock as last read by this worker. One read per switch serves as the end of one run
+    // and the start of the next, and dates goroutines this worker makes runnable meanwhile.
+    std::int64_t now_ns = 0;
   };
 
   void run_worker(worker& w);
@@ -72,7 +77,7 @@ class scheduler {
 
   runtime& rt_;
   std::vector<std::unique_ptr<worker>> workers_;
-  std::mutex global_m_;
+  spinlock global_m_;
   std::deque<goroutine*> global_;
   std::atomic<std::size_t> global_size_{0};
 
