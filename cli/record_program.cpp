@@ -1,0 +1,183 @@
+// Recording an external program: it is started with GPROFID_RECORD_FD naming a pipe, its
+// runtime (linked with gprofid::gprofid, see sampler/auto_record.hpp) writes the recording
+// there, and we copy it to the output line by line, then append the end line.
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "cli/exit_status.hpp"
+#include "cli/interrupts.hpp"
+#include "cli/launch.hpp"
+#include "cli/line_relay.hpp"
+#include "cli/progress.hpp"
+#include "cli/record.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/traceback.hpp"
+#include "sampler/recording_writer.hpp"
+
+namespace gprofid::cli {
+namespace {
+
+// How long a program gets to exit after SIGTERM (or a forwarded Ctrl-C) before SIGKILL.
+constexpr std::int64_t exit_grace_ns = 2'000'000'000;
+
+std::vector<std::pair<std::string, std::string>> recording_environment(const record_request& req) {
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"GPROFID_INTERVAL_NS", std::to_string(req.interval_ns)},
+  };
+  if (req.max_samples > 0) env.emplace_back("GPROFID_MAX_SAMPLES", std::to_string(req.max_samples));
+  if (req.duration_ns > 0) env.emplace_back("GPROFID_DURATION_NS", std::to_string(req.duration_ns));
+  if (req.workers > 0) env.emplace_back("GPROFID_WORKERS", std::to_string(req.workers));
+  return env;
+}
+
+}  // namespace
+
+int record_program(const record_request& req, output_file& out, spdlog::logger& log) {
+  interrupts sigs;
+  const std::string& program = req.command.front();
+  std::optional<child_process> child;
+  try {
+    child.emplace(
+        child_process::launch(req.command, recording_environment(req), out.fd() == STDOUT_FILENO));
+  } catch (const launch_error& e) {
+    log.error("{}", e.what());
+    out.discard();
+    return exit_usage;
+  } catch (const std::system_error& e) {
+    log.error("cannot start {}: {}", program, e.what());
+    out.discard();
+    return exit_failure;
+  }
+  log.debug("started {} (pid {}), interval {}", program, child->pid(),
+            format_duration(req.interval_ns));
+
+  line_relay relay(out.fd());
+  auto progress = progress_line::for_stderr(program, req.quiet);
+  const std::int64_t started = monotonic_ns();
+  std::optional<end_reason> stopped_because;  // set when we ended it, not the program
+  std::optional<int> interrupt;
+  std::int64_t kill_at = 0;  // when a stopping program gets SIGKILL
+  bool write_failed = false;
+
+  auto stop = [&](end_reason why, int sig) {
+    if (stopped_because) return;
+    stopped_because = why;
+    child->kill(sig);
+    kill_at = monotonic_ns() + exit_grace_ns;
+  };
+
+  while (true) {
+    pollfd fds[2] = {{sigs.fd(), POLLIN, 0}, {child->recording_fd(), POLLIN, 0}};
+    const nfds_t n = child->recording_fd() >= 0 ? 2 : 1;
+    if (::poll(fds, n, 50) < 0 && errno != EINTR) break;
+    if (auto sig = sigs.take()) {
+      if (!interrupt) log.debug("got signal {}, stopping {}", *sig, program);
+      interrupt = sig;
+      // A Ctrl-C in the terminal reached the program too; a kill aimed at us did not.
+      stop(end_reason::interrupted, *sig);
+    }
+    if (child->recording_fd() >= 0) {
+      try {
+        if (!relay.pump(child->recording_fd())) child->close_recording_fd();
+      } catch (const std::system_error& e) {
+        log.error("cannot write {}: {}", out.name(), e.code().message());
+        write_failed = true;
+        child->close_recording_fd();
+        child->kill(SIGKILL);
+        break;
+      }
+    }
+    const std::int64_t now = monotonic_ns();
+    if (req.max_samples > 0 && relay.samples() >= req.max_samples) {
+      stop(end_reason::samples, SIGTERM);
+    }
+    if (req.duration_ns > 0 && now - started >= req.duration_ns)
+      stop(end_reason::duration, SIGTERM);
+    if (relay.samples() == 0 && !stopped_because && now - started >= req.first_sample_timeout_ns) {
+      progress.clear();
+      log.error(
+          "no sample from {} within {}: is it built on the gprof-id runtime and linked with "
+          "gprofid::gprofid? (stopped it; --first-sample-timeout changes the wait)",
+          program, format_duration(req.first_sample_timeout_ns));
+      child->kill(SIGKILL);
+      child->wait_or_kill(std::chrono::milliseconds(0));
+      out.discard();
+      return exit_no_samples;
+    }
+    if (kill_at != 0 && now >= kill_at) {
+      log.warn("{} did not exit within {} of being stopped; killing it", program,
+               format_duration(exit_grace_ns));
+      child->kill(SIGKILL);
+      kill_at = 0;
+    }
+    if (child->try_wait()) {
+      // Whatever it wrote before exiting is in the pipe: take it, unless a descendant keeps the
+      // pipe open, in which case we stop reading.
+      if (child->recording_fd() >= 0) {
+        try {
+          relay.pump(child->recording_fd());
+        } catch (const std::system_error& e) {
+          log.error("cannot write {}: {}", out.name(), e.code().message());
+          write_failed = true;
+        }
+      }
+      break;
+    }
+    progress.update(relay.samples(), now - started, 0);
+  }
+  progress.clear();
+  const child_exit how = child->wait_or_kill(std::chrono::milliseconds(0));
+  child->close_recording_fd();
+  if (write_failed) {
+    out.discard();
+    return exit_io_error;
+  }
+  if (relay.pending() > 0) {
+    log.warn("dropped an incomplete last line ({} bytes) from {}", relay.pending(), program);
+  }
+  if (relay.samples() == 0) {
+    log.error(
+        "{} ended ({}) without sending a sample: is it built on the gprof-id runtime and "
+        "linked with gprofid::gprofid?",
+        program, describe(how));
+    out.discard();
+    return exit_no_samples;
+  }
+
+  recording_end end;
+  end.samples = relay.samples();
+  end.exit_status = how.exit_status;
+  end.signal = how.signal;
+  int status = exit_ok;
+  if (stopped_because) {
+    end.reason = *stopped_because;
+  } else if (how.signal) {
+    end.reason = end_reason::workload_killed;
+    status = exit_workload_failed;
+  } else if (how.exit_status != 0) {
+    end.reason = end_reason::workload_exited;
+    status = exit_workload_failed;
+  }
+  try {
+    recording_writer writer(out.fd(), out.name());
+    writer.write_end(end);
+    out.close();
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+    return exit_io_error;
+  }
+  if (status == exit_workload_failed) {
+    log.error("{} failed ({}); the recording in {} ends there", program, describe(how), out.name());
+  }
+  log.info("recorded {} samples of {} to {} ({})", end.samples, program, out.name(),
+           to_string(end.reason));
+  return status;
+}
+
+}  // namespace gprofid::cli
