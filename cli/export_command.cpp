@@ -1,16 +1,199 @@
+// `gprof-id export`: converts a recording for other tools: pprof goroutine profiles, a Chrome
+// trace-event timeline (Perfetto), or folded stacks for flame graphs. See docs/export.md.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/output_file.hpp"
+#include "cli/recording_input.hpp"
+#include "sampler/export_folded.hpp"
+#include "sampler/export_pprof.hpp"
+#include "sampler/export_trace.hpp"
+#include "sampler/recording_reader.hpp"
 
 namespace gprofid::cli {
+namespace {
+
+struct export_options {
+  std::string input;
+  std::string format;
+  std::string output = "-";
+  std::optional<std::int64_t> sample_index;
+  bool all = false;
+  bool force = false;
+  std::string weight = "count";
+  bool lines = false;
+};
+
+// A usage error found after parsing (option combinations CLI11 cannot express).
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+void write_all(output_file& out, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(out.fd(), data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw output_error("cannot write " + out.name() + ": " + std::strerror(errno));
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void write_file(const std::string& path, bool force, std::string_view data) {
+  output_file out(path, force);
+  try {
+    write_all(out, data);
+    out.close();
+  } catch (...) {
+    out.discard();
+    throw;
+  }
+}
+
+// "out.pb.gz" -> "out.7.pb.gz"; "out" -> "out.7.pb.gz".
+std::string numbered_path(const std::string& path, std::uint64_t seq) {
+  constexpr std::string_view suffix = ".pb.gz";
+  std::string stem = path;
+  if (stem.size() > suffix.size() && stem.ends_with(suffix))
+    stem.resize(stem.size() - suffix.size());
+  return stem + "." + std::to_string(seq) + std::string(suffix);
+}
+
+int export_pprof(const export_options& o) {
+  if (!o.all) {
+    if (o.output == "-" && isatty(STDOUT_FILENO)) {
+      throw usage_error("a pprof profile is binary; name a file with -o FILE.pb.gz");
+    }
+    picked_sample picked = pick_sample(o.input, o.sample_index.value_or(-1));
+    write_file(o.output, o.force,
+               pprof_goroutine_profile(picked.tables, picked.s, picked.header.start_unix_ns));
+    if (o.output != "-") std::fprintf(stderr, "gprof-id: wrote %s\n", o.output.c_str());
+    return exit_ok;
+  }
+  if (o.output == "-")
+    throw usage_error("--all writes one file per sample; name them with -o FILE");
+  recording_reader reader(o.input);
+  sample s;
+  std::uint64_t written = 0, first_seq = 0, last_seq = 0;
+  while (reader.next(s)) {
+    if (written == 0) first_seq = s.seq;
+    last_seq = s.seq;
+    const std::string path = numbered_path(o.output, s.seq);
+    write_file(path, o.force,
+               pprof_goroutine_profile(reader.tables(), s, reader.header().start_unix_ns));
+    ++written;
+  }
+  print_warnings(reader.warnings());
+  if (written == 0) throw std::out_of_range(o.input + ": the recording has no samples");
+  std::fprintf(stderr, "gprof-id: wrote %llu profiles, %s to %s\n",
+               static_cast<unsigned long long>(written), numbered_path(o.output, first_seq).c_str(),
+               numbered_path(o.output, last_seq).c_str());
+  return exit_ok;
+}
+
+// Streams every sample (or the chosen one) into `add`, then returns the tables that cover them.
+template <class Add>
+symbol_tables feed(const export_options& o, Add&& add) {
+  if (o.sample_index) {
+    picked_sample picked = pick_sample(o.input, *o.sample_index);
+    add(picked.tables, picked.s);
+    return std::move(picked.tables);
+  }
+  recording_reader reader(o.input);
+  sample s;
+  std::uint64_t n = 0;
+  while (reader.next(s)) {
+    add(reader.tables(), s);
+    ++n;
+  }
+  print_warnings(reader.warnings());
+  if (n == 0) throw std::out_of_range(o.input + ": the recording has no samples");
+  return reader.tables();
+}
+
+int export_trace(const export_options& o) {
+  trace_builder builder;
+  symbol_tables tables = feed(o, [&](const symbol_tables&, const sample& s) { builder.add(s); });
+  std::string text =
+      builder.finish(tables).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  text += '\n';
+  write_file(o.output, o.force, text);
+  return exit_ok;
+}
+
+int export_folded(const export_options& o) {
+  folded_builder builder(
+      {.weight = o.weight == "time" ? folded_weight::waiting_time : folded_weight::goroutines,
+       .lines = o.lines});
+  feed(o, [&](const symbol_tables& t, const sample& s) { builder.add(t, s); });
+  write_file(o.output, o.force, builder.str());
+  return exit_ok;
+}
+
+int run_export(const export_options& o) {
+  try {
+    if (o.all && o.sample_index) throw usage_error("--sample and --all exclude each other");
+    if (o.format != "folded" && (o.weight != "count" || o.lines)) {
+      throw usage_error("--weight and --lines apply to --format folded only");
+    }
+    if (o.format != "pprof" && o.all) {
+      throw usage_error(
+          "--all applies to --format pprof (trace and folded use every sample "
+          "unless --sample is given)");
+    }
+    if (o.format == "pprof") return export_pprof(o);
+    if (o.format == "trace") return export_trace(o);
+    return export_folded(o);
+  } catch (const usage_error& e) {
+    std::fprintf(stderr, "gprof-id export: %s\n", e.what());
+    return exit_usage;
+  } catch (const recording_error& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_bad_input;
+  } catch (const std::out_of_range& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_bad_input;
+  } catch (const output_error& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_io_error;
+  }
+}
+
+}  // namespace
 
 void add_export_command(CLI::App& app, int& result) {
-  auto* cmd = app.add_subcommand("export", "(not built yet)");
-  cmd->callback([&result] {
-    std::fputs("gprof-id export: not implemented yet\n", stderr);
-    result = exit_failure;
-  });
+  auto o = std::make_shared<export_options>();
+  auto* cmd = app.add_subcommand(
+      "export",
+      "Convert a recording for other tools: pprof goroutine profiles (go tool pprof), a "
+      "trace-event timeline (ui.perfetto.dev, chrome://tracing) or folded stacks (flame graphs)");
+  cmd->add_option("recording", o->input, "the recording (.jsonl)")->required();
+  cmd->add_option("--format", o->format, "pprof, trace or folded")
+      ->required()
+      ->check(CLI::IsMember({"pprof", "trace", "folded"}));
+  cmd->add_option("-o,--output", o->output,
+                  "output file ('-': stdout, the default); with pprof --all, FILE.N.pb.gz per "
+                  "sample N");
+  cmd->add_option("--sample", o->sample_index,
+                  "only sample N (negative: from the end; pprof default: -1, the last)");
+  cmd->add_flag("--all", o->all, "pprof: one profile per sample");
+  cmd->add_flag("-f,--force", o->force, "overwrite existing output files");
+  cmd->add_option("--weight", o->weight,
+                  "folded: count (goroutines per stack, summed over samples) or time "
+                  "(nanoseconds spent waiting per stack)")
+      ->check(CLI::IsMember({"count", "time"}));
+  cmd->add_flag("--lines", o->lines, "folded: frames as 'function file:line'");
+  cmd->callback([o, &result] { result = run_export(*o); });
 }
 
 }  // namespace gprofid::cli
