@@ -7,7 +7,7 @@ CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 DEB_PACKAGES := g++ cmake make libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
                 libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
 
-.PHONY: all deps build run test test-unit test-tsan test-asan clean format
+.PHONY: all deps build run test test-unit test-tsan test-asan clean format bench
 
 all: build
 
@@ -21,8 +21,10 @@ build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Records the default workload (http) for a few seconds, then shows what changed between samples.
 run: build
-	$(BUILD)/cli/gprof-id demo
+	$(BUILD)/cli/gprof-id record --workload http --duration 4s --interval 250ms --output $(BUILD)/run.jsonl --force
+	$(BUILD)/cli/gprof-id diff $(BUILD)/run.jsonl --summary --format text
 
 test: build test-unit test-tsan test-asan
 	@echo "all test suites passed"
@@ -30,16 +32,26 @@ test: build test-unit test-tsan test-asan
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The runtime's concurrency under ThreadSanitizer, and everything under ASan+UBSan.
+# The concurrent code (runtime, sampler) under ThreadSanitizer, and everything under ASan+UBSan.
 test-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=thread -DGPROFID_BUILD_CLI=OFF >/dev/null
-	cmake --build $(BUILD)-tsan -j $(JOBS) --target runtime_tests
-	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R runtime_tests
+	cmake --build $(BUILD)-tsan -j $(JOBS) --target runtime_tests sampler_tests
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^(runtime|sampler)_tests$$'
 
 test-asan: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=address >/dev/null
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure -j $(JOBS)
+
+# Our benchmark suite side by side with Go's (bench/, docs/performance.md): -O2 build, both suites,
+# one table, bench/results.json. BENCH_QUICK=1: a ~1-minute smoke run (results in build-bench/).
+BENCH_OUT := $(if $(BENCH_QUICK),build-bench/results-quick.json,bench/results.json)
+bench: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON -DGPROFID_BUILD_CLI=OFF >/dev/null
+	cmake --build build-bench -j $(JOBS) --target gprofid_bench gprofid_bench_report
+	build-bench/bench/gprofid_bench $(if $(BENCH_QUICK),--quick) >build-bench/cpp.jsonl
+	cd bench/go && GOPROXY=off go run . $(if $(BENCH_QUICK),-quick) >../../build-bench/go.jsonl
+	build-bench/bench/gprofid_bench_report --cpp build-bench/cpp.jsonl --go build-bench/go.jsonl --out $(BENCH_OUT)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -116,15 +116,17 @@ snapshot runtime::take_snapshot() {
   stack_trace frames;
   for (goroutine* g : all) {
     if (g->created_epoch >= cap.epoch) continue;  // created after the instant
-    auto seen = g->profiled_epoch.load(std::memory_order_acquire);
-    if (seen >= cap.epoch || !g->profiled_epoch.compare_exchange_strong(seen, cap.epoch)) {
-      continue;  // it recorded itself on the way out
-    }
     frames.clear();
     goroutine_record r;
     {
+      // Claim it under its lock: an exit cannot then slip between the claim and the read, and
+      // a goroutine that recorded itself on the way out (or died before the instant) is skipped.
       std::lock_guard guard(g->lock);
       if (g->status.load(std::memory_order_acquire) == run_status::dead) continue;
+      auto seen = g->profiled_epoch.load(std::memory_order_acquire);
+      if (seen >= cap.epoch || !g->profiled_epoch.compare_exchange_strong(seen, cap.epoch)) {
+        continue;
+      }
       r = make_record(g, frames);
     }
     r.stack = stacks.intern(frames);
