@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "runtime/config.hpp"
+
 namespace gprofid {
 
 class goroutine;
@@ -44,7 +46,7 @@ struct promise_base {
   template <class A>
   decltype(auto) await_transform(A&& awaitable,
                                  std::source_location at = std::source_location::current()) {
-    await_site.store(at, std::memory_order_relaxed);
+    if constexpr (GPROFID_TRACKING) await_site.store(at, std::memory_order_relaxed);
     if constexpr (has_member_co_await<A>) {
       return std::forward<A>(awaitable).operator co_await();
     } else {

@@ -9,6 +9,7 @@
 #include <source_location>
 #include <string>
 
+#include "runtime/config.hpp"
 #include "runtime/frame.hpp"
 #include "runtime/labels.hpp"
 #include "runtime/spinlock.hpp"
@@ -79,12 +80,14 @@ class goroutine {
 
 // Logical-stack maintenance, called from task awaiters: entering and leaving a frame.
 inline void push_frame(goroutine* g, promise_base* p) noexcept {
+  if constexpr (!GPROFID_TRACKING) return;
   std::lock_guard guard(g->lock);
   p->caller = g->innermost;
   g->innermost = p;
 }
 
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
+  if constexpr (!GPROFID_TRACKING) return;
   std::lock_guard guard(g->lock);
   g->innermost = p->caller;
 }

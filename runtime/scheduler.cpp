@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "runtime/clock.hpp"
+#include "runtime/config.hpp"
 #include "runtime/runtime.hpp"
 
 namespace gprofid {
@@ -185,18 +186,23 @@ void scheduler::run_worker(worker& w) {
 }
 
 void scheduler::execute(worker& w, goroutine* g) {
-  const std::int64_t start = w.now_ns != 0 ? w.now_ns : monotonic_ns();
-  g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
-                       std::memory_order_relaxed);
+  std::int64_t start = 0;
+  if constexpr (GPROFID_TRACKING) {
+    start = w.now_ns != 0 ? w.now_ns : monotonic_ns();
+    g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
+                         std::memory_order_relaxed);
+  }
   g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   g->status.store(run_status::running, std::memory_order_release);
   w.ctx.current = g;
   w.ctx.last = detail::outcome::none;
   g->resume_point.resume();
   w.ctx.current = nullptr;
-  w.now_ns = monotonic_ns();
-  g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (w.now_ns - start),
-                      std::memory_order_relaxed);
+  if constexpr (GPROFID_TRACKING) {
+    w.now_ns = monotonic_ns();
+    g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (w.now_ns - start),
+                        std::memory_order_relaxed);
+  }
 
   switch (w.ctx.last) {
     case detail::outcome::finished:

@@ -14,6 +14,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -86,6 +87,7 @@ func plan(quick bool) []step {
 		}
 		return full
 	}
+	one := func(full, q int) int { return pick([]int{full}, []int{q})[0] }
 	dur := func(full, q time.Duration) time.Duration {
 		if quick {
 			return q
@@ -101,16 +103,21 @@ func plan(quick bool) []step {
 	for _, n := range pick([]int{100_000, 1_000_000}, []int{100_000}) {
 		add(1, job{Op: "mem_parked", N: n})
 	}
-	rounds := pick([]int{1_000_000}, []int{100_000})[0]
-	add(1, job{Op: "pingpong_p1", N: rounds, Procs: 1})
-	add(1, job{Op: "pingpong_p2", N: rounds, Procs: 2})
-	add(1, job{Op: "worker_pool", N: pick([]int{1_000_000}, []int{100_000})[0]})
+	add(1, job{Op: "pingpong_p1", N: one(1_000_000, 100_000), Procs: 1})
+	add(1, job{Op: "pingpong_p2", N: one(1_000_000, 100_000), Procs: 2})
+	add(1, job{Op: "worker_pool", N: one(1_000_000, 100_000)})
 
 	snapN := pick([]int{1_000, 10_000, 100_000}, []int{1_000, 10_000})
 	depths := pick([]int{1, 8, 32}, []int{1, 8})
 	for _, op := range []string{"snapshot_goroutineprofile", "snapshot_pprof_debug0", "snapshot_pprof_debug2"} {
 		for _, d := range depths {
 			for _, n := range snapN {
+				// debug=2 output is ~0.7 KB per goroutine at depth 8 and
+				// pprof gives up (truncates) at 64 MiB, so at 100k
+				// goroutines it would time a partial dump for minutes.
+				if op == "snapshot_pprof_debug2" && n >= 100_000 && d > 1 {
+					continue
+				}
 				add(1, job{Op: op, N: n, Depth: d})
 			}
 		}
@@ -123,7 +130,7 @@ func plan(quick bool) []step {
 }
 
 func main() {
-	quick := flag.Bool("quick", false, "smaller sizes and shorter windows (~10 s total)")
+	quick := flag.Bool("quick", false, "smaller sizes and shorter windows (~10 s in total)")
 	only := flag.String("only", "", "run only ops whose name starts with this prefix")
 	jobJSON := flag.String("job", "", "internal: run one measurement (JSON job) in this process")
 	flag.Parse()
@@ -139,12 +146,17 @@ func main() {
 			fatalf("write result: %v", err)
 		}
 	}
+	load := loadAvg()
 	emit(result{Suite: "go", Op: "runtime_info", Value: 0, Unit: "", Extra: map[string]any{
 		"go_version": runtime.Version(),
 		"gomaxprocs": runtime.GOMAXPROCS(0),
 		"num_cpu":    runtime.NumCPU(),
 		"quick":      *quick,
+		"loadavg_1m": load, // other work on the machine skews every number
 	}})
+	if load > 0.5*float64(runtime.NumCPU()) {
+		fmt.Fprintf(os.Stderr, "warning: 1-minute load average is %.2f on %d CPUs; results will be noisy\n", load, runtime.NumCPU())
+	}
 
 	var steps []step
 	for _, s := range plan(*quick) {
@@ -210,7 +222,7 @@ func runChild(exe string, j job) result {
 		fatalf("%v: child failed: %v", j, err)
 	}
 	var r result
-	sc := bufio.NewScanner(strings.NewReader(string(stdout)))
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
 	for sc.Scan() {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			fatalf("%v: bad child output %q: %v", j, sc.Text(), err)
@@ -241,6 +253,19 @@ func runJob(arg string) {
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
 		fatalf("write result: %v", err)
 	}
+}
+
+// loadAvg returns the 1-minute load average, or -1 if unavailable.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	var v float64
+	if _, err := fmt.Sscan(string(b), &v); err != nil {
+		return -1
+	}
+	return v
 }
 
 // round3 keeps output readable; three decimals is far below the noise.

@@ -31,8 +31,7 @@ func goroutineProfile(buf []runtime.StackRecord) []runtime.StackRecord {
 }
 
 // snapshot: cost of one whole-process goroutine snapshot with n goroutines
-// parked at call depth D; median of 3 calls after one warm-up call, per
-// goroutine.
+// parked at call depth D; median of 3 calls, per goroutine.
 //   - snapshot_goroutineprofile: runtime.GoroutineProfile; the counting call
 //     and allocation of the two-call pattern are done but not timed
 //   - snapshot_pprof_debug0: pprof goroutine profile (gzipped protobuf)
@@ -71,10 +70,14 @@ func snapshot(j job) result {
 		panic("snapshot: unknown op " + j.Op)
 	}
 
-	take() // warm-up: first-call costs (pc lookup caches, buffers) are not steady state
-	times := make([]time.Duration, 3)
-	for i := range times {
-		times[i] = take()
+	// The first call pays one-off costs (pc lookup caches, buffer growth), so
+	// it is a warm-up unless it is slow enough for those to be noise.
+	times := []time.Duration{take()}
+	if times[0] < time.Second {
+		times = times[:0]
+	}
+	for len(times) < 3 {
+		times = append(times, take())
 	}
 	med := median(times)
 	extra := map[string]any{
@@ -105,13 +108,17 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// parkedFrames reports the deepest recorded stack, i.e. the parked
-// goroutines' frame count as a profiler sees it (parkAt frames plus the
-// goroutine's entry closure and the runtime's channel-receive frames).
+// parkedFrames reports the stack depth recorded for the parked goroutines
+// (the most common record length): D parkAt frames plus the entry closure,
+// goexit and three runtime channel-receive frames. StackRecord holds at most
+// 32 frames, so depth 32 is recorded truncated to 32.
 func parkedFrames() int {
+	count := map[int]int{}
 	most := 0
 	for _, r := range goroutineProfile(profileBuf()) {
-		if k := len(r.Stack()); k > most {
+		k := len(r.Stack())
+		count[k]++
+		if count[k] > count[most] {
 			most = k
 		}
 	}
@@ -162,6 +169,8 @@ func snapshotPause(j job) result {
 		"baseline_max_us":     usec(base.max),
 		"p99_us":              usec(snap.quantile(0.99)),
 		"baseline_p99_us":     usec(base.quantile(0.99)),
+		"p999_us":             usec(snap.quantile(0.999)),
+		"baseline_p999_us":    usec(base.quantile(0.999)),
 		"snapshots":           snaps,
 		"roundtrips":          snap.total,
 		"baseline_roundtrips": base.total,
