@@ -7,6 +7,7 @@
 //    runnable counters, wait reason and wait start under the goroutine's lock);
 //  - per co_await: await_transform's store of the suspension line;
 //  - per spawn: the id counter, the creation timestamp and the first frame push.
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -134,36 +135,46 @@ std::string clocksource() {
 // tracking), identity_frame (ns per nested co_await), identity_resume (ns per resume).
 std::vector<result> identity(const job& j) {
   const std::int64_t k = j.n;
+  constexpr int rounds = 5;
   double inside = 0, roundtrip = 0, spawn = 0;
   runtime rt({.workers = 1});
   rt.run([&]() -> task<void> {
+    // The best of several rounds: on a shared machine the minimum is the least disturbed.
     inside = co_await nested_inside(k / 10);  // warm up
-    inside = co_await nested_inside(k);
+    for (int r = 0; r < rounds; ++r) inside = std::min(inside, co_await nested_inside(k / rounds));
     auto ping = make_chan<int>(), pong = make_chan<int>();
     go(echo(ping, pong));
     for (std::int64_t i = 0; i < k / 10; ++i) {
       co_await ping.send(0);
       co_await pong.recv();
     }
-    std::int64_t t0 = monotonic_ns();
-    for (std::int64_t i = 0; i < k; ++i) {
-      co_await ping.send(0);
-      co_await pong.recv();
+    roundtrip = 1e18;
+    for (int r = 0; r < rounds; ++r) {
+      const std::int64_t t0 = monotonic_ns();
+      for (std::int64_t i = 0; i < k / rounds; ++i) {
+        co_await ping.send(0);
+        co_await pong.recv();
+      }
+      const double per = static_cast<double>(monotonic_ns() - t0) / static_cast<double>(k / rounds);
+      roundtrip = std::min(roundtrip, per);
     }
-    roundtrip = static_cast<double>(monotonic_ns() - t0) / static_cast<double>(k);
     ping.close();
     parked_set p;
     const std::int64_t spawns = std::min<std::int64_t>(k, 100'000);
     spawn = static_cast<double>(co_await park_n(p, spawns, 1)) / static_cast<double>(spawns);
     co_await release(p);
   }());
-  nested_outside(k / 10);
-  const double outside = nested_outside(k);
-  const double push_pop = push_pop_ns(k);
-  const double resume = resume_bookkeeping_ns(k);
-  const double site = site_store_ns(k);
-  const double clock = clock_read_ns(k);
-  const double id = id_counter_ns(k);
+  auto best = [&](double (*measure)(std::int64_t)) {
+    double v = measure(k / 10);
+    for (int r = 0; r < rounds; ++r) v = std::min(v, measure(k / rounds));
+    return v;
+  };
+  const double outside = best(nested_outside);
+  const double push_pop = best(push_pop_ns);
+  const double resume = best(resume_bookkeeping_ns);
+  const double site = best(site_store_ns);
+  const double clock = best(clock_read_ns);
+  const double id = best(id_counter_ns);
 
   // A round trip is 2 resumes and 4 channel co_awaits (send+recv on each side); no task frame
   // is entered, so push/pop is not on this path.
@@ -181,6 +192,7 @@ std::vector<result> identity(const job& j) {
                  {"resume_bookkeeping_ns", round3(resume)},
                  {"await_site_store_ns", round3(site)},
                  {"clock_read_ns", round3(clock)},
+                 {"percent_without_clock", round3(100 * (rt_tracking - 2 * clock) / roundtrip)},
                  {"clocksource", clocksource()}}},
       {.op = "identity_spawn",
        .n = std::min<std::int64_t>(k, 100'000),
