@@ -1,6 +1,9 @@
 // snapshot_raw / snapshot_profile: one whole-runtime snapshot with n goroutines parked at a
 // depth, and snapshot_pause: the worst round trip a ping-pong pair sees while snapshots run
 // back to back (bench/go/profile.go).
+#include <time.h>
+
+#include <algorithm>
 #include <atomic>
 #include <functional>
 
@@ -15,6 +18,14 @@ namespace {
 
 double usec(std::int64_t ns) {
   return round3(static_cast<double>(ns) / 1e3);
+}
+
+// CPU time of the calling thread: on a shared machine it shows the work a snapshot does
+// without the time the thread spent preempted.
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
 
 // The most common stack depth among the goroutines of a snapshot (the parked ones).
@@ -36,7 +47,7 @@ std::size_t parked_frames(const snapshot& s) {
 // Median of 3 calls, after one warm-up call unless a call takes over 1 s.
 std::vector<result> snapshot_cost(const job& j) {
   const bool profile = j.op == "snapshot_profile";
-  std::vector<double> times;
+  std::vector<double> times, cpu_times;
   std::size_t frames = 0, goroutines = 0;
   std::int64_t max_hold = 0;
   runtime rt({.workers = workers_for(j)});
@@ -44,25 +55,35 @@ std::vector<result> snapshot_cost(const job& j) {
     parked_set p;
     co_await park_n(p, j.n, j.depth);
     symbolizer sym;
+    std::int64_t cpu = 0;
     auto take = [&]() -> std::int64_t {
+      const std::int64_t c0 = thread_cpu_ns();
       const std::int64_t t0 = monotonic_ns();
       if (profile) {
         sample s = goroutine_profile_with_id(rt, sym);
         const std::int64_t d = monotonic_ns() - t0;
+        cpu = thread_cpu_ns() - c0;
         goroutines = s.goroutines.size();
         max_hold = std::max(max_hold, s.pause_ns);
         return d;
       }
       snapshot s = rt.take_snapshot();
       const std::int64_t d = monotonic_ns() - t0;
+      cpu = thread_cpu_ns() - c0;
       goroutines = s.goroutines.size();
       frames = parked_frames(s);
       max_hold = std::max(max_hold, s.max_hold_ns);
       return d;
     };
     const std::int64_t first = take();
-    if (first >= 1'000'000'000) times.push_back(static_cast<double>(first));
-    while (times.size() < 3) times.push_back(static_cast<double>(take()));
+    if (first >= 1'000'000'000) {
+      times.push_back(static_cast<double>(first));
+      cpu_times.push_back(static_cast<double>(cpu));
+    }
+    while (times.size() < 3) {
+      times.push_back(static_cast<double>(take()));
+      cpu_times.push_back(static_cast<double>(cpu));
+    }
     if (profile) frames = parked_frames(rt.take_snapshot());
     co_await release(p);
   }());
@@ -73,6 +94,8 @@ std::vector<result> snapshot_cost(const job& j) {
            .unit = "ns/goroutine",
            .extra = {{"depth", j.depth},
                      {"median_ms", round3(med / 1e6)},
+                     {"min_ms", round3(*std::min_element(times.begin(), times.end()) / 1e6)},
+                     {"cpu_ns_per_g", round3(median(cpu_times) / static_cast<double>(j.n))},
                      {"stack_frames", frames},
                      {"goroutines", goroutines},
                      {"max_hold_us", usec(max_hold)}}}};
