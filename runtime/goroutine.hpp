@@ -5,6 +5,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <source_location>
 #include <string>
@@ -74,8 +75,12 @@ class goroutine {
   goroutine* retired_next = nullptr;
 
   // The exception that escaped the innermost frame, with the stack it escaped from.
-  std::exception_ptr panic;
-  std::string panic_stack;
+  // Rare, so kept out of line: a parked goroutine should cost a few hundred bytes.
+  struct panic_info {
+    std::exception_ptr exception;
+    std::string stack;
+  };
+  std::unique_ptr<panic_info> panic;
 };
 
 // Logical-stack maintenance, called from task awaiters: entering and leaving a frame.

@@ -56,18 +56,21 @@ void root_finished() noexcept {
 
 void note_escaping_exception(promise_base& p) noexcept {
   goroutine* g = p.owner;
-  if (!g || g->panic == p.exception) return;
-  g->panic = p.exception;
+  if (!g || (g->panic && g->panic->exception == p.exception)) return;
   try {
     std::vector<stack_frame> frames;
-    std::lock_guard guard(g->lock);
-    for (const promise_base* f = &p; f; f = f->caller) {
-      frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
+    {
+      std::lock_guard guard(g->lock);
+      for (const promise_base* f = &p; f; f = f->caller) {
+        frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
+      }
     }
-    g->panic_stack = format_stack(frames);
+    g->panic = std::make_unique<goroutine::panic_info>(
+        goroutine::panic_info{p.exception, format_stack(frames)});
   } catch (...) {
-    g->panic_stack.clear();
+    g->panic.reset();  // out of memory: the report will lack the stack
   }
+}
 }
 
 }  // namespace detail
@@ -155,7 +158,7 @@ void runtime::handle_failure(goroutine* g) {
   f.site = g->site;
   f.what = exception_text(g->root_promise->exception);
   f.report = "panic: " + f.what + "\n\ngoroutine " + std::to_string(g->id) + " [running]:\n" +
-             g->panic_stack;
+             (g->panic ? g->panic->stack : std::string());
   f.report += "created by " + display_function_name(g->site.location.function_name());
   if (g->parent_id) f.report += " in goroutine " + std::to_string(g->parent_id);
   f.report += "\n\t" + std::string(g->site.location.file_name()) + ":" +
