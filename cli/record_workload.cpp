@@ -127,7 +127,7 @@ int record_workload(const record_request& req, output_file& out, spdlog::logger&
 
   std::string main_error;
   try {
-    rt.run(w.main({req.workload_args, stop}));
+    rt.run(w.main({req.workload_args, stop, [&log](const std::string& m) { log.debug("{}", m); }}));
   } catch (const std::exception& e) {
     main_error = e.what();
   } catch (...) {
