@@ -104,7 +104,8 @@ check_match "show debug=2 header" '^goroutine 1 \[' "$dump"
 check_match "show frames and created by" $'\n\t/[^\n]*deadlock\\.cpp:[0-9]+\ncreated by [^\n]* in goroutine 1\n' "$dump"
 check_match "show --group" '^goroutine profile: total [0-9]+'$'\n\n''[0-9]+ goroutines? \[' "$("$G" show deadlock.jsonl --group)"
 check_match "show --tree" '├─ goroutine' "$("$G" show deadlock.jsonl --tree)"
-check_match "show --sample 0" '^goroutine 1 \[' "$("$G" show deadlock.jsonl --sample 0)"
+check "show --sample -1 is the default" "$dump" "$("$G" show deadlock.jsonl --sample -1)"
+check "show --sample 0 is REC@0" "$("$G" show deadlock.jsonl@0)" "$("$G" show deadlock.jsonl --sample 0)"
 "$G" show deadlock.jsonl --sample 99 >/dev/null 2>&1
 check "show missing sample" "3" "$?"
 
