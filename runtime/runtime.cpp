@@ -71,7 +71,6 @@ void note_escaping_exception(promise_base& p) noexcept {
     g->panic.reset();  // out of memory: the report will lack the stack
   }
 }
-}
 
 }  // namespace detail
 
