@@ -4,10 +4,10 @@
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
-DEB_PACKAGES := g++ cmake make libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
+DEB_PACKAGES := g++ cmake make python3 libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
                 libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
 
-.PHONY: all deps build run test test-unit test-tsan test-asan clean format bench
+.PHONY: all deps build run test test-unit test-tsan test-asan clean format bench fuzz stress
 
 all: build
 
@@ -52,6 +52,22 @@ bench: deps
 	build-bench/bench/gprofid_bench $(if $(BENCH_QUICK),--quick) >build-bench/cpp.jsonl
 	cd bench/go && GOPROXY=off go run . $(if $(BENCH_QUICK),-quick) >../../build-bench/go.jsonl
 	build-bench/bench/gprofid_bench_report --cpp build-bench/cpp.jsonl --go build-bench/go.jsonl --out $(BENCH_OUT)
+
+# libFuzzer (clang) over the recording reader, diff and export, FUZZ_SECONDS each, one at a time;
+# new inputs go to build-fuzz/corpus/, crashes to build-fuzz/crash-* (docs/guarantees.md).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/install-deps.sh clang libclang-rt-14-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler zlib1g-dev cmake make
+	cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	for t in reader diff export; do mkdir -p build-fuzz/corpus/$$t && \
+	  build-fuzz/$${t}_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t fuzz/corpus/$$t fuzz/regressions \
+	    || exit 1; done
+
+# The long stress: 1M goroutines spawned and retired across all workers while sampled at 1 kHz.
+stress: build
+	$(BUILD)/tests/reliability/reliability_stress --goroutines 1000000
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -9,16 +9,17 @@ namespace gprofid {
 std::string format_duration(std::int64_t ns) {
   char buf[64];
   if (ns < 0) ns = 0;
+  // Each unit is used only below the value that would round up to the next one.
   if (ns < 1'000) {
     std::snprintf(buf, sizeof buf, "%lldns", static_cast<long long>(ns));
-  } else if (ns < 1'000'000) {
+  } else if (ns < 999'500) {
     std::snprintf(buf, sizeof buf, "%.0fus", ns / 1e3);
-  } else if (ns < 1'000'000'000) {
+  } else if (ns < 999'500'000) {
     std::snprintf(buf, sizeof buf, "%.0fms", ns / 1e6);
-  } else if (ns < 60'000'000'000LL) {
+  } else if (ns < 59'950'000'000LL) {
     std::snprintf(buf, sizeof buf, "%.1fs", ns / 1e9);
   } else {
-    long long s = ns / 1'000'000'000LL;
+    long long s = (ns + 500'000'000LL) / 1'000'000'000LL;  // nearest second
     if (s < 3600) {
       std::snprintf(buf, sizeof buf, "%lldm%llds", s / 60, s % 60);
     } else {
