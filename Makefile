@@ -62,12 +62,12 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS)
 	for t in reader diff export; do mkdir -p build-fuzz/corpus/$$t && \
 	  build-fuzz/$${t}_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t fuzz/corpus/$$t fuzz/regressions \
+	    -print_final_stats=1 -dict=fuzz/recording.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t fuzz/corpus/$$t fuzz/regressions \
 	    || exit 1; done
 
 # The long stress: 1M goroutines spawned and retired across all workers while sampled at 1 kHz.
 stress: build
-	$(BUILD)/tests/reliability/reliability_stress --goroutines 1000000
+	$(BUILD)/tests/reliability/reliability_stress --goroutines 1000000 --seconds 10
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -1,6 +1,7 @@
 #include "cli/output_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,15 @@ output_file::output_file(const std::string& path, bool force) : path_(path) {
   }
   if (path.empty()) throw output_error("empty output file name");
   name_ = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // A device or FIFO: nothing to clobber, and never to delete (as root, unlinking /dev/full
+    // would replace the device with a file).
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) throw output_error("cannot open " + path + ": " + std::strerror(errno));
+    owned_ = true;
+    return;
+  }
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
   fd_ = ::open(path.c_str(), flags, 0644);
   if (fd_ < 0) {
@@ -24,6 +34,7 @@ output_file::output_file(const std::string& path, bool force) : path_(path) {
     throw output_error("cannot create " + path + ": " + std::strerror(errno));
   }
   owned_ = true;
+  regular_ = true;
 }
 
 output_file::~output_file() {
@@ -33,7 +44,7 @@ output_file::~output_file() {
 void output_file::discard() noexcept {
   if (!owned_) return;
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  ::unlink(path_.c_str());
+  if (regular_) ::unlink(path_.c_str());
   owned_ = false;
 }
 

@@ -15,7 +15,8 @@ class output_error : public std::runtime_error {
 
 class output_file {
  public:
-  // "-" is stdout. Otherwise creates `path`; an existing file is an error unless `force`.
+  // "-" is stdout. Otherwise creates `path`; an existing file is an error unless `force`. An
+  // existing device or FIFO (/dev/null, /dev/full, a named pipe) is written as it is.
   output_file(const std::string& path, bool force);
   ~output_file();
   output_file(const output_file&) = delete;
@@ -24,7 +25,8 @@ class output_file {
   int fd() const noexcept { return fd_; }
   // "out.jsonl", or "stdout".
   const std::string& name() const noexcept { return name_; }
-  // Closes and deletes the file (nothing for stdout): the recording is not worth keeping.
+  // Closes and deletes the file (nothing for stdout, a device or a FIFO): the recording is not
+  // worth keeping.
   void discard() noexcept;
   // Closes the file, reporting a failed close (e.g. a deferred write error).
   void close();
@@ -34,6 +36,7 @@ class output_file {
   std::string name_;
   int fd_ = -1;
   bool owned_ = false;
+  bool regular_ = false;  // only a regular file we created or truncated is ever deleted
 };
 
 }  // namespace gprofid::cli

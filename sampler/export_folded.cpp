@@ -3,17 +3,19 @@
 #include <algorithm>
 #include <sstream>
 
+#include "sampler/text_escape.hpp"
+
 namespace gprofid {
 namespace {
 
 // ';' separates frames and the last space the count; a frame may contain spaces, not ';' or a
-// newline.
+// newline. Control characters are escaped: folded files end up printed on terminals too.
 std::string frame_name(const code_location& f, bool lines) {
   std::string name = f.function;
   if (lines) name += " " + f.file + ":" + std::to_string(f.line);
   std::replace(name.begin(), name.end(), ';', ',');
   std::replace(name.begin(), name.end(), '\n', ' ');
-  return name;
+  return is_plain_text(name) ? name : escape_text(name);
 }
 
 }  // namespace

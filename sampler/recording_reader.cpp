@@ -276,6 +276,13 @@ json parse_line(const std::string& line) {
                        " (recordings are UTF-8 text)");
     }
     throw line_error("malformed JSON at " + sanitize_utf8(msg));
+  } catch (const json::out_of_range& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e400'": the token may be
+    // long, so the message is cut.
+    std::string msg = e.what();
+    if (auto at = msg.find("] "); at != std::string::npos) msg = msg.substr(at + 2);
+    if (msg.size() > 120) msg = msg.substr(0, 120) + "...";
+    throw line_error("malformed JSON: " + sanitize_utf8(msg));
   }
 }
 
@@ -384,6 +391,23 @@ bool recording_reader::next(sample& out) {
   if (!done_ && !end_) {
     warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
                         ": no end line (the recording was cut short)");
+  }
+  if (!done_ && end_) {
+    // Complete, but of a program that failed: its last moments are missing, and the cause
+    // matters to whoever reads a diff of it.
+    const std::string at = name_ + ":" + std::to_string(line_no_) + ": ";
+    if (end_->reason == end_reason::workload_killed) {
+      warnings_.push_back(at + "the recorded program was killed" +
+                          (end_->signal ? " by signal " + std::to_string(*end_->signal) : "") +
+                          "; the recording ends at its last sample");
+    } else if (end_->reason == end_reason::workload_exited) {
+      warnings_.push_back(
+          at + "the recorded program failed" +
+          (end_->exit_status ? " (exit status " + std::to_string(*end_->exit_status) + ")" : "") +
+          "; the recording ends at its last sample");
+    } else if (end_->reason == end_reason::error) {
+      warnings_.push_back(at + "the recorder failed; the recording ends at its last sample");
+    }
   }
   done_ = true;
   return false;

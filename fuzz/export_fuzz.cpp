@@ -1,0 +1,58 @@
+// Fuzz target: the export path over whatever the reader accepts: folded stacks (both weights),
+// a pprof profile of each sample, and (when built in) the Chrome trace, whose JSON must be valid.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz/fuzz_check.hpp"
+#include "sampler/export_folded.hpp"
+#include "sampler/export_pprof.hpp"
+#include "sampler/recording_reader.hpp"
+#ifdef GPROFID_FUZZ_TRACE
+#include "sampler/export_trace.hpp"
+#endif
+
+using gprofid::fuzz::check;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto in = gprofid::fuzz::input_stream(data, size);
+  try {
+    gprofid::recording_reader reader(in, "fuzz");
+    gprofid::folded_builder by_count;
+    gprofid::folded_builder by_wait(
+        {.weight = gprofid::folded_weight::waiting_time, .lines = true});
+#ifdef GPROFID_FUZZ_TRACE
+    gprofid::trace_builder trace;
+#endif
+    gprofid::sample s;
+    while (reader.next(s)) {
+      by_count.add(reader.tables(), s);
+      by_wait.add(reader.tables(), s);
+      const std::string profile = gprofid::pprof_goroutine_profile_uncompressed(
+          reader.tables(), s, reader.header().start_unix_ns);
+      check(!s.goroutines.empty() || profile.size() < (1u << 20), "empty sample, small profile");
+#ifdef GPROFID_FUZZ_TRACE
+      trace.add(s);
+#endif
+    }
+    // One "frame;frame;frame count" per line, whatever the function names hold.
+    const std::string folded = by_count.str() + by_wait.str();
+    check(folded.empty() || folded.back() == '\n', "folded output ends its last line");
+    for (std::size_t begin = 0; begin < folded.size();) {
+      const std::size_t end = folded.find('\n', begin);
+      const std::string_view line(folded.data() + begin, end - begin);
+      const std::size_t space = line.rfind(' ');
+      check(space != std::string_view::npos && space + 1 < line.size() &&
+                line.find_first_not_of("0123456789", space + 1) == std::string_view::npos,
+            "each folded line ends with its count");
+      begin = end + 1;
+    }
+#ifdef GPROFID_FUZZ_TRACE
+    const std::string t = trace.finish(reader.tables()).dump();
+    check(gprofid::fuzz::valid_utf8(t), "trace JSON is valid UTF-8");
+#endif
+  } catch (const gprofid::recording_error&) {
+  }
+  return 0;
+}

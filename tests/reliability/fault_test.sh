@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Faults gprof-id must survive (docs/guarantees.md): the recorded program or `record` itself
+# SIGKILLed, a full disk, a closed pipe, hostile recordings, programs that never send a sample.
+# Each check names the exit status it expects from docs/exit-codes.md. record_test.sh and
+# diff_cli_test.sh (tests/cli) cover the plain error cases; this covers the faults.
+# Usage: fault_test.sh GPROF_ID ECHO_SERVER
+set -u
+G=$1
+ECHO_SERVER=$2
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+cd "$DIR" || exit 1
+FAILED=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  FAILED=1
+}
+
+# Exit statuses (cli/exit_status.hpp).
+OK=0 BAD_INPUT=3 IO_ERROR=4 WORKLOAD_FAILED=5 NO_SAMPLES=6
+
+# valid_prefix FILE: every line is complete JSON, header first; sets N to the number of samples.
+valid_prefix() {
+  local file=$1
+  N=0
+  [ -s "$file" ] || { fail "$file missing or empty"; return; }
+  jq -e . "$file" >/dev/null 2>&1 || fail "$file: a line is not JSON"
+  [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ] || fail "$file: last line incomplete"
+  [ "$(head -1 "$file" | jq -r .type)" = header ] || fail "$file: first line is not the header"
+  N=$(grep -c '^{"type":"sample"' "$file")
+}
+
+# crashed STATUS: a signal death other than SIGPIPE, or a sanitizer report.
+crashed() { [ "$1" -ge 128 ] && [ "$1" != 141 ]; }
+
+# --- the recorded program SIGKILLed mid-recording ------------------------------------------------
+"$G" record -q -i 20ms -o killed.jsonl -- "$ECHO_SERVER" 2 2>record.err &
+rec=$!
+for _ in $(seq 100); do # until a few samples are in (at most 5 s)
+  [ "$(cat killed.jsonl 2>/dev/null | grep -c '"type":"sample"')" -ge 3 ] && break
+  sleep 0.05
+done
+child=$(pgrep -P "$rec" | head -1)
+[ -n "$child" ] && kill -KILL "$child"
+wait "$rec"
+status=$?
+[ "$status" = $WORKLOAD_FAILED ] || fail "recorded program killed: record exited $status, want $WORKLOAD_FAILED"
+grep -q 'signal 9\|SIGKILL\|Killed' record.err || fail "record does not report the signal: $(cat record.err)"
+valid_prefix killed.jsonl
+n=$N
+[ "$n" -ge 3 ] || fail "killed program: only $n samples kept"
+[ "$(tail -1 killed.jsonl | jq -r '.reason + " " + (.signal|tostring)')" = "workload-killed 9" ] ||
+  fail "killed program: end line $(tail -1 killed.jsonl)"
+"$G" diff killed.jsonl --summary --format json >diff.json 2>diff.err
+status=$?
+[ "$status" = $OK ] || fail "diff of a killed program's recording exited $status"
+[ "$(jq .summary.samples diff.json)" = "$n" ] || fail "diff saw $(jq .summary.samples diff.json) of $n samples"
+grep -q '^gprof-id: warning: .*killed by signal 9' diff.err || fail "diff does not warn of the kill: $(cat diff.err)"
+
+# --- `record` itself SIGKILLed: a valid recording cut short ---------------------------------------
+for target in "-w http" "-- $ECHO_SERVER 2"; do
+  rm -f cut.jsonl
+  # shellcheck disable=SC2086
+  "$G" record -q -i 20ms -o cut.jsonl $target 2>/dev/null &
+  rec=$!
+  for _ in $(seq 100); do
+    [ "$(cat cut.jsonl 2>/dev/null | grep -c '"type":"sample"')" -ge 3 ] && break
+    sleep 0.05
+  done
+  child=$(pgrep -P "$rec" | head -1)
+  kill -KILL "$rec"
+  wait "$rec" 2>/dev/null
+  # A program that loses its recorder gets EPIPE on its next sample and keeps running.
+  if [ "$target" != "-w http" ]; then
+    sleep 0.3
+    kill -0 "$child" 2>/dev/null || fail "the recorded program died with its recorder"
+    kill -KILL "$child" 2>/dev/null
+  fi
+  valid_prefix cut.jsonl
+  n=$N
+  [ "$n" -ge 3 ] || fail "record $target killed: only $n samples on disk"
+  grep -q '"type":"end"' cut.jsonl && fail "record $target killed: an end line was written"
+  "$G" diff cut.jsonl --summary --format json >diff.json 2>diff.err
+  status=$?
+  [ "$status" = $OK ] || fail "diff of a recording cut by SIGKILL exited $status: $(cat diff.err)"
+  [ "$(jq .summary.samples diff.json)" = "$n" ] || fail "diff of a cut recording saw $(jq .summary.samples diff.json) of $n"
+  grep -q 'warning: .*no end line' diff.err || fail "diff does not warn of the missing end: $(cat diff.err)"
+  "$G" show cut.jsonl >/dev/null 2>&1 || fail "show of a cut recording failed"
+  "$G" export cut.jsonl --format folded >/dev/null 2>&1 || fail "export of a cut recording failed"
+done
+
+# --- a full disk ----------------------------------------------------------------------------------
+for target in "-w leak -n 3" "-- $ECHO_SERVER 2"; do
+  # shellcheck disable=SC2086
+  timeout 20 "$G" record -q -i 20ms -o /dev/full $target 2>full.err
+  status=$?
+  [ "$status" = $IO_ERROR ] || fail "record $target -o /dev/full exited $status, want $IO_ERROR"
+  grep -q '^gprof-id.*No space left on device' full.err || fail "record -o /dev/full: unclear error: $(cat full.err)"
+  # Run as root, deleting a failed output must not delete the device.
+  [ -c /dev/full ] || { fail "record $target -o /dev/full replaced the device"; exit 1; }
+done
+"$G" record -q -w leak -i 10ms -n 3 -o rec.jsonl 2>/dev/null || fail "recording rec.jsonl"
+for cmd in "diff rec.jsonl" "diff rec.jsonl --format json" "show rec.jsonl" "export rec.jsonl --format folded" \
+  "export rec.jsonl --format trace" "export rec.jsonl --format pprof"; do
+  # shellcheck disable=SC2086
+  "$G" $cmd >/dev/full 2>full.err
+  status=$?
+  [ "$status" = $IO_ERROR ] || fail "$cmd >/dev/full exited $status, want $IO_ERROR ($(cat full.err))"
+done
+
+# --- a closed pipe: quiet, no crash ---------------------------------------------------------------
+for target in "-w http -d 3s" "-- $ECHO_SERVER 2"; do
+  # shellcheck disable=SC2086
+  timeout 20 "$G" record -q -i 10ms -o - $target 2>pipe.err | head -1 >/dev/null
+  status=${PIPESTATUS[0]}
+  # Either it notices the closed pipe (exit_io_error) or it is stopped by SIGPIPE: not a crash.
+  { [ "$status" = $IO_ERROR ] || [ "$status" = 141 ]; } || fail "record $target -o - | head -1 exited $status ($(cat pipe.err))"
+  [ "$(grep -c '^gprof-id' pipe.err)" -le 1 ] || fail "record -o - | head: more than one error line: $(cat pipe.err)"
+done
+for cmd in "diff rec.jsonl --format text" "show rec.jsonl" "export rec.jsonl --format trace"; do
+  # shellcheck disable=SC2086
+  "$G" $cmd 2>pipe.err | head -c 10 >/dev/null
+  status=${PIPESTATUS[0]}
+  crashed "$status" && fail "$cmd | head crashed ($status)"
+  grep -qi 'sanitizer\|terminate\|abort' pipe.err && fail "$cmd | head: $(cat pipe.err)"
+done
+
+# --- hostile recordings: one error line, exit_bad_input, for diff, show and export -----------------
+head -1 rec.jsonl >hdr.line
+defs=$(grep -v '"type":"sample"\|"type":"end"' rec.jsonl)
+sample1=$(grep -m1 '"type":"sample"' rec.jsonl)
+g='{"id":5,"parent":0,"site":0,"state":"runnable","wait_ns":0,"created_ns":0,"stack":0,"resumes":0,"running_ns":0,"runnable_ns":0}'
+bad() { # bad NAME LINES...: the definitions of rec.jsonl, then LINES
+  local name=$1
+  shift
+  { printf '%s\n' "$defs"; printf '%s\n' "$@"; } >"$name.jsonl"
+}
+bad malformed '{"type":"sample","seq":0,'
+bad unknown_type '{"type":"gossip","id":1}'
+bad undefined_site "{\"type\":\"sample\",\"seq\":0,\"t_ns\":1,\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[${g/\"site\":0/\"site\":999}]}"
+bad undefined_stack "{\"type\":\"sample\",\"seq\":0,\"t_ns\":1,\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[${g/\"stack\":0/\"stack\":999}]}"
+bad number_overflow '{"type":"sample","seq":0,"t_ns":1e400,"snapshot_ns":1,"pause_ns":0,"goroutines":[]}'
+bad duplicate_ids "{\"type\":\"sample\",\"seq\":0,\"t_ns\":1,\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[$g,$g]}"
+printf '%s\n' "$(sed 's/"version":1/"version":99/' hdr.line)" >future.jsonl
+: >empty.jsonl
+printf '%s\n' "$(head -1 rec.jsonl)" "{\"type\":\"site\",\"id\":0,\"function\":\"f$(printf '\xff\xfe')\",\"file\":\"a\",\"line\":1,\"pc\":\"0x1\"}" >bad_utf8.jsonl
+for f in malformed number_overflow unknown_type undefined_site undefined_stack duplicate_ids future empty bad_utf8; do
+  for cmd in "diff" "show" "export --format folded" "export --format trace" "export --format pprof"; do
+    # shellcheck disable=SC2086
+    timeout 10 "$G" $cmd "$f.jsonl" >out.txt 2>err.txt
+    status=$?
+    [ "$status" = $BAD_INPUT ] || fail "$cmd $f.jsonl exited $status, want $BAD_INPUT ($(head -c 300 err.txt))"
+    [ "$(wc -l <err.txt)" = 1 ] && grep -q "^gprof-id: .*$f.jsonl" err.txt ||
+      fail "$cmd $f.jsonl: not one error line naming the file: $(head -c 300 err.txt)"
+  done
+done
+timeout 10 "$G" diff future.jsonl 2>&1 | grep -q 'version 99 is newer' || fail "future version: message does not say so"
+
+# Ids that go backwards (and a sample older than the one before): read and diffed, not rejected.
+(printf '%s\n' "$defs"
+  for s in 0 1 2; do
+    ids=$((30 - 10 * s))
+    echo "{\"type\":\"sample\",\"seq\":$s,\"t_ns\":$((1000 - s)),\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[${g/\"id\":5/\"id\":$ids}]}"
+  done) >backwards.jsonl
+"$G" diff backwards.jsonl --format json >out.json 2>err.txt
+status=$?
+[ "$status" = $OK ] || fail "ids going backwards: diff exited $status ($(cat err.txt))"
+[ "$(jq '[.pairs[].created | length] | add' out.json)" = 2 ] || fail "ids going backwards: created per pair wrong"
+
+# A huge single line (50 MB), complete but malformed: bounded time and memory, a short error.
+head -1 rec.jsonl >huge.jsonl
+{ printf '{"type":"site","id":0,"function":"'; head -c 50000000 /dev/zero | tr '\0' a; printf '",}\n'; } >>huge.jsonl
+/usr/bin/env time -f '%M %e' -o huge.time timeout 30 "$G" diff huge.jsonl >/dev/null 2>err.txt
+status=$?
+[ "$status" = $BAD_INPUT ] || fail "50 MB line: diff exited $status, want $BAD_INPUT"
+read -r kb secs < <(tail -1 huge.time)
+[ "$kb" -lt 1000000 ] || fail "50 MB line: diff used $kb KB"
+[ "$(wc -c <err.txt)" -lt 1000 ] || fail "50 MB line: error message of $(wc -c <err.txt) bytes"
+echo "50 MB malformed line: ${kb} KB max RSS, ${secs}s"
+
+# Control characters and odd Unicode in labels, function and file names: escaped in text, valid
+# JSON in json, intact in exports.
+esc=$'\e'
+sed -e 's/"function":"\([^"]*\)"/"function":"\1\\u001b[2J\\u0007\\u009b31m\\u00e9"/' \
+  -e 's/"file":"\([^"]*\)"/"file":"\1\\r\\n"/' rec.jsonl >ctrl.jsonl
+sed -i 's/"labels":{/"labels":{"k\\u001b]0;x\\u0007":"v\\u0000\\u001b[31m\\ud83d\\ude00",/' ctrl.jsonl
+grep -q 'labels' ctrl.jsonl || fail "ctrl.jsonl has no labels to mangle"
+for cmd in "diff ctrl.jsonl --format text" "diff ctrl.jsonl --summary --format text" "show ctrl.jsonl" \
+  "show ctrl.jsonl --group" "show ctrl.jsonl --tree" "export ctrl.jsonl --format folded"; do
+  # shellcheck disable=SC2086
+  "$G" $cmd >out.txt 2>err.txt
+  status=$?
+  [ "$status" = $OK ] || fail "$cmd exited $status ($(cat err.txt))"
+  LC_ALL=C grep -q "[$esc$(printf '\a\r')]" out.txt && fail "$cmd: terminal control characters in the output"
+  # C1 CSI (U+009B) as UTF-8.
+  LC_ALL=C grep -q "$(printf '\xc2\x9b')" out.txt && fail "$cmd: a C1 control in the output"
+done
+"$G" diff ctrl.jsonl --format json >out.json 2>/dev/null || fail "diff --format json of ctrl.jsonl"
+jq -e '[.. | strings | select(test("\u001b\\[2J"))] | length > 0' out.json >/dev/null ||
+  fail "diff json: function names with controls not kept exactly"
+"$G" diff ctrl.jsonl --format jsonl 2>/dev/null | jq -e . >/dev/null || fail "diff jsonl: not valid JSON"
+"$G" export ctrl.jsonl --format trace 2>/dev/null | jq -e '.traceEvents | length > 0' >/dev/null ||
+  fail "export trace: not valid JSON"
+"$G" export ctrl.jsonl --format pprof -o ctrl.pb.gz 2>/dev/null && gzip -t ctrl.pb.gz || fail "export pprof of ctrl.jsonl"
+
+# --- programs that never send a sample: a clear error, no hang, no orphan -------------------------
+start=$(date +%s%N)
+"$G" record -q -o never.jsonl --first-sample-timeout 400ms -- sh -c 'exec sleep 31.5' 2>never.err
+status=$?
+[ "$status" = $NO_SAMPLES ] || fail "a program that never connects: exit $status, want $NO_SAMPLES"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+[ "$elapsed_ms" -lt 3000 ] || fail "a program that never connects: took ${elapsed_ms} ms"
+pgrep -f 'sleep 31.5' >/dev/null && fail "the silent program was left running"
+[ -e never.jsonl ] && fail "a program that never connects left a file"
+grep -q '^gprof-id record: no sample' never.err || fail "unclear error for a silent program: $(cat never.err)"
+expect_quick() { # a program that exits at once, successfully or not
+  timeout 10 "$G" record -q -o quick.jsonl -- "$@" 2>quick.err
+  local status=$?
+  [ "$status" = $NO_SAMPLES ] || fail "record -- $*: exit $status, want $NO_SAMPLES"
+  grep -q 'without sending a sample' quick.err || fail "record -- $*: unclear error: $(cat quick.err)"
+}
+expect_quick /bin/false
+expect_quick sh -c 'kill -KILL $$'
+
+if [ "$FAILED" = 0 ]; then echo "fault_test: all passed"; fi
+exit "$FAILED"
