@@ -51,6 +51,13 @@ struct snapshot {
   std::vector<stack_trace> stacks;           // interned: identical stacks share an index
 
   const stack_trace& stack_of(const goroutine_record& r) const { return stacks.at(r.stack); }
+  // The record of goroutine `id`, or null if it was not alive at the snapshot instant.
+  const goroutine_record* find(std::uint64_t id) const noexcept {
+    for (const auto& r : goroutines) {
+      if (r.id == id) return &r;
+    }
+    return nullptr;
+  }
 };
 
 }  // namespace gprofid

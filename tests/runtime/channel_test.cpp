@@ -15,12 +15,6 @@
 namespace gprofid {
 namespace {
 
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
 task<void> receive_into(chan<int> ch, std::vector<std::string>& log) {
   for (;;) {
     auto v = co_await ch.recv();
@@ -183,7 +177,7 @@ TEST_CASE("channel: nil channels block forever; wait reasons show in snapshots")
     snap = rt.take_snapshot();
   }(rt, snap, nil_recv, nil_send, recv, send));
   auto check = [&](std::uint64_t id, wait_reason why) {
-    const auto* r = find(snap, id);
+    const auto* r = snap.find(id);
     REQUIRE(r);
     CHECK(r->state == goroutine_state::waiting);
     CHECK(r->reason == why);

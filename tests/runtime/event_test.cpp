@@ -9,21 +9,10 @@
 
 #include "runtime/runtime.hpp"
 #include "runtime/wait_group.hpp"
+#include "tests/runtime/test_support.hpp"
 
 namespace gprofid {
 namespace {
-
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
-long count_waiting(const snapshot& s, wait_reason why) {
-  return std::count_if(s.goroutines.begin(), s.goroutines.end(), [&](const auto& r) {
-    return r.state == goroutine_state::waiting && r.reason == why;
-  });
-}
 
 task<void> wait_then_count(event& e, int& woken) {
   co_await e.wait();
@@ -41,7 +30,7 @@ TEST_CASE("event: set wakes every waiter; later waits return at once") {
     co_await yield();
     snapshot snap = rt.take_snapshot();
     for (auto id : ids) {
-      const auto* r = find(snap, id);
+      const auto* r = snap.find(id);
       REQUIRE(r);
       CHECK(r->state == goroutine_state::waiting);
       CHECK(r->reason == wait_reason::event);
@@ -90,7 +79,7 @@ TEST_CASE("event: a runtime destroyed while goroutines wait tears down cleanly")
       for (int i = 0; i < 3; ++i) go(wait_then_count(e, woken));
       co_await e.wait();
     }(woken));
-    while (count_waiting(rt.take_snapshot(), wait_reason::event) < 4) co_await yield();
+    while (testing::count_waiting(rt.take_snapshot(), wait_reason::event) < 4) co_await yield();
   }(rt, woken));
   CHECK(woken == 0);
   CHECK(rt.live_goroutines() == 4);

@@ -9,21 +9,10 @@
 #include "runtime/event.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/wait_group.hpp"
+#include "tests/runtime/test_support.hpp"
 
 namespace gprofid {
 namespace {
-
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
-long count_waiting(const snapshot& s, wait_reason why) {
-  return std::count_if(s.goroutines.begin(), s.goroutines.end(), [&](const auto& r) {
-    return r.state == goroutine_state::waiting && r.reason == why;
-  });
-}
 
 task<void> critical_section(mutex& m, int& inside, int& max_inside, int rounds) {
   for (int i = 0; i < rounds; ++i) {
@@ -138,7 +127,7 @@ TEST_CASE("mutex: a blocked locker is visible in snapshots as waiting on mutex_l
     auto id = go(append_under(m, order, 7));
     co_await yield();
     snapshot snap = rt.take_snapshot();
-    const auto* r = find(snap, id);
+    const auto* r = snap.find(id);
     REQUIRE(r);
     CHECK(r->state == goroutine_state::waiting);
     CHECK(r->reason == wait_reason::mutex_lock);
@@ -174,7 +163,8 @@ TEST_CASE("mutex: a runtime destroyed with a holder and waiters tears down clean
       for (int i = 0; i < 3; ++i) go(block_on(m));
       co_await never.wait();
     }());
-    while (count_waiting(rt.take_snapshot(), wait_reason::mutex_lock) < 3) co_await yield();
+    while (testing::count_waiting(rt.take_snapshot(), wait_reason::mutex_lock) < 3)
+      co_await yield();
   }(rt));
   CHECK(rt.live_goroutines() == 5);
 }

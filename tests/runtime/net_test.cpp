@@ -14,12 +14,6 @@
 namespace gprofid {
 namespace {
 
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
 std::vector<std::byte> pattern(std::size_t n, unsigned seed) {
   std::vector<std::byte> out(n);
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::byte>((i * 131 + seed) & 0xff);
@@ -97,7 +91,7 @@ TEST_CASE("net: a goroutine blocked in read waits with reason io_wait") {
     }(server, got));
     co_await yield();  // the reader runs until it parks: nothing has been sent
     const snapshot snap = rt.take_snapshot();
-    const auto* rec = find(snap, reader);
+    const auto* rec = snap.find(reader);
     REQUIRE(rec);
     CHECK(rec->state == goroutine_state::waiting);
     CHECK(rec->reason == wait_reason::io_wait);

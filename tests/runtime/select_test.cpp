@@ -10,12 +10,6 @@
 namespace gprofid {
 namespace {
 
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
 TEST_CASE("select: fires the ready case and delivers its value") {
   runtime rt({.workers = 1});
   rt.run([]() -> task<void> {
@@ -205,7 +199,7 @@ TEST_CASE("select: wait reasons while parked") {
   for (auto [id, why] :
        {std::pair{waiting, wait_reason::select}, std::pair{no_cases, wait_reason::select_no_cases},
         std::pair{only_nil, wait_reason::select}}) {
-    const auto* r = find(snap, id);
+    const auto* r = snap.find(id);
     REQUIRE(r);
     CHECK(r->state == goroutine_state::waiting);
     CHECK(r->reason == why);

@@ -16,12 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
 task<void> sleeper(std::chrono::nanoseconds d, int tag, std::vector<int>& woke) {
   co_await sleep_for(d);
   woke.push_back(tag);
@@ -39,7 +33,7 @@ TEST_CASE("sleep: manual clock wakes sleepers in deadline order") {
     CHECK(rt.io_reactor().pending_timers() == 3);
 
     const snapshot snap = rt.take_snapshot();
-    const auto* rec = find(snap, late);
+    const auto* rec = snap.find(late);
     REQUIRE(rec);
     CHECK(rec->state == goroutine_state::waiting);
     CHECK(rec->reason == wait_reason::sleep);

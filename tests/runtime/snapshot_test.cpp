@@ -13,12 +13,6 @@
 namespace gprofid {
 namespace {
 
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
 // The lines each coroutine is suspended at, asserted below.
 constexpr unsigned spin_line = __LINE__ + 3;
 constexpr unsigned nested_line = __LINE__ + 6;
@@ -47,8 +41,8 @@ TEST_CASE("snapshot: ids, parents, spawn sites, labels and logical stacks") {
   }(rt, release, snap, child, spawn_line));
 
   REQUIRE(snap.goroutines.size() == 2);
-  const auto* main_g = find(snap, 1);
-  const auto* child_g = find(snap, child);
+  const auto* main_g = snap.find(1);
+  const auto* child_g = snap.find(child);
   REQUIRE(main_g);
   REQUIRE(child_g);
   CHECK(child == 2);

@@ -1,9 +1,11 @@
 // Helpers shared by the runtime tests.
 #pragma once
 
+#include <algorithm>
 #include <coroutine>
 
 #include "runtime/park.hpp"
+#include "runtime/snapshot.hpp"
 
 namespace gprofid::testing {
 
@@ -27,5 +29,12 @@ struct tracked {
     ++destroyed;
   }
 };
+
+// How many goroutines of a snapshot wait for `why`.
+inline long count_waiting(const snapshot& s, wait_reason why) {
+  return std::count_if(s.goroutines.begin(), s.goroutines.end(), [&](const auto& r) {
+    return r.state == goroutine_state::waiting && r.reason == why;
+  });
+}
 
 }  // namespace gprofid::testing

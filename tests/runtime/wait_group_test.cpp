@@ -8,21 +8,10 @@
 #include <stdexcept>
 
 #include "runtime/runtime.hpp"
+#include "tests/runtime/test_support.hpp"
 
 namespace gprofid {
 namespace {
-
-const goroutine_record* find(const snapshot& s, std::uint64_t id) {
-  auto it = std::find_if(s.goroutines.begin(), s.goroutines.end(),
-                         [&](const auto& r) { return r.id == id; });
-  return it == s.goroutines.end() ? nullptr : &*it;
-}
-
-long count_waiting(const snapshot& s, wait_reason why) {
-  return std::count_if(s.goroutines.begin(), s.goroutines.end(), [&](const auto& r) {
-    return r.state == goroutine_state::waiting && r.reason == why;
-  });
-}
 
 task<void> work(wait_group& wg, int& finished, int yields) {
   for (int i = 0; i < yields; ++i) co_await yield();
@@ -62,7 +51,7 @@ TEST_CASE("wait_group: wakes every waiter; waiters are visible as wait_group") {
     co_await yield();
     snapshot snap = rt.take_snapshot();
     for (auto id : ids) {
-      const auto* r = find(snap, id);
+      const auto* r = snap.find(id);
       REQUIRE(r);
       CHECK(r->state == goroutine_state::waiting);
       CHECK(r->reason == wait_reason::wait_group);
@@ -97,7 +86,8 @@ TEST_CASE("wait_group: a runtime destroyed while goroutines wait tears down clea
       for (int i = 0; i < 3; ++i) go(wait_then_count(wg, woken));
       co_await wg.wait();
     }());
-    while (count_waiting(rt.take_snapshot(), wait_reason::wait_group) < 4) co_await yield();
+    while (testing::count_waiting(rt.take_snapshot(), wait_reason::wait_group) < 4)
+      co_await yield();
   }(rt));
   CHECK(rt.live_goroutines() == 4);
 }
