@@ -19,7 +19,8 @@ std::string format_duration(std::int64_t ns) {
   } else if (ns < 59'950'000'000LL) {
     std::snprintf(buf, sizeof buf, "%.1fs", ns / 1e9);
   } else {
-    long long s = (ns + 500'000'000LL) / 1'000'000'000LL;  // nearest second
+    // Nearest second, without overflowing near INT64_MAX (a recording can hold any time).
+    long long s = ns / 1'000'000'000LL + (ns % 1'000'000'000LL >= 500'000'000LL ? 1 : 0);
     if (s < 3600) {
       std::snprintf(buf, sizeof buf, "%lldm%llds", s / 60, s % 60);
     } else {
