@@ -5,46 +5,17 @@
 
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <vector>
 
-#include "runtime/park.hpp"
 #include "sampler/recording_reader.hpp"
+#include "test_support.hpp"
 
 namespace gprofid {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct gate {
-  std::mutex m;
-  bool open = false;
-  std::vector<goroutine*> waiters;
-  struct awaiter {
-    gate& g;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
-      {
-        std::lock_guard guard(g.m);
-        if (g.open) return false;
-        g.waiters.push_back(current_goroutine());
-      }
-      park(h, wait_reason::event);
-      return true;
-    }
-    void await_resume() const noexcept {}
-  };
-  awaiter wait() { return {*this}; }
-  void release() {
-    std::vector<goroutine*> woken;
-    {
-      std::lock_guard guard(m);
-      open = true;
-      woken.swap(waiters);
-    }
-    for (auto* w : woken) ready(w);
-  }
-};
+using testing::gate;
 
 task<void> wait_at(gate& g) {
   co_await g.wait();

@@ -2,46 +2,15 @@
 
 #include <doctest/doctest.h>
 
-#include <mutex>
 #include <vector>
 
-#include "runtime/park.hpp"
 #include "runtime/runtime.hpp"
+#include "test_support.hpp"
 
 namespace gprofid {
 namespace {
 
-// A one-shot gate built on park/ready, so goroutines block at a known line with a known reason.
-struct gate {
-  std::mutex m;
-  bool open = false;
-  std::vector<goroutine*> waiters;
-
-  struct awaiter {
-    gate& g;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
-      {
-        std::lock_guard guard(g.m);
-        if (g.open) return false;
-        g.waiters.push_back(current_goroutine());
-      }
-      park(h, wait_reason::event);
-      return true;
-    }
-    void await_resume() const noexcept {}
-  };
-  awaiter wait() { return {*this}; }
-  void release() {
-    std::vector<goroutine*> woken;
-    {
-      std::lock_guard guard(m);
-      open = true;
-      woken.swap(waiters);
-    }
-    for (auto* w : woken) ready(w);
-  }
-};
+using testing::gate;
 
 constexpr unsigned blocked_line = __LINE__ + 2;
 task<void> blocked_in(gate& g) {
@@ -102,11 +71,12 @@ TEST_CASE("goroutine_profile_with_id: ids, states, sites, stacks, labels and tim
     REQUIRE(c.stack < t.stacks.size());
     const auto& frames = t.stacks[c.stack];
     REQUIRE(frames.size() == 2);
-    CHECK(t.frames[frames[0]].function == "gprofid::{anonymous}::blocked_in(gate&)");
+    CHECK(t.frames[frames[0]].function ==
+          "gprofid::{anonymous}::blocked_in(gprofid::testing::gate&)");
     CHECK(t.frames[frames[0]].line == blocked_line);
     CHECK(t.frames[frames[0]].file == __FILE__);
     CHECK(t.frames[frames[0]].pc != 0);
-    CHECK(t.frames[frames[1]].function == "gprofid::{anonymous}::outer(gate&)");
+    CHECK(t.frames[frames[1]].function == "gprofid::{anonymous}::outer(gprofid::testing::gate&)");
     CHECK(t.frames[frames[1]].line == outer_line);
     if (i == 2) {
       REQUIRE(c.labels);

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -16,9 +15,9 @@
 #include <vector>
 
 #include "runtime/clock.hpp"
-#include "runtime/park.hpp"
 #include "sampler/profile.hpp"
 #include "sampler/recording_reader.hpp"
+#include "test_support.hpp"
 
 namespace gprofid {
 namespace {
@@ -28,35 +27,7 @@ namespace fs = std::filesystem;
 
 const fs::path repo_root = fs::path(__FILE__).parent_path().parent_path().parent_path();
 
-struct gate {
-  std::mutex m;
-  bool open = false;
-  std::vector<goroutine*> waiters;
-  struct awaiter {
-    gate& g;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
-      {
-        std::lock_guard guard(g.m);
-        if (g.open) return false;
-        g.waiters.push_back(current_goroutine());
-      }
-      park(h, wait_reason::event);
-      return true;
-    }
-    void await_resume() const noexcept {}
-  };
-  awaiter wait() { return {*this}; }
-  void release() {
-    std::vector<goroutine*> woken;
-    {
-      std::lock_guard guard(m);
-      open = true;
-      woken.swap(waiters);
-    }
-    for (auto* w : woken) ready(w);
-  }
-};
+using testing::gate;
 
 task<void> wait_at(gate& g) {
   co_await g.wait();
@@ -410,7 +381,8 @@ TEST_CASE("the jq examples of docs/recording-format.md work on a real recording"
           "\"\\(.function) \\(.file|split(\"/\")|last):\\(.line)\"), count: length})'" +
           f);
   CHECK(where.find("\"count\":5") != std::string::npos);
-  CHECK(where.find("wait_at(gate&) recording_writer_test.cpp:") != std::string::npos);
+  CHECK(where.find("wait_at(gprofid::testing::gate&) recording_writer_test.cpp:") !=
+        std::string::npos);
   // Goroutines by label value.
   CHECK(run("jq -c 'select(.type==\"sample\" and .seq==0) | [.goroutines[] | "
             "select(.labels.tenant==\"t-1\") | .id]'" +
