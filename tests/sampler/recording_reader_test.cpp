@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace gprofid {
 namespace {
@@ -31,6 +32,12 @@ std::string goroutine(int id, const std::string& extra = "") {
          R"(,"parent":0,"site":0,"state":"waiting","wait":"event","wait_ns":5,"created_ns":0,)"
          R"("stack":0,"resumes":1,"running_ns":0,"runnable_ns":0)" +
          extra + "}";
+}
+// goroutine(1, extra) with its first `from` replaced by `to`: one field made wrong.
+std::string goroutine1_with(std::string_view from, std::string_view to,
+                            const std::string& extra = "") {
+  std::string g = goroutine(1, extra);
+  return g.replace(g.find(from), from.size(), to);
 }
 std::string sample_line(int seq, const std::string& goroutines) {
   return R"({"type":"sample","seq":)" + std::to_string(seq) +
@@ -139,8 +146,7 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
        "t.jsonl:5: sample 0, a goroutine: field \"id\" must be a non-negative integer, got a "
        "negative integer"},
       {"fractional time",
-       defs + sample_line(0, goroutine(1, ",\"x\":0")
-                                 .replace(g1.find("\"wait_ns\":5"), 11, "\"wait_ns\":5.5")),
+       defs + sample_line(0, goroutine1_with("\"wait_ns\":5", "\"wait_ns\":5.5", ",\"x\":0")),
        "t.jsonl:5: sample 0, goroutine 1: field \"wait_ns\" must be an integer, got a fraction"},
       {"bad pc",
        header + R"({"type":"frame","id":0,"function":"f","file":"a","line":3,"pc":"12"})"
@@ -150,11 +156,9 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
        header + R"({"type":"site","id":1,"function":"f","file":"a","line":3,"pc":"0x1"})"
                 "\n",
        "t.jsonl:2: site id 1 out of order: expected 0"},
-      {"undefined site",
-       defs + sample_line(0, goroutine(1).replace(g1.find("\"site\":0"), 8, "\"site\":5")),
+      {"undefined site", defs + sample_line(0, goroutine1_with("\"site\":0", "\"site\":5")),
        "t.jsonl:5: sample 0, goroutine 1: refers to undefined site 5"},
-      {"undefined stack",
-       defs + sample_line(0, goroutine(1).replace(g1.find("\"stack\":0"), 9, "\"stack\":1")),
+      {"undefined stack", defs + sample_line(0, goroutine1_with("\"stack\":0", "\"stack\":1")),
        "t.jsonl:5: sample 0, goroutine 1: refers to undefined stack 1"},
       {"undefined frame",
        header + site + frame + "{\"type\":\"stack\",\"id\":0,\"frames\":[0,3]}\n",
@@ -162,11 +166,9 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
       {"duplicate goroutine ids",
        defs + sample_line(0, goroutine(2) + "," + goroutine(1) + "," + goroutine(2)),
        "t.jsonl:5: sample 0: duplicate goroutine id 2"},
-      {"unknown state",
-       defs + sample_line(0, goroutine(1).replace(g1.find("waiting"), 7, "asleep")),
+      {"unknown state", defs + sample_line(0, goroutine1_with("waiting", "asleep")),
        "t.jsonl:5: sample 0, goroutine 1: unknown state \"asleep\""},
-      {"unknown wait reason",
-       defs + sample_line(0, goroutine(1).replace(g1.find("event"), 5, "nap")),
+      {"unknown wait reason", defs + sample_line(0, goroutine1_with("event", "nap")),
        "t.jsonl:5: sample 0, goroutine 1: unknown wait reason \"nap\""},
       {"label not a string", defs + sample_line(0, goroutine(1, ",\"labels\":{\"k\":1}")),
        "t.jsonl:5: sample 0, goroutine 1: label \"k\" must be a string, got an integer"},
