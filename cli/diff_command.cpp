@@ -175,7 +175,7 @@ int run_diff(const diff_options& o) {
     std::fprintf(stderr, "gprof-id: %s\n", e.what());
     return exit_usage;
   }
-  try {
+  return with_recording_errors([&]() -> int {
     int status =
         o.inputs.size() == 1 ? diff_one(o, std::move(filter)) : diff_two(o, std::move(filter));
     if (!std::cout) {
@@ -183,13 +183,7 @@ int run_diff(const diff_options& o) {
       return exit_io_error;
     }
     return status;
-  } catch (const recording_error& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
-    return exit_bad_input;
-  } catch (const std::out_of_range& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
-    return exit_bad_input;
-  }
+  });
 }
 
 }  // namespace

@@ -142,27 +142,23 @@ int export_folded(const export_options& o) {
 
 int run_export(const export_options& o) {
   try {
-    if (o.all && o.sample_index) throw usage_error("--sample and --all exclude each other");
-    if (o.format != "folded" && (o.weight != "count" || o.lines)) {
-      throw usage_error("--weight and --lines apply to --format folded only");
-    }
-    if (o.format != "pprof" && o.all) {
-      throw usage_error(
-          "--all applies to --format pprof (trace and folded use every sample "
-          "unless --sample is given)");
-    }
-    if (o.format == "pprof") return export_pprof(o);
-    if (o.format == "trace") return export_trace(o);
-    return export_folded(o);
+    return with_recording_errors([&]() -> int {
+      if (o.all && o.sample_index) throw usage_error("--sample and --all exclude each other");
+      if (o.format != "folded" && (o.weight != "count" || o.lines)) {
+        throw usage_error("--weight and --lines apply to --format folded only");
+      }
+      if (o.format != "pprof" && o.all) {
+        throw usage_error(
+            "--all applies to --format pprof (trace and folded use every sample "
+            "unless --sample is given)");
+      }
+      if (o.format == "pprof") return export_pprof(o);
+      if (o.format == "trace") return export_trace(o);
+      return export_folded(o);
+    });
   } catch (const usage_error& e) {
     std::fprintf(stderr, "gprof-id export: %s\n", e.what());
     return exit_usage;
-  } catch (const recording_error& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
-    return exit_bad_input;
-  } catch (const std::out_of_range& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
-    return exit_bad_input;
   } catch (const output_error& e) {
     std::fprintf(stderr, "gprof-id: %s\n", e.what());
     return exit_io_error;

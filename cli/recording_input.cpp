@@ -5,6 +5,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "cli/exit_status.hpp"
 #include "sampler/recording_reader.hpp"
 
 namespace gprofid::cli {
@@ -56,6 +57,18 @@ picked_sample pick_sample(const std::string& path, std::int64_t index) {
   }
   out.tables = reader.tables();
   return out;
+}
+
+int with_recording_errors(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const recording_error& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_bad_input;
+  } catch (const std::out_of_range& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_bad_input;
+  }
 }
 
 }  // namespace gprofid::cli

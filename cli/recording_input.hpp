@@ -1,8 +1,10 @@
 // Command-line recording arguments of diff and show: "PATH" or "PATH@N" (N-th sample, negative
-// counts from the end), and picking one sample out of a recording while streaming it.
+// counts from the end), picking one sample out of a recording while streaming it, and the one
+// way the commands that read recordings report bad input.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,5 +37,10 @@ picked_sample pick_sample(const std::string& path, std::int64_t index);
 
 // Prints "gprof-id: warning: ..." for each reader warning.
 void print_warnings(const std::vector<std::string>& warnings);
+
+// Runs `body` (a command reading recordings) and returns its exit status; a malformed recording
+// (recording_error) or a missing sample (std::out_of_range) becomes the one line
+// "gprof-id: FILE:LINE: message" on stderr and exit_bad_input. Other exceptions pass through.
+int with_recording_errors(const std::function<int()>& body);
 
 }  // namespace gprofid::cli

@@ -2,14 +2,12 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/recording_input.hpp"
 #include "sampler/goroutine_dump.hpp"
-#include "sampler/recording_reader.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -22,7 +20,7 @@ struct show_options {
 };
 
 int run_show(const show_options& o) {
-  try {
+  return with_recording_errors([&]() -> int {
     recording_arg arg = parse_recording_arg(o.input);
     picked_sample p = pick_sample(arg.path, o.sample.value_or(arg.index.value_or(-1)));
     std::string text = o.tree    ? format_goroutine_tree(p.s, p.tables)
@@ -35,13 +33,7 @@ int run_show(const show_options& o) {
       return exit_io_error;
     }
     return exit_ok;
-  } catch (const recording_error& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
-    return exit_bad_input;
-  } catch (const std::out_of_range& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
-    return exit_bad_input;
-  }
+  });
 }
 
 }  // namespace
