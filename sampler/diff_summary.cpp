@@ -3,6 +3,24 @@
 #include <algorithm>
 
 namespace gprofid {
+namespace {
+
+timeline_point point_of(const goroutine_sample& g, const sample& s) {
+  return {s.seq, s.time_ns, true, g.state, g.reason, g.stack, g.wait_ns};
+}
+
+// The goroutine as seen in `s`, for comparing it with its next sample.
+void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+  l.last_seq = s.seq;
+  l.last_seen_ns = s.time_ns;
+  l.last_state = g.state;
+  l.last_reason = g.reason;
+  l.last_stack = g.stack;
+  l.last_resumes = g.resumes;
+  l.labels = g.labels;
+}
+
+}  // namespace
 
 std::string_view to_string(summary_warning::kind k) noexcept {
   return k == summary_warning::kind::never_yielded ? "never-yielded" : "site-growing";
@@ -14,23 +32,18 @@ goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const samp
   l.id = g.id;
   l.parent_id = g.parent_id;
   l.site = g.site;
-  l.labels = g.labels;
   l.created_ns = g.created_ns;
-  l.first_seq = l.last_seq = s.seq;
-  l.first_seen_ns = l.last_seen_ns = s.time_ns;
+  l.first_seq = s.seq;
+  l.first_seen_ns = s.time_ns;
   l.created_inside = !first_sample;
-  l.last_state = g.state;
-  l.last_reason = g.reason;
-  l.last_stack = g.stack;
   l.longest_wait_ns = g.wait_ns;
   l.longest_wait_reason = g.reason;
-  l.last_resumes = g.resumes;
+  remember_last(l, g, s);
   if (g.state == goroutine_state::running) {
     l.hog_run = 1;
     l.hog_since_ns = s.time_ns;
   }
-  if (follow_)
-    l.timeline.push_back({s.seq, s.time_ns, true, g.state, g.reason, g.stack, g.wait_ns});
+  if (follow_) l.timeline.push_back(point_of(g, s));
   return l;
 }
 
@@ -76,16 +89,8 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
     l.longest_wait_ns = g.wait_ns;
     l.longest_wait_reason = g.reason;
   }
-  if (follow_ && (state_changed || stack_changed)) {
-    l.timeline.push_back({s.seq, s.time_ns, true, g.state, g.reason, g.stack, g.wait_ns});
-  }
-  l.last_seq = s.seq;
-  l.last_seen_ns = s.time_ns;
-  l.last_state = g.state;
-  l.last_reason = g.reason;
-  l.last_stack = g.stack;
-  l.last_resumes = g.resumes;
-  l.labels = g.labels;
+  if (follow_ && (state_changed || stack_changed)) l.timeline.push_back(point_of(g, s));
+  remember_last(l, g, s);
 }
 
 void summary_builder::note_gone(goroutine_lifecycle& l, const sample& s) {
