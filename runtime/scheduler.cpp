@@ -1,5 +1,7 @@
 #include "runtime/scheduler.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "runtime/clock.hpp"
@@ -120,26 +122,28 @@ goroutine* scheduler::pop_global() {
 }
 
 goroutine* scheduler::steal(worker& thief) {
+  // Half of a victim's queue, at most a batch: enough to stay busy, bounded so the loot lives on
+  // the stack (an idle worker retries stealing often; it must not allocate to do so).
+  constexpr std::size_t max_batch = 128;
+  std::array<goroutine*, max_batch> loot;
   const std::size_t n = workers_.size();
   for (std::size_t k = 1; k < n; ++k) {
     auto& victim = *workers_[(thief.ctx.index + k) % n];
-    std::deque<goroutine*> loot;
+    std::size_t taken = 0;
     {
       std::lock_guard guard(victim.m);
-      std::size_t take = (victim.queue.size() + 1) / 2;
-      for (std::size_t i = 0; i < take; ++i) {
-        loot.push_back(victim.queue.front());
+      const std::size_t take = std::min((victim.queue.size() + 1) / 2, max_batch);
+      for (; taken < take; ++taken) {
+        loot[taken] = victim.queue.front();
         victim.queue.pop_front();
       }
     }
-    if (loot.empty()) continue;
-    goroutine* g = loot.front();
-    loot.pop_front();
-    if (!loot.empty()) {
+    if (taken == 0) continue;
+    if (taken > 1) {
       std::lock_guard guard(thief.m);
-      thief.queue.insert(thief.queue.end(), loot.begin(), loot.end());
+      thief.queue.insert(thief.queue.end(), loot.begin() + 1, loot.begin() + taken);
     }
-    return g;
+    return loot[0];
   }
   return nullptr;
 }

@@ -2,6 +2,8 @@
 // where a futex-backed mutex would cost more than the work it protects.
 #pragma once
 
+#include <sched.h>
+
 #include <atomic>
 
 namespace gprofid {
@@ -10,7 +12,15 @@ class spinlock {
  public:
   void lock() noexcept {
     while (locked_.exchange(true, std::memory_order_acquire)) {
-      while (locked_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+      // A holder preempted by the OS would otherwise be waited for a whole time slice: after a
+      // short spin, give the CPU away.
+      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < 128) {
+          __builtin_ia32_pause();
+        } else {
+          sched_yield();
+        }
+      }
     }
   }
   bool try_lock() noexcept { return !locked_.exchange(true, std::memory_order_acquire); }
