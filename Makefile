@@ -3,7 +3,7 @@
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
-CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON
 DEB_PACKAGES := g++ cmake make python3 libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
                 libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
 
