@@ -54,7 +54,9 @@ void scheduler::schedule(goroutine* g) noexcept {
   auto* ctx = detail::this_worker();
   if (ctx && ctx->sched == this) {
     auto& w = *workers_[ctx->index];
-    g->ready_at_ns = w.now_ns;
+    // now_ns is 0 while the worker's first goroutine after idling runs: do not count runnable
+    // time from the clock's epoch.
+    g->ready_at_ns = w.now_ns != 0 ? w.now_ns : monotonic_ns();
     std::lock_guard guard(w.m);
     w.queue.push_back(g);
   } else {

@@ -3,6 +3,7 @@
 // checks, pair by pair, what the ID guarantee promises (docs/guarantees.md):
 //   - every sample has unique ids;
 //   - an id, once seen exited, never reappears;
+//   - running + runnable time never exceeds a goroutine's age;
 //   - ids increase in creation order (a spawner's children, in id order, were created in order);
 //   - nothing alive is lost: a spawner's child older than one already in the earlier sample and
 //     alive in the later one is in both, and every goroutine that is new in the later sample is
@@ -115,6 +116,13 @@ class checker {
         violation("id " + std::to_string(g.id) + " seen exited, then alive again");
       }
       state_[g.id] = seen::alive;
+      // Time accounting: a goroutine cannot have run or queued longer than it has existed.
+      const std::int64_t age = s.time_ns + s.duration_ns - g.created_ns + 1'000'000;
+      if (g.running_ns + g.runnable_ns > age) {
+        violation("goroutine " + std::to_string(g.id) + " ran " + std::to_string(g.running_ns) +
+                  " ns and queued " + std::to_string(g.runnable_ns) + " ns in " +
+                  std::to_string(age) + " ns of life");
+      }
     }
     check_creation_order(s);
     if (have_prev_) check_pair(prev_, s, tables);
