@@ -194,7 +194,8 @@ void scheduler::run_worker(worker& w) {
 void scheduler::execute(worker& w, goroutine* g) {
   std::int64_t start = 0;
   if constexpr (GPROFID_TRACKING) {
-    start = w.now_ns != 0 ? w.now_ns : monotonic_ns();
+    // The cached clock may predate a wake-up stamped afresh by a timer or I/O thread.
+    start = std::max(w.now_ns != 0 ? w.now_ns : monotonic_ns(), g->ready_at_ns);
     g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
                          std::memory_order_relaxed);
   }
