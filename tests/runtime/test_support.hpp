@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <coroutine>
 
 #include "runtime/park.hpp"
@@ -19,8 +20,9 @@ struct park_forever {
 
 // Counts live instances, so tests can prove every frame is destroyed exactly once.
 struct tracked {
-  static inline int alive = 0;
-  static inline int destroyed = 0;
+  // Atomic: frames run, and are destroyed, on every worker.
+  static inline std::atomic<int> alive = 0;
+  static inline std::atomic<int> destroyed = 0;
   static void reset() { alive = destroyed = 0; }
   tracked() { ++alive; }
   tracked(const tracked&) { ++alive; }
