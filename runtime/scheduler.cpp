@@ -56,7 +56,10 @@ void scheduler::schedule(goroutine* g) noexcept {
     auto& w = *workers_[ctx->index];
     // now_ns is 0 while the worker's first goroutine after idling runs: do not count runnable
     // time from the clock's epoch.
-    g->ready_at_ns = w.now_ns != 0 ? w.now_ns : monotonic_ns();
+    // The cached clock may be older than the goroutine's creation or its last park (both read
+    // afresh); it cannot have become runnable before either.
+    g->ready_at_ns =
+        std::max({w.now_ns != 0 ? w.now_ns : monotonic_ns(), g->created_ns, g->wait_since_ns});
     std::lock_guard guard(w.m);
     w.queue.push_back(g);
   } else {
