@@ -5,21 +5,12 @@
 #include <stdexcept>
 
 #include "runtime/runtime.hpp"
+#include "tests/runtime/test_support.hpp"
 
 namespace gprofid {
 namespace {
 
-// Counts live instances so tests can prove every frame is destroyed exactly once.
-struct tracked {
-  static inline int alive = 0;
-  static inline int destroyed = 0;
-  tracked() { ++alive; }
-  tracked(const tracked&) { ++alive; }
-  ~tracked() {
-    --alive;
-    ++destroyed;
-  }
-};
+using testing::tracked;
 
 task<int> answer(int x) {
   tracked t;
