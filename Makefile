@@ -7,12 +7,22 @@ CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON
 DEB_PACKAGES := g++ cmake make python3 libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
                 libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
 
-.PHONY: all deps build run test test-unit test-tsan test-asan clean format bench fuzz stress
+.PHONY: all deps consumers build run test test-unit test-tsan test-asan clean format bench fuzz stress
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh $(DEB_PACKAGES)
+
+# The real tools that read our exports (DevTools' trace engine, speedscope), pinned by
+# tests/consumers/package-lock.json and installed from it into tests/consumers/node_modules.
+CONSUMERS := tests/consumers
+consumers: $(CONSUMERS)/node_modules/.package-lock.json
+
+$(CONSUMERS)/node_modules/.package-lock.json: $(CONSUMERS)/package.json $(CONSUMERS)/package-lock.json
+	@command -v npm >/dev/null || bash scripts/install-deps.sh nodejs npm
+	cd $(CONSUMERS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(BUILD)/build.ninja $(BUILD)/Makefile: CMakeLists.txt
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
@@ -29,7 +39,7 @@ run: build
 test: build test-unit test-tsan test-asan
 	@echo "all test suites passed"
 
-test-unit: build
+test-unit: build consumers
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The concurrent code (runtime, sampler) under ThreadSanitizer, and everything under ASan+UBSan.
