@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every export of every built-in workload, opened in the real consumers (tests/consumers/README.md):
+# DevTools' trace engine and speedscope keep every slice, warn about nothing and bind every spawn
+# arrow; go tool pprof reads goroutine/count profiles whose -tags totals equal the goroutine
+# count, whose -tagfocus parent_goid=0 finds the root goroutines, and which -diff_base compares.
+#   consumers_test.sh GPROF_ID
+set -u
+G=${1:?usage: consumers_test.sh path/to/gprof-id}
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [ ! -d "$HERE/node_modules/@paulirish/trace_engine" ] || [ ! -d "$HERE/node_modules/speedscope" ]; then
+  echo "FAIL the consumers are not installed: run make consumers (npm ci in $HERE)"
+  exit 1
+fi
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+workloads=$("$G" workloads | sed -n 's/^\([a-z][a-z-]*\)\( (default)\)\?$/\1/p')
+[ -n "$workloads" ] || { echo "FAIL no workloads listed by gprof-id workloads"; exit 1; }
+traces=()
+for w in $workloads; do
+  "$G" record -q -w "$w" -n 12 -i 25ms -o "$w.jsonl" || { fail "record $w"; continue; }
+  "$G" export "$w.jsonl" --format trace -o "$w.trace.json" 2>/dev/null || fail "export $w trace"
+  traces+=("$w.trace.json")
+
+  # pprof: every sample, and the last one checked against the recording's own counts.
+  "$G" export "$w.jsonl" --format pprof --all -o "$w.pb.gz" 2>/dev/null || fail "export $w pprof --all"
+  last=$(jq -c 'select(.type == "sample")' "$w.jsonl" | tail -1)
+  seq=$(jq '.seq' <<<"$last")
+  goroutines=$(jq '.goroutines | length' <<<"$last")
+  roots=$(jq '[.goroutines[] | select(.parent == 0)] | length' <<<"$last")
+  out=$(bash "$HERE/check_pprof.sh" "$w.$seq.pb.gz" "$goroutines" "$roots" 2>&1) && echo "ok   $out" || fail "$out"
+  first=$(ls "$w".*.pb.gz | sort -t. -k2 -n | head -1)
+  files=$(ls "$w".*.pb.gz | wc -l)
+  samples=$(jq -c 'select(.type == "sample")' "$w.jsonl" | wc -l)
+  [ "$files" = "$samples" ] || fail "$w: --all wrote $files files for $samples samples"
+  go tool pprof -top -diff_base "$first" "$w.$seq.pb.gz" >diff.txt 2>&1 || fail "$w: -diff_base: $(head -3 diff.txt)"
+done
+
+# One node process opens every trace in both consumers.
+if out=$(node "$HERE/check_trace.mjs" --strict "${traces[@]}" 2>&1); then
+  echo "$out" | sed 's/^/ok   /'
+else
+  echo "$out" | sed 's/^/FAIL /'
+  failures=$((failures + 1))
+fi
+
+echo "$failures failed"
+[ "$failures" -eq 0 ]
