@@ -13,7 +13,7 @@ export async function speedscope_report(name, bytes) {
     let n = 0;
     p.forEachCall(() => ++n, () => {});
     calls += n;
-    profiles.push({ name: p.getName(), calls: n });
+    profiles.push({ name: p.getName(), calls: n, weight: p.getTotalWeight() });
   }
   const warnings = s.messages.filter(m => m.level === 'warn' || m.level === 'error').map(m => m.text);
   return { importer: s.messages.find(m => m.level === 'log')?.text ?? null, profiles, calls, warnings };
