@@ -3,11 +3,16 @@
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
-CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON
-DEB_PACKAGES := g++ cmake make python3 libcli11-dev libspdlog-dev nlohmann-json3-dev doctest-dev jq \
-                libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
+PREFIX     ?= /usr/local
+# make test builds with -Werror (GPROFID_WERROR); `make WERROR=OFF test` to look past a warning.
+WERROR     ?= ON
+# ccache, when installed, makes rebuilds of the three trees cheap.
+LAUNCHER   := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON -DGPROFID_WERROR=$(WERROR) $(LAUNCHER)
+DEB_PACKAGES := g++ cmake make python3 python3-jsonschema pkg-config libcli11-dev libspdlog-dev \
+                nlohmann-json3-dev doctest-dev jq libprotobuf-dev protobuf-compiler zlib1g-dev golang-go
 
-.PHONY: all deps consumers build run test test-unit test-tsan test-asan clean format bench fuzz stress
+.PHONY: all deps consumers build run test test-unit test-tsan test-asan clean format bench fuzz stress install
 
 all: build
 
@@ -44,14 +49,18 @@ test-unit: build consumers
 
 # The concurrent code (runtime, sampler) under ThreadSanitizer, and everything under ASan+UBSan.
 test-tsan: deps
-	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=thread -DGPROFID_BUILD_CLI=OFF >/dev/null
-	cmake --build $(BUILD)-tsan -j $(JOBS) --target runtime_tests sampler_tests
-	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^(runtime|sampler)_tests$$'
+	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=thread -DGPROFID_BUILD_CLI=OFF -DGPROFID_WERROR=$(WERROR) $(LAUNCHER) >/dev/null
+	cmake --build $(BUILD)-tsan -j $(JOBS) --target runtime_tests recorder_tests
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^(runtime|recorder)_tests$$'
 
 test-asan: deps
-	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=address >/dev/null
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=address -DGPROFID_WERROR=$(WERROR) $(LAUNCHER) >/dev/null
 	cmake --build $(BUILD)-asan -j $(JOBS)
-	cd $(BUILD)-asan && ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)-asan && ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure -j $(JOBS) -E '^packaging_'
+
+# Installs the headers, libraries, CMake package and pkg-config file a program needs (README).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Our benchmark suite side by side with Go's (bench/, docs/performance.md): -O2 build, both suites,
 # one table, bench/results.json. BENCH_QUICK=1: a ~1-minute smoke run (results in build-bench/).
@@ -83,4 +92,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-asan build-bench build-fuzz

@@ -14,11 +14,11 @@
 #include "cli/duration.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/recording_input.hpp"
-#include "sampler/diff.hpp"
-#include "sampler/diff_json.hpp"
-#include "sampler/diff_summary.hpp"
-#include "sampler/diff_text.hpp"
-#include "sampler/recording_reader.hpp"
+#include "gprofid/analysis/diff.hpp"
+#include "gprofid/analysis/diff_json.hpp"
+#include "gprofid/analysis/diff_summary.hpp"
+#include "gprofid/analysis/diff_text.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 
 namespace gprofid::cli {
 namespace {

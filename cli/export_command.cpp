@@ -15,10 +15,10 @@
 #include "cli/exit_status.hpp"
 #include "cli/output_file.hpp"
 #include "cli/recording_input.hpp"
-#include "sampler/export_folded.hpp"
-#include "sampler/export_pprof.hpp"
-#include "sampler/export_trace.hpp"
-#include "sampler/recording_reader.hpp"
+#include "gprofid/analysis/export_folded.hpp"
+#include "gprofid/analysis/export_pprof.hpp"
+#include "gprofid/analysis/export_trace.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 
 namespace gprofid::cli {
 namespace {

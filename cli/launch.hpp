@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "gprofid/environment.hpp"
+
 namespace gprofid::cli {
 
 // The program cannot be started (missing, not executable); what() is one line for the user.
@@ -34,7 +36,7 @@ std::string resolve_program(const std::string& program);
 class child_process {
  public:
   // Name of the variable that holds, in the child, the pipe's write end.
-  static constexpr const char* record_fd_variable = "GPROFID_RECORD_FD";
+  static constexpr const char* record_fd_variable = environment::record_fd.data();
 
   // Starts argv[0] with `env` added to (or replacing in) the current environment, plus
   // GPROFID_RECORD_FD. With `stdout_to_stderr` the program's stdout goes to our stderr (when the

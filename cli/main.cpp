@@ -3,11 +3,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "gprofid/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"gprof-id: goroutine snapshots you can join by ID", "gprof-id"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gprof-id 0.1.0");
+  app.set_version_flag("--version", std::string(gprofid::version_string));
   int result = gprofid::cli::exit_ok;
   gprofid::cli::add_record_command(app, result);
   gprofid::cli::add_workloads_command(app, result);

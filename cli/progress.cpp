@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include "runtime/clock.hpp"
-#include "runtime/traceback.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/traceback_text.hpp"
 
 namespace gprofid::cli {
 

@@ -16,9 +16,10 @@
 #include "cli/line_relay.hpp"
 #include "cli/progress.hpp"
 #include "cli/record.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/traceback.hpp"
-#include "sampler/recording_writer.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/environment.hpp"
+#include "gprofid/recording/recording_writer.hpp"
+#include "gprofid/traceback_text.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -28,11 +29,16 @@ constexpr std::int64_t exit_grace_ns = 2'000'000'000;
 
 std::vector<std::pair<std::string, std::string>> recording_environment(const record_request& req) {
   std::vector<std::pair<std::string, std::string>> env = {
-      {"GPROFID_INTERVAL_NS", std::to_string(req.interval_ns)},
+      {std::string(gprofid::environment::interval_ns), std::to_string(req.interval_ns)},
   };
-  if (req.max_samples > 0) env.emplace_back("GPROFID_MAX_SAMPLES", std::to_string(req.max_samples));
-  if (req.duration_ns > 0) env.emplace_back("GPROFID_DURATION_NS", std::to_string(req.duration_ns));
-  if (req.workers > 0) env.emplace_back("GPROFID_WORKERS", std::to_string(req.workers));
+  if (req.max_samples > 0)
+    env.emplace_back(std::string(gprofid::environment::max_samples),
+                     std::to_string(req.max_samples));
+  if (req.duration_ns > 0)
+    env.emplace_back(std::string(gprofid::environment::duration_ns),
+                     std::to_string(req.duration_ns));
+  if (req.workers > 0)
+    env.emplace_back(std::string(gprofid::environment::workers), std::to_string(req.workers));
   return env;
 }
 

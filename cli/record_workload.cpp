@@ -12,12 +12,13 @@
 #include "cli/interrupts.hpp"
 #include "cli/progress.hpp"
 #include "cli/record.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/event.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/traceback.hpp"
-#include "sampler/periodic_sampler.hpp"
-#include "sampler/recording_writer.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/event.hpp"
+#include "gprofid/recorder/periodic_sampler.hpp"
+#include "gprofid/recorder/profile.hpp"
+#include "gprofid/recording/recording_writer.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/traceback_text.hpp"
 
 namespace gprofid::cli {
 namespace {

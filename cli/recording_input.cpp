@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "cli/exit_status.hpp"
-#include "sampler/recording_reader.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 
 namespace gprofid::cli {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "sampler/recording_format.hpp"
-#include "sampler/sample.hpp"
+#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/sample.hpp"
 
 namespace gprofid::cli {
 

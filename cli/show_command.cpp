@@ -7,7 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/recording_input.hpp"
-#include "sampler/goroutine_dump.hpp"
+#include "gprofid/analysis/goroutine_dump.hpp"
 
 namespace gprofid::cli {
 namespace {

@@ -8,14 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fuzz/fuzz_check.hpp"
-#include "sampler/diff.hpp"
-#include "sampler/diff_json.hpp"
-#include "sampler/diff_summary.hpp"
-#include "sampler/recording_reader.hpp"
-#ifdef GPROFID_FUZZ_TEXT
-#include "sampler/diff_text.hpp"
-#endif
+#include "fuzz_check.hpp"
+#include "gprofid/analysis/diff.hpp"
+#include "gprofid/analysis/diff_json.hpp"
+#include "gprofid/analysis/diff_summary.hpp"
+#include "gprofid/analysis/diff_text.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 
 using gprofid::fuzz::check;
 
@@ -57,9 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(d.counts.created == d.created.size(), "created count");
         check(d.counts.exited == d.exited.size(), "exited count");
         writer.pair(d, reader.tables());
-#ifdef GPROFID_FUZZ_TEXT
         gprofid::write_pair_text(text_out, d, reader.tables());
-#endif
       }
       std::swap(before, after);
       have_before = true;
@@ -70,11 +66,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_json(json_out.str());
     const auto f = followed.finish();
     check_json(gprofid::summary_to_json(f, reader.tables()).dump());
-#ifdef GPROFID_FUZZ_TEXT
     gprofid::write_summary_text(text_out, s, reader.tables());
     gprofid::write_summary_text(text_out, f, reader.tables(), {.color = false, .max_rows = 0});
     check(gprofid::fuzz::terminal_safe(text_out.str()), "diff text escapes control characters");
-#endif
   } catch (const gprofid::recording_error&) {
   }
   return 0;

@@ -5,13 +5,11 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz/fuzz_check.hpp"
-#include "sampler/export_folded.hpp"
-#include "sampler/export_pprof.hpp"
-#include "sampler/recording_reader.hpp"
-#ifdef GPROFID_FUZZ_TRACE
-#include "sampler/export_trace.hpp"
-#endif
+#include "fuzz_check.hpp"
+#include "gprofid/analysis/export_folded.hpp"
+#include "gprofid/analysis/export_pprof.hpp"
+#include "gprofid/analysis/export_trace.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 
 using gprofid::fuzz::check;
 
@@ -22,9 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gprofid::folded_builder by_count;
     gprofid::folded_builder by_wait(
         {.weight = gprofid::folded_weight::waiting_time, .lines = true});
-#ifdef GPROFID_FUZZ_TRACE
     gprofid::trace_builder trace;
-#endif
     gprofid::sample s;
     while (reader.next(s)) {
       by_count.add(reader.tables(), s);
@@ -32,9 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::string profile = gprofid::pprof_goroutine_profile_uncompressed(
           reader.tables(), s, reader.header().start_unix_ns);
       check(!s.goroutines.empty() || profile.size() < (1u << 20), "empty sample, small profile");
-#ifdef GPROFID_FUZZ_TRACE
       trace.add(s);
-#endif
     }
     // One "frame;frame;frame count" per line, whatever the function names hold.
     const std::string folded = by_count.str() + by_wait.str();
@@ -48,10 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             "each folded line ends with its count");
       begin = end + 1;
     }
-#ifdef GPROFID_FUZZ_TRACE
     const std::string t = trace.finish(reader.tables()).dump();
     check(gprofid::fuzz::valid_utf8(t), "trace JSON is valid UTF-8");
-#endif
   } catch (const gprofid::recording_error&) {
   }
   return 0;

@@ -1,4 +1,4 @@
-#include "fuzz/fuzz_check.hpp"
+#include "fuzz_check.hpp"
 
 namespace gprofid::fuzz {
 

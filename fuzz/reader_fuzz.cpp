@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "fuzz/fuzz_check.hpp"
-#include "sampler/recording_reader.hpp"
+#include "fuzz_check.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 
 using gprofid::fuzz::check;
 

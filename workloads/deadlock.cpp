@@ -6,11 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "runtime/channel.hpp"
-#include "runtime/mutex.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sleep.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/mutex.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/sleep.hpp"
+#include "gprofid/this_goroutine.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {

@@ -12,11 +12,11 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/channel.hpp"
-#include "runtime/net.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sleep.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/net.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/sleep.hpp"
+#include "gprofid/this_goroutine.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {

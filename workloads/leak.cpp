@@ -6,10 +6,10 @@
 #include <random>
 #include <vector>
 
-#include "runtime/channel.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sleep.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/sleep.hpp"
+#include "gprofid/this_goroutine.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {

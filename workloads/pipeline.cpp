@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "runtime/channel.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/select.hpp"
-#include "runtime/sleep.hpp"
-#include "runtime/timer_channel.hpp"
-#include "runtime/wait_group.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/select.hpp"
+#include "gprofid/sleep.hpp"
+#include "gprofid/this_goroutine.hpp"
+#include "gprofid/timer_channel.hpp"
+#include "gprofid/wait_group.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {

@@ -3,8 +3,8 @@
 #include <functional>
 #include <string>
 
-#include "runtime/clock.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/runtime.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {

@@ -6,14 +6,14 @@
 #include <memory>
 #include <random>
 
-#include "runtime/channel.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/event.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/select.hpp"
-#include "runtime/sleep.hpp"
-#include "runtime/wait_group.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/event.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/select.hpp"
+#include "gprofid/sleep.hpp"
+#include "gprofid/this_goroutine.hpp"
+#include "gprofid/wait_group.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/channel.hpp"
-#include "runtime/event.hpp"
-#include "runtime/task.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/event.hpp"
+#include "gprofid/task.hpp"
 
 namespace gprofid::workloads {
 

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "runtime/clock.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid::bench {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/channel.hpp"
-#include "runtime/task.hpp"
-#include "runtime/wait_group.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/task.hpp"
+#include "gprofid/wait_group.hpp"
 
 namespace gprofid::bench {
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "bench_ops.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid::bench {
 

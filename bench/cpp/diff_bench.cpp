@@ -6,11 +6,11 @@
 #include <stdexcept>
 
 #include "bench_ops.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/runtime.hpp"
-#include "sampler/diff.hpp"
-#include "sampler/profile.hpp"
-#include "sampler/recording_writer.hpp"
+#include "gprofid/analysis/diff.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/recorder/profile.hpp"
+#include "gprofid/recording/recording_writer.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid::bench {
 

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "bench_ops.hpp"
-#include "runtime/clock.hpp"
+#include "gprofid/clock.hpp"
 
 extern char** environ;
 

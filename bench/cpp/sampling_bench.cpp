@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "bench_ops.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sleep.hpp"
-#include "sampler/periodic_sampler.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/recorder/periodic_sampler.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/sleep.hpp"
 
 namespace gprofid::bench {
 

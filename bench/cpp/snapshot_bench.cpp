@@ -8,9 +8,9 @@
 #include <functional>
 
 #include "bench_ops.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/runtime.hpp"
-#include "sampler/profile.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/recorder/profile.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid::bench {
 

@@ -1,6 +1,6 @@
 // spawn_park and mem_parked: the cost of creating goroutines that then park, in time and RSS.
 #include "bench_ops.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid::bench {
 

@@ -8,11 +8,11 @@
 #include <span>
 #include <string>
 
-#include "runtime/channel.hpp"
-#include "runtime/net.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sleep.hpp"
+#include <gprofid/channel.hpp>
+#include <gprofid/net.hpp>
+#include <gprofid/runtime.hpp>
+#include <gprofid/sleep.hpp>
+#include <gprofid/this_goroutine.hpp>
 
 using namespace std::chrono_literals;
 

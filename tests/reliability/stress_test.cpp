@@ -23,14 +23,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/clock.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sleep.hpp"
-#include "runtime/wait_group.hpp"
-#include "sampler/diff.hpp"
-#include "sampler/profile.hpp"
-#include "sampler/symbolizer.hpp"
+#include "gprofid/analysis/diff.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/recorder/profile.hpp"
+#include "gprofid/recorder/symbolizer.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/sleep.hpp"
+#include "gprofid/this_goroutine.hpp"
+#include "gprofid/wait_group.hpp"
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
-#include "runtime/channel.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/select.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/select.hpp"
 
 namespace gprofid {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/channel.hpp"
+#include "gprofid/channel.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/runtime.hpp"
-#include "runtime/select.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/select.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

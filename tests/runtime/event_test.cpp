@@ -1,4 +1,4 @@
-#include "runtime/event.hpp"
+#include "gprofid/event.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,8 +7,8 @@
 #include <memory>
 #include <thread>
 
-#include "runtime/runtime.hpp"
-#include "runtime/wait_group.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/wait_group.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

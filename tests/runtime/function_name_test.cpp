@@ -1,4 +1,4 @@
-#include "runtime/function_name.hpp"
+#include "gprofid/detail/function_name.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/mutex.hpp"
+#include "gprofid/mutex.hpp"
 
 #include <doctest/doctest.h>
 
@@ -6,9 +6,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "runtime/event.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/wait_group.hpp"
+#include "gprofid/event.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/wait_group.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

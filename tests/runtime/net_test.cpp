@@ -1,4 +1,4 @@
-#include "runtime/net.hpp"
+#include "gprofid/net.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,8 +8,8 @@
 #include <system_error>
 #include <vector>
 
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid {
 namespace {

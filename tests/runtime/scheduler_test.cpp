@@ -1,4 +1,4 @@
-#include "runtime/scheduler.hpp"
+#include "scheduler.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/resource.h>
@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/runtime.hpp"
+#include "gprofid/runtime.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

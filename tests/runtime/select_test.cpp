@@ -1,11 +1,11 @@
-#include "runtime/select.hpp"
+#include "gprofid/select.hpp"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <string>
 
-#include "runtime/runtime.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid {
 namespace {

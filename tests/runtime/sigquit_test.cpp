@@ -1,4 +1,4 @@
-#include "runtime/sigquit.hpp"
+#include "gprofid/sigquit.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "runtime/event.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/event.hpp"
+#include "gprofid/runtime.hpp"
 
 namespace gprofid {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/sleep.hpp"
+#include "gprofid/sleep.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,9 +7,9 @@
 #include <chrono>
 #include <vector>
 
-#include "runtime/park.hpp"
-#include "runtime/reactor.hpp"
-#include "runtime/runtime.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/runtime.hpp"
+#include "reactor.hpp"
 
 namespace gprofid {
 namespace {

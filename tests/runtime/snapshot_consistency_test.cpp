@@ -8,7 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "runtime/runtime.hpp"
+#include "gprofid/runtime.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

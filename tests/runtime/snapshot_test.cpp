@@ -1,14 +1,14 @@
-#include "runtime/snapshot.hpp"
+#include "gprofid/snapshot.hpp"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <atomic>
 
-#include "runtime/function_name.hpp"
-#include "runtime/park.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/traceback.hpp"
+#include "gprofid/detail/function_name.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/traceback.hpp"
 
 namespace gprofid {
 namespace {

@@ -1,10 +1,10 @@
-#include "runtime/task.hpp"
+#include "gprofid/task.hpp"
 
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 
-#include "runtime/runtime.hpp"
+#include "gprofid/runtime.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

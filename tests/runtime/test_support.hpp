@@ -5,8 +5,8 @@
 #include <atomic>
 #include <coroutine>
 
-#include "runtime/park.hpp"
-#include "runtime/snapshot.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/snapshot.hpp"
 
 namespace gprofid::testing {
 

@@ -1,14 +1,14 @@
-#include "runtime/timer_channel.hpp"
+#include "gprofid/timer_channel.hpp"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <optional>
 
-#include "runtime/park.hpp"
-#include "runtime/reactor.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/select.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/select.hpp"
+#include "reactor.hpp"
 
 namespace gprofid {
 namespace {

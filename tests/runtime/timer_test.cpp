@@ -1,4 +1,4 @@
-#include "runtime/timer_queue.hpp"
+#include "timer_queue.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/traceback.hpp"
+#include "gprofid/traceback.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/wait_group.hpp"
+#include "gprofid/wait_group.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "runtime/runtime.hpp"
+#include "gprofid/runtime.hpp"
 #include "tests/runtime/test_support.hpp"
 
 namespace gprofid {

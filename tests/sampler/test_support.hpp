@@ -5,7 +5,7 @@
 #include <mutex>
 #include <vector>
 
-#include "runtime/park.hpp"
+#include "gprofid/detail/park.hpp"
 
 namespace gprofid::testing {
 

@@ -1,0 +1,65 @@
+// The part of every task's promise that makes logical stacks possible: which coroutine this
+// frame runs, where it is suspended, and which frame awaits it. The goroutine that owns a chain
+// of frames points at the innermost one; a snapshot walks `caller` links outwards.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <exception>
+#include <source_location>
+#include <type_traits>
+#include <utility>
+
+#include "gprofid/detail/config.hpp"
+
+namespace gprofid {
+
+class goroutine;
+
+template <class A>
+concept has_member_co_await = requires(A&& a) {
+  std::forward<A>(a).operator co_await();
+};
+
+// Forwards to an awaiter that lives in the co_await's full-expression (a temporary there lives
+// across the suspension), so it is never copied or moved.
+template <class A>
+struct awaiter_ref {
+  A& inner;
+  bool await_ready() { return inner.await_ready(); }
+  template <class P>
+  decltype(auto) await_suspend(std::coroutine_handle<P> h) {
+    return inner.await_suspend(h);
+  }
+  decltype(auto) await_resume() { return inner.await_resume(); }
+};
+
+struct promise_base {
+  // `fn` is defaulted at the point where the compiler constructs the promise, inside the
+  // coroutine, so it names the coroutine function itself (methods and lambdas included).
+  explicit promise_base(std::source_location fn) noexcept : function(fn) {}
+
+  // Every co_await in a task passes through here; the default argument is evaluated at the
+  // co_await expression, which is how a frame knows the line it is suspended at. What it returns
+  // refers to the caller's awaitable instead of moving it, so awaiters that hold intrusive waiter
+  // nodes can be immovable.
+  template <class A>
+  decltype(auto) await_transform(A&& awaitable,
+                                 std::source_location at = std::source_location::current()) {
+    if constexpr (GPROFID_TRACKING) await_site.store(at, std::memory_order_relaxed);
+    if constexpr (has_member_co_await<A>) {
+      return std::forward<A>(awaitable).operator co_await();
+    } else {
+      return awaiter_ref<std::remove_reference_t<A>>{awaitable};
+    }
+  }
+
+  std::source_location function;
+  std::atomic<std::source_location> await_site{};
+  const void* pc = nullptr;        // the coroutine's resume function, for symbolised exports
+  promise_base* caller = nullptr;  // the frame awaiting this one; null for a goroutine's root
+  goroutine* owner = nullptr;      // null when awaited outside any goroutine
+  std::exception_ptr exception;
+};
+
+}  // namespace gprofid

@@ -1,0 +1,100 @@
+// The control block of one goroutine: its identity (never reused), where it came from, its
+// scheduling state and its logical stack. Owned by the registry; a snapshot reads it under `lock`.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <source_location>
+#include <string>
+
+#include "gprofid/detail/config.hpp"
+#include "gprofid/detail/frame.hpp"
+#include "gprofid/detail/spinlock.hpp"
+#include "gprofid/labels.hpp"
+#include "gprofid/wait_reason.hpp"
+
+namespace gprofid {
+
+// Where a goroutine was created: the spawning call's source location (Go's gopc) and its
+// return address, which exporters can symbolise.
+struct spawn_site {
+  std::source_location location;
+  const void* pc = nullptr;
+};
+
+// Internal scheduling status. `woken_while_parking` covers the window in which a primitive has
+// published the goroutine as a waiter but its worker has not yet returned from resume().
+enum class run_status : std::uint8_t { runnable, running, waiting, woken_while_parking, dead };
+
+class scheduler;
+
+class goroutine {
+ public:
+  goroutine(std::uint64_t id, std::uint64_t parent_id, spawn_site site, label_ptr labels,
+            std::coroutine_handle<> root, promise_base* root_promise) noexcept;
+  ~goroutine();
+  goroutine(const goroutine&) = delete;
+  goroutine& operator=(const goroutine&) = delete;
+
+  // Identity: immutable after construction.
+  const std::uint64_t id;
+  const std::uint64_t parent_id;
+  const spawn_site site;
+  const std::int64_t created_ns;
+  std::uint64_t created_epoch = 0;  // snapshot epoch current at creation (set by the registry)
+
+  // Everything below `lock` is written by the goroutine's worker and read by snapshots.
+  mutable spinlock lock;
+  promise_base* innermost = nullptr;
+  wait_reason reason = wait_reason::none;
+  std::int64_t wait_since_ns = 0;
+  label_ptr labels;
+
+  std::atomic<run_status> status{run_status::runnable};
+  std::atomic<std::uint64_t> resumes{0};
+  std::atomic<std::int64_t> running_ns{0};
+  std::atomic<std::int64_t> runnable_ns{0};
+  std::int64_t ready_at_ns = 0;  // when it last became runnable; owned by whoever queues it
+
+  scheduler* sched = nullptr;            // the scheduler that runs it
+  std::coroutine_handle<> resume_point;  // innermost suspended frame
+  std::coroutine_handle<> root;          // owned: destroyed with the goroutine
+  promise_base* root_promise;
+
+  // Snapshot bookkeeping: the last epoch in which this goroutine was recorded.
+  std::atomic<std::uint64_t> profiled_epoch{0};
+
+  // Registry links (guarded by the registry shard's mutex).
+  goroutine* prev = nullptr;
+  goroutine* next = nullptr;
+  std::uint32_t shard = 0;
+  bool unlinked = false;
+  goroutine* retired_next = nullptr;
+
+  // The exception that escaped the innermost frame, with the stack it escaped from.
+  // Rare, so kept out of line: a parked goroutine should cost a few hundred bytes.
+  struct panic_info {
+    std::exception_ptr exception;
+    std::string stack;
+  };
+  std::unique_ptr<panic_info> panic;
+};
+
+// Logical-stack maintenance, called from task awaiters: entering and leaving a frame.
+inline void push_frame(goroutine* g, promise_base* p) noexcept {
+  if constexpr (!GPROFID_TRACKING) return;
+  std::lock_guard guard(g->lock);
+  p->caller = g->innermost;
+  g->innermost = p;
+}
+
+inline void pop_frame(goroutine* g, promise_base* p) noexcept {
+  if constexpr (!GPROFID_TRACKING) return;
+  std::lock_guard guard(g->lock);
+  g->innermost = p->caller;
+}
+
+}  // namespace gprofid

@@ -1,0 +1,110 @@
+// The epoll instance of a reactor and the per-descriptor readiness state that lets a goroutine
+// park (wait_reason io_wait) until a non-blocking descriptor is readable or writable.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "gprofid/detail/goroutine.hpp"
+#include "gprofid/detail/spinlock.hpp"
+
+namespace gprofid {
+
+class poller;
+
+enum class io_direction : std::uint8_t { read = 0, write = 1 };
+
+namespace detail {
+// A goroutine parked on a descriptor; lives in the awaiter, inside the parked frame.
+struct io_waiter {
+  goroutine* g = nullptr;
+  io_waiter* next = nullptr;
+};
+}  // namespace detail
+
+// One non-blocking descriptor registered (edge-triggered) with a poller. Owns the descriptor:
+// destruction deregisters and closes it. Must not outlive the runtime.
+class io_handle {
+ public:
+  io_handle(poller& p, int fd);  // takes ownership of fd even if registration throws
+  ~io_handle();
+  io_handle(const io_handle&) = delete;
+  io_handle& operator=(const io_handle&) = delete;
+
+  int fd() const noexcept { return fd_; }
+
+  // co_await h.wait(dir): returns once the descriptor may have become ready in `dir` since the
+  // last wait (callers retry their syscall and wait again on EAGAIN).
+  class wait_awaiter {
+   public:
+    wait_awaiter(io_handle& h, io_direction d) noexcept : h_(h), d_(d) {}
+    bool await_ready() noexcept { return h_.consume_ready(d_); }
+    bool await_suspend(std::coroutine_handle<> c) noexcept;
+    void await_resume() const noexcept {}
+
+   private:
+    io_handle& h_;
+    io_direction d_;
+    detail::io_waiter node_;
+  };
+  wait_awaiter wait(io_direction d) noexcept { return {*this, d}; }
+
+ private:
+  friend class poller;
+  bool consume_ready(io_direction d) noexcept;
+  // Called by the poller: wakes the waiters of `d` (appending them to `out`) or remembers the
+  // readiness for the next wait.
+  void signal(io_direction d, std::vector<goroutine*>& out);
+
+  poller& poller_;
+  int fd_;
+  std::uint64_t token_ = 0;
+  spinlock lock_;
+  bool ready_[2] = {false, false};
+  detail::io_waiter* waiters_[2] = {nullptr, nullptr};
+};
+
+class poller {
+ public:
+  poller();
+  ~poller();
+  poller(const poller&) = delete;
+  poller& operator=(const poller&) = delete;
+
+  // Which of the poller's own descriptors fired during poll().
+  struct events {
+    bool woken = false;
+    bool timer = false;
+  };
+  // Waits for readiness (timeout_ms -1 = forever), readies the goroutines waiting on ready
+  // descriptors, and reports the wake-up and timer descriptors.
+  events poll(int timeout_ms);
+  // Interrupts a poll() in progress (or the next one); any thread.
+  void wake() noexcept;
+  // Arms the timer descriptor for an absolute CLOCK_MONOTONIC instant; 0 disarms it.
+  void arm_timer(std::int64_t deadline_ns) noexcept;
+
+ private:
+  friend class io_handle;
+  std::uint64_t add(io_handle& h);
+  void remove(io_handle& h) noexcept;
+
+  struct slot {
+    io_handle* h = nullptr;
+    std::uint32_t gen = 0;
+  };
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  int timer_fd_ = -1;
+  // Guards slots_ and is held while dispatching, so that a handle removed under it is never
+  // touched again by an event already returned from epoll_wait.
+  std::mutex m_;
+  std::vector<slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<goroutine*> to_wake_;
+};
+
+}  // namespace gprofid

@@ -1,0 +1,111 @@
+// A goroutine mutex, like Go's sync.Mutex but strictly FIFO: unlock hands ownership straight to
+// the longest waiter, so a goroutine that keeps re-locking cannot starve the others.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+
+#include "gprofid/detail/park.hpp"
+#include "gprofid/detail/spinlock.hpp"
+#include "gprofid/detail/waiter_queue.hpp"
+
+namespace gprofid {
+
+class mutex;
+
+// Owns a lock on a gprofid::mutex and releases it on destruction, like std::unique_lock.
+class mutex_guard {
+ public:
+  mutex_guard() noexcept = default;
+  mutex_guard(mutex& m, std::adopt_lock_t) noexcept : m_(&m) {}
+  mutex_guard(mutex_guard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+  mutex_guard& operator=(mutex_guard&& o) noexcept {
+    if (this != &o) {
+      release();
+      m_ = std::exchange(o.m_, nullptr);
+    }
+    return *this;
+  }
+  ~mutex_guard() { release(); }
+
+  bool owns_lock() const noexcept { return m_ != nullptr; }
+  explicit operator bool() const noexcept { return owns_lock(); }
+  mutex* get() const noexcept { return m_; }
+  // Unlocks early; the guard then owns nothing.
+  void unlock() noexcept { release(); }
+
+ private:
+  void release() noexcept;
+
+  mutex* m_ = nullptr;
+};
+
+class mutex {
+ public:
+  mutex() noexcept = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  // co_await m.lock(): the uncontended path is a single compare-and-swap and never suspends.
+  class lock_awaiter {
+   public:
+    explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
+    lock_awaiter(const lock_awaiter&) = delete;
+    lock_awaiter& operator=(const lock_awaiter&) = delete;
+
+    bool await_ready() noexcept { return m_.try_lock(); }
+    bool await_suspend(std::coroutine_handle<> h);
+    void await_resume() const noexcept {}
+
+   protected:
+    mutex& m_;
+
+   private:
+    detail::waiter node_;  // queued in m_ while parked
+  };
+
+  // auto guard = co_await m.scoped_lock();
+  class scoped_lock_awaiter : public lock_awaiter {
+   public:
+    using lock_awaiter::lock_awaiter;
+    mutex_guard await_resume() const noexcept { return mutex_guard(m_, std::adopt_lock); }
+  };
+
+  [[nodiscard]] lock_awaiter lock() noexcept { return lock_awaiter(*this); }
+  [[nodiscard]] scoped_lock_awaiter scoped_lock() noexcept { return scoped_lock_awaiter(*this); }
+
+  // Fails whenever the mutex is held or has waiters (a newcomer never overtakes a waiter).
+  bool try_lock() noexcept {
+    auto expected = unlocked;
+    return state_.compare_exchange_strong(expected, locked, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+
+  // Releases the mutex, or passes it to the first waiter. Any goroutine (or thread) may unlock,
+  // as in Go. Throws std::logic_error if the mutex is not locked.
+  void unlock();
+
+  // Approximate, for diagnostics and tests.
+  bool is_locked() const noexcept { return state_.load(std::memory_order_relaxed) != unlocked; }
+
+ private:
+  // `contended` means locked with at least one queued waiter: only then is queue_lock_ needed.
+  static constexpr std::uint32_t unlocked = 0;
+  static constexpr std::uint32_t locked = 1;
+  static constexpr std::uint32_t contended = 2;
+
+  std::atomic<std::uint32_t> state_{unlocked};
+  spinlock queue_lock_;
+  detail::waiter_queue waiters_;  // guarded by queue_lock_
+};
+
+inline void mutex_guard::release() noexcept {
+  // While a stopped runtime frees its frames the mutex and its waiters may already be gone.
+  mutex* m = std::exchange(m_, nullptr);
+  if (m && !detail::tearing_down()) m->unlock();
+}
+
+}  // namespace gprofid

@@ -1,0 +1,130 @@
+// The runtime instance: scheduler, goroutine registry and the services built on them. A program
+// creates one, runs its main coroutine with run(), and spawns goroutines with go().
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "gprofid/detail/goroutine.hpp"
+#include "gprofid/snapshot.hpp"
+#include "gprofid/task.hpp"
+
+namespace gprofid {
+
+// What happens when an exception escapes a goroutine's root coroutine.
+enum class exception_policy {
+  abort,  // print the report to stderr and abort, like Go's unrecovered panic (the default)
+  log,    // print the report to stderr and keep running
+};
+
+// An exception that escaped a goroutine, with where it happened.
+struct goroutine_failure {
+  std::uint64_t id = 0;
+  spawn_site site;
+  std::string what;
+  std::string report;  // Go-style: "panic: ...\n\ngoroutine N [running]:\n..."
+};
+
+struct runtime_options {
+  // Worker threads; 0 means $GPROFID_WORKERS if set, else the number of cores.
+  std::size_t workers = 0;
+  exception_policy on_exception = exception_policy::abort;
+  // Called (on the worker) for every escaped exception, before the policy applies.
+  std::function<void(const goroutine_failure&)> on_failure{};
+  // Timers (sleep_for, after, ...) run on a clock that moves only in advance_clock(), so tests
+  // of timed code are deterministic. Scheduling statistics always use the real clock.
+  bool manual_clock = false;
+};
+
+class reactor;
+class registry;
+class scheduler;
+
+// Services hook into the runtime's life (the in-process sampler is one).
+class runtime_service {
+ public:
+  virtual ~runtime_service() = default;
+  virtual void start(class runtime& rt) = 0;
+  virtual void stop() = 0;
+};
+
+class runtime {
+ public:
+  explicit runtime(runtime_options options = {});
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // Runs `main` as goroutine 1 until it returns, then stops every worker and frees every
+  // goroutine still alive (as Go exits when main returns). Rethrows main's exception.
+  void run(task<void> main, std::source_location site = std::source_location::current());
+
+  // Starts `t` as a new goroutine; parent is the calling goroutine, if any.
+  std::uint64_t spawn(task<void> t, spawn_site site);
+
+  // A consistent snapshot of all goroutines; see docs/snapshot.md for the guarantee.
+  snapshot take_snapshot();
+
+  // The runtime whose worker runs the calling thread, or null.
+  static runtime* current() noexcept;
+
+  std::size_t workers() const noexcept;
+  std::size_t live_goroutines() const noexcept;
+  // The instant the runtime was created (monotonic ns): the zero of recordings.
+  std::int64_t started_ns() const noexcept { return started_ns_; }
+
+  void add_service(std::unique_ptr<runtime_service> s);
+
+  // The timer clock (see timer_clock.hpp) in nanoseconds.
+  std::int64_t now_ns() const noexcept;
+  // Manual clock only: moves timer time forward and fires every timer now due, in deadline
+  // order, on the calling thread (inside a goroutine or not). Throws std::logic_error otherwise.
+  void advance_clock(std::chrono::nanoseconds d);
+  // The thread that runs timers and socket readiness (see reactor.hpp).
+  reactor& io_reactor() noexcept { return *reactor_; }
+
+  // The scheduler ends goroutines through finish() and report_lost().
+  friend class scheduler;
+
+ private:
+  void finish(goroutine* g) noexcept;
+  void report_lost(goroutine* g) noexcept;
+  struct capture;
+  goroutine* create(task<void> t, spawn_site site);
+  goroutine_record make_record(const goroutine* g, stack_trace& frames) const;
+  // An exiting goroutine that a running snapshot has not reached yet records itself; g->lock held.
+  void record_exiting(goroutine* g);
+  void handle_failure(goroutine* g);
+
+  runtime_options options_;
+  std::int64_t started_ns_;
+  std::unique_ptr<registry> registry_;
+  std::unique_ptr<scheduler> sched_;
+  std::unique_ptr<reactor> reactor_;
+  std::vector<std::unique_ptr<runtime_service>> services_;
+  bool ran_ = false;
+  std::uint64_t main_id_ = 0;
+
+  std::mutex main_m_;
+  std::condition_variable main_cv_;
+  bool main_done_ = false;
+  std::exception_ptr main_exception_;
+
+  std::mutex snapshot_m_;  // one snapshot at a time
+  std::mutex capture_m_;   // guards active_
+  capture* active_ = nullptr;
+};
+
+// Spawns a goroutine on the current runtime (from inside a goroutine).
+// Usage: gprofid::go(worker(id, jobs));
+std::uint64_t go(task<void> t, std::source_location site = std::source_location::current());
+
+}  // namespace gprofid

@@ -1,0 +1,63 @@
+// A consistent snapshot of every goroutine of a runtime: the raw material of
+// GoroutineProfileWithID. Records carry source locations and code addresses; turning them into
+// strings and files is the sampler's job.
+#pragma once
+
+#include <cstdint>
+#include <source_location>
+#include <vector>
+
+#include "gprofid/detail/goroutine.hpp"
+#include "gprofid/labels.hpp"
+#include "gprofid/wait_reason.hpp"
+
+namespace gprofid {
+
+struct stack_frame {
+  std::source_location function;   // the coroutine function of this frame
+  std::source_location call_site;  // the co_await it is suspended at (or last passed)
+  const void* pc = nullptr;        // the frame's resume function
+
+  friend bool operator==(const stack_frame& a, const stack_frame& b) noexcept {
+    return a.pc == b.pc && a.call_site.line() == b.call_site.line() &&
+           a.call_site.file_name() == b.call_site.file_name() &&
+           a.function.function_name() == b.function.function_name();
+  }
+};
+
+using stack_trace = std::vector<stack_frame>;  // innermost frame first
+
+struct goroutine_record {
+  std::uint64_t id = 0;
+  std::uint64_t parent_id = 0;
+  spawn_site site{};
+  goroutine_state state = goroutine_state::runnable;
+  wait_reason reason = wait_reason::none;
+  std::int64_t created_ns = 0;
+  std::int64_t wait_since_ns = 0;  // 0 unless waiting
+  label_ptr labels{};
+  std::uint64_t resumes = 0;
+  std::int64_t running_ns = 0;
+  std::int64_t runnable_ns = 0;
+  std::uint32_t stack = 0;  // index into snapshot::stacks
+};
+
+struct snapshot {
+  std::uint64_t epoch = 0;
+  std::int64_t started_ns = 0;  // the snapshot instant
+  std::int64_t finished_ns = 0;
+  std::int64_t max_hold_ns = 0;              // longest time any spawn/exit was held up by the walk
+  std::vector<goroutine_record> goroutines;  // in no particular order
+  std::vector<stack_trace> stacks;           // interned: identical stacks share an index
+
+  const stack_trace& stack_of(const goroutine_record& r) const { return stacks.at(r.stack); }
+  // The record of goroutine `id`, or null if it was not alive at the snapshot instant.
+  const goroutine_record* find(std::uint64_t id) const noexcept {
+    for (const auto& r : goroutines) {
+      if (r.id == id) return &r;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace gprofid

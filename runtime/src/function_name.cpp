@@ -1,0 +1,63 @@
+#include "gprofid/detail/function_name.hpp"
+
+namespace gprofid {
+namespace {
+
+// Index of the first '(' outside template arguments, or npos.
+std::size_t first_top_level_paren(std::string_view s) {
+  int angle = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '<') ++angle;
+    if (c == '>' && angle > 0) --angle;
+    if (c == '(' && angle == 0) {
+      // "operator()" and lambdas "<lambda(int)>" are handled by the angle count and this check.
+      if (i >= 8 && s.substr(i - 8, 8) == "operator") continue;
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Drops the return type: the last space outside <> and () before the parameter list.
+std::string_view strip_return_type(std::string_view s) {
+  std::size_t paren = first_top_level_paren(s);
+  std::size_t end = paren == std::string_view::npos ? s.size() : paren;
+  int depth = 0;
+  std::size_t cut = std::string_view::npos;
+  for (std::size_t i = 0; i < end; ++i) {
+    char c = s[i];
+    if (c == '<' || c == '(') ++depth;
+    if ((c == '>' || c == ')') && depth > 0) --depth;
+    if (c == ' ' && depth == 0) cut = i;
+  }
+  return cut == std::string_view::npos ? s : s.substr(cut + 1);
+}
+
+}  // namespace
+
+std::string display_function_name(std::string_view pretty) {
+  constexpr std::string_view frame_suffix = ".Frame*)";
+  if (pretty.size() > frame_suffix.size() && pretty.ends_with(frame_suffix)) {
+    // The actor's single parameter is "<ramp signature>::<mangled>.Frame*": find the '(' that
+    // opens it by matching brackets backwards from the final ')'.
+    std::size_t open = std::string_view::npos;
+    int depth = 0;
+    for (std::size_t i = pretty.size(); i-- > 0;) {
+      char c = pretty[i];
+      if (c == ')' || c == '>') ++depth;
+      if (c == '(' || c == '<') --depth;
+      if (depth == 0) {
+        open = i;
+        break;
+      }
+    }
+    std::size_t mangled = pretty.rfind("::_Z");
+    if (open != std::string_view::npos && mangled != std::string_view::npos && mangled > open) {
+      return std::string(pretty.substr(open + 1, mangled - open - 1));
+    }
+  }
+  return std::string(strip_return_type(pretty));
+}
+
+}  // namespace gprofid

@@ -1,0 +1,212 @@
+#include "gprofid/runtime.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "gprofid/clock.hpp"
+#include "gprofid/detail/function_name.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/environment.hpp"
+#include "gprofid/traceback.hpp"
+#include "gprofid/traceback_text.hpp"
+#include "reactor.hpp"
+#include "registry.hpp"
+#include "scheduler.hpp"
+
+// Defined by the sampler's auto_record (when linked in) to record this process when launched by
+// `gprof-id record`; the runtime must not depend on the sampler, hence a weak symbol.
+extern "C" void gprofid_runtime_started(gprofid::runtime* rt) __attribute__((weak));
+
+namespace gprofid {
+namespace {
+
+thread_local bool teardown_thread = false;
+
+std::size_t default_workers(std::size_t requested) {
+  if (requested != 0) return requested;
+  if (const char* env = std::getenv(environment::workers.data())) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0 && n <= 1024) return n;
+    std::fprintf(stderr, "gprof-id: ignoring GPROFID_WORKERS=%s (want 1..1024)\n", env);
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+std::string exception_text(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+bool tearing_down() noexcept {
+  return teardown_thread;
+}
+
+void root_finished() noexcept {
+  if (auto* ctx = this_worker()) ctx->last = outcome::finished;
+}
+
+void note_escaping_exception(promise_base& p) noexcept {
+  goroutine* g = p.owner;
+  if (!g || (g->panic && g->panic->exception == p.exception)) return;
+  try {
+    std::vector<stack_frame> frames;
+    {
+      std::lock_guard guard(g->lock);
+      for (const promise_base* f = &p; f; f = f->caller) {
+        frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
+      }
+    }
+    g->panic = std::make_unique<goroutine::panic_info>(
+        goroutine::panic_info{p.exception, format_stack(frames)});
+  } catch (...) {
+    g->panic.reset();  // out of memory: the report will lack the stack
+  }
+}
+
+}  // namespace detail
+
+runtime::runtime(runtime_options options)
+    : options_(std::move(options)),
+      started_ns_(monotonic_ns()),
+      registry_(std::make_unique<registry>(default_workers(options_.workers) + 1)),
+      sched_(std::make_unique<scheduler>(*this, default_workers(options_.workers))),
+      reactor_(std::make_unique<reactor>(options_.manual_clock, started_ns_)) {
+  reactor_->start();
+  sched_->start();
+  if (gprofid_runtime_started) gprofid_runtime_started(this);
+}
+
+runtime::~runtime() {
+  for (auto& s : services_) s->stop();
+  sched_->stop();
+  // After the workers (nothing adds timers any more), before the goroutines its timers and
+  // sockets point at are freed.
+  reactor_->stop();
+  teardown_thread = true;
+  registry_->destroy_all();
+  reactor_->discard_timers();
+  teardown_thread = false;
+}
+
+std::size_t runtime::workers() const noexcept {
+  return sched_->workers();
+}
+
+std::size_t runtime::live_goroutines() const noexcept {
+  return registry_->live();
+}
+
+std::int64_t runtime::now_ns() const noexcept {
+  return reactor_->now_ns();
+}
+
+void runtime::advance_clock(std::chrono::nanoseconds d) {
+  reactor_->advance_clock(d.count());
+}
+
+runtime* runtime::current() noexcept {
+  auto* ctx = detail::this_worker();
+  return ctx ? &ctx->sched->owner() : nullptr;
+}
+
+void runtime::add_service(std::unique_ptr<runtime_service> s) {
+  s->start(*this);
+  services_.push_back(std::move(s));
+}
+
+std::uint64_t runtime::spawn(task<void> t, spawn_site site) {
+  goroutine* g = create(std::move(t), site);
+  std::uint64_t id = g->id;  // g may run and exit as soon as it is scheduled
+  sched_->schedule(g);
+  return id;
+}
+
+goroutine* runtime::create(task<void> t, spawn_site site) {
+  auto h = t.release();
+  goroutine* parent = current_goroutine();
+  auto* ctx = detail::this_worker();
+  std::size_t shard = ctx && ctx->sched == sched_.get() ? ctx->index : sched_->workers();
+  goroutine* g = registry_->create(registry_->next_id(), parent ? parent->id : 0, site,
+                                   parent ? parent->labels : nullptr, h, &h.promise(), shard);
+  g->sched = sched_.get();
+  h.promise().owner = g;
+  return g;
+}
+
+void runtime::run(task<void> main, std::source_location site) {
+  if (ran_) throw std::logic_error("gprofid::runtime::run called twice");
+  ran_ = true;
+  goroutine* g = create(std::move(main), spawn_site{site, __builtin_return_address(0)});
+  main_id_ = g->id;
+  sched_->schedule(g);
+  {
+    std::unique_lock lock(main_m_);
+    main_cv_.wait(lock, [&] { return main_done_; });
+  }
+  for (auto& s : services_) s->stop();
+  services_.clear();
+  sched_->stop();
+  reactor_->stop();
+  if (main_exception_) std::rethrow_exception(main_exception_);
+}
+
+void runtime::handle_failure(goroutine* g) {
+  goroutine_failure f;
+  f.id = g->id;
+  f.site = g->site;
+  f.what = exception_text(g->root_promise->exception);
+  f.report = "panic: " + f.what + "\n\ngoroutine " + std::to_string(g->id) + " [running]:\n" +
+             (g->panic ? g->panic->stack : std::string());
+  f.report +=
+      format_created_by(display_function_name(g->site.location.function_name()),
+                        g->site.location.file_name(), g->site.location.line(), g->parent_id);
+  if (options_.on_failure) options_.on_failure(f);
+  std::fputs(f.report.c_str(), stderr);
+  if (options_.on_exception == exception_policy::abort) std::abort();
+}
+
+void runtime::finish(goroutine* g) noexcept {
+  const bool is_main = g->id == main_id_;
+  if (g->root_promise->exception && !is_main) handle_failure(g);
+  {
+    std::lock_guard guard(g->lock);
+    record_exiting(g);
+    g->status.store(run_status::dead, std::memory_order_release);
+  }
+  if (is_main) {
+    std::lock_guard guard(main_m_);
+    main_exception_ = g->root_promise->exception;
+    main_done_ = true;
+    main_cv_.notify_all();
+  }
+  registry_->destroy(g);
+}
+
+void runtime::report_lost(goroutine* g) noexcept {
+  std::fprintf(stderr,
+               "gprof-id: goroutine %llu suspended on an awaitable that bypasses the runtime; "
+               "it will never be resumed\n",
+               static_cast<unsigned long long>(g->id));
+  g->status.store(run_status::waiting, std::memory_order_release);
+}
+
+std::uint64_t go(task<void> t, std::source_location site) {
+  runtime* rt = runtime::current();
+  if (!rt) throw std::logic_error("gprofid::go called outside a goroutine; use runtime::spawn");
+  return rt->spawn(std::move(t), spawn_site{site, __builtin_return_address(0)});
+}
+
+}  // namespace gprofid

@@ -1,0 +1,244 @@
+#include "scheduler.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include "gprofid/clock.hpp"
+#include "gprofid/detail/config.hpp"
+#include "gprofid/runtime.hpp"
+
+namespace gprofid {
+namespace detail {
+namespace {
+thread_local worker_context* current_worker = nullptr;
+}
+worker_context* this_worker() noexcept {
+  return current_worker;
+}
+}  // namespace detail
+
+scheduler::scheduler(runtime& rt, std::size_t workers) : rt_(rt) {
+  if (workers == 0) workers = 1;
+  for (std::size_t i = 0; i < workers; ++i) {
+    auto w = std::make_unique<worker>();
+    w->ctx.sched = this;
+    w->ctx.index = i;
+    workers_.push_back(std::move(w));
+  }
+}
+
+scheduler::~scheduler() {
+  stop();
+}
+
+void scheduler::start() {
+  for (auto& w : workers_) {
+    w->thread = std::thread([this, raw = w.get()] { run_worker(*raw); });
+  }
+}
+
+void scheduler::stop() {
+  {
+    std::lock_guard guard(idle_m_);
+    stopping_.store(true);
+  }
+  idle_cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+void scheduler::schedule(goroutine* g) noexcept {
+  g->status.store(run_status::runnable, std::memory_order_release);
+  auto* ctx = detail::this_worker();
+  if (ctx && ctx->sched == this) {
+    auto& w = *workers_[ctx->index];
+    // now_ns is 0 while the worker's first goroutine after idling runs: do not count runnable
+    // time from the clock's epoch.
+    // The cached clock may be older than the goroutine's creation or its last park (both read
+    // afresh); it cannot have become runnable before either.
+    g->ready_at_ns =
+        std::max({w.now_ns != 0 ? w.now_ns : monotonic_ns(), g->created_ns, g->wait_since_ns});
+    std::lock_guard guard(w.m);
+    w.queue.push_back(g);
+  } else {
+    g->ready_at_ns = monotonic_ns();
+    std::lock_guard guard(global_m_);
+    global_.push_back(g);
+    global_size_.fetch_add(1, std::memory_order_relaxed);
+  }
+  notify_work();
+}
+
+void scheduler::ready(goroutine* g) noexcept {
+  auto s = g->status.load(std::memory_order_acquire);
+  for (;;) {
+    if (s == run_status::waiting) {
+      if (g->status.compare_exchange_weak(s, run_status::runnable, std::memory_order_acq_rel)) {
+        schedule(g);
+        return;
+      }
+    } else if (s == run_status::running) {
+      // Still inside the primitive's await_suspend on its worker: that worker requeues it.
+      if (g->status.compare_exchange_weak(s, run_status::woken_while_parking,
+                                          std::memory_order_acq_rel)) {
+        return;
+      }
+    } else {
+      return;  // already runnable: a wake-up must be idempotent
+    }
+  }
+}
+
+void scheduler::notify_work() noexcept {
+  // Pairs with the idle worker's fetch_add before its last look at the queues: either it sees
+  // the goroutine just queued, or this sees it idle and wakes it.
+#if defined(__SANITIZE_THREAD__)
+  if (idle_.fetch_add(0, std::memory_order_seq_cst) == 0) return;  // TSan does not model fences
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (idle_.load(std::memory_order_seq_cst) == 0) return;
+#endif
+  {
+    std::lock_guard guard(idle_m_);
+    ++wake_tokens_;
+  }
+  idle_cv_.notify_one();
+}
+
+bool scheduler::any_work() {
+  if (global_size_.load(std::memory_order_relaxed) != 0) return true;
+  for (auto& w : workers_) {
+    std::lock_guard guard(w->m);
+    if (!w->queue.empty()) return true;
+  }
+  return false;
+}
+
+goroutine* scheduler::pop_global() {
+  if (global_size_.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard guard(global_m_);
+  if (global_.empty()) return nullptr;
+  goroutine* g = global_.front();
+  global_.pop_front();
+  global_size_.fetch_sub(1, std::memory_order_relaxed);
+  return g;
+}
+
+goroutine* scheduler::steal(worker& thief) {
+  // Half of a victim's queue, at most a batch: enough to stay busy, bounded so the loot lives on
+  // the stack (an idle worker retries stealing often; it must not allocate to do so).
+  constexpr std::size_t max_batch = 128;
+  std::array<goroutine*, max_batch> loot;
+  const std::size_t n = workers_.size();
+  for (std::size_t k = 1; k < n; ++k) {
+    auto& victim = *workers_[(thief.ctx.index + k) % n];
+    std::size_t taken = 0;
+    {
+      std::lock_guard guard(victim.m);
+      const std::size_t take = std::min((victim.queue.size() + 1) / 2, max_batch);
+      for (; taken < take; ++taken) {
+        loot[taken] = victim.queue.front();
+        victim.queue.pop_front();
+      }
+    }
+    if (taken == 0) continue;
+    if (taken > 1) {
+      std::lock_guard guard(thief.m);
+      thief.queue.insert(thief.queue.end(), loot.begin() + 1, loot.begin() + taken);
+    }
+    return loot[0];
+  }
+  return nullptr;
+}
+
+goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
+  // Like Go's schedule(): look at the global queue now and then so it cannot starve.
+  if (tick % 61 == 0) {
+    if (goroutine* g = pop_global()) return g;
+  }
+  {
+    std::lock_guard guard(w.m);
+    if (!w.queue.empty()) {
+      goroutine* g = w.queue.front();
+      w.queue.pop_front();
+      return g;
+    }
+  }
+  if (goroutine* g = pop_global()) return g;
+  return steal(w);
+}
+
+void scheduler::run_worker(worker& w) {
+  detail::current_worker = &w.ctx;
+  std::uint32_t tick = 0;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (goroutine* g = find_work(w, ++tick)) {
+      execute(w, g);
+      continue;
+    }
+    w.now_ns = 0;  // stale once idle
+    std::unique_lock lock(idle_m_);
+    idle_.fetch_add(1, std::memory_order_seq_cst);
+    if (any_work() || stopping_.load()) {
+      idle_.fetch_sub(1, std::memory_order_seq_cst);
+      continue;
+    }
+    // The timeout is a safety net only; wake-ups come from notify_work().
+    idle_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                      [&] { return wake_tokens_ > 0 || stopping_.load(); });
+    if (wake_tokens_ > 0) --wake_tokens_;
+    idle_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  detail::current_worker = nullptr;
+}
+
+void scheduler::execute(worker& w, goroutine* g) {
+  std::int64_t start = 0;
+  if constexpr (GPROFID_TRACKING) {
+    // The cached clock may predate a wake-up stamped afresh by a timer or I/O thread.
+    start = std::max(w.now_ns != 0 ? w.now_ns : monotonic_ns(), g->ready_at_ns);
+    g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
+                         std::memory_order_relaxed);
+  }
+  g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  g->status.store(run_status::running, std::memory_order_release);
+  w.ctx.current = g;
+  w.ctx.last = detail::outcome::none;
+  g->resume_point.resume();
+  w.ctx.current = nullptr;
+  if constexpr (GPROFID_TRACKING) {
+    w.now_ns = monotonic_ns();
+    g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (w.now_ns - start),
+                        std::memory_order_relaxed);
+  }
+
+  switch (w.ctx.last) {
+    case detail::outcome::finished:
+      rt_.finish(g);
+      break;
+    case detail::outcome::yielded:
+      schedule(g);
+      break;
+    case detail::outcome::parked: {
+      {
+        std::lock_guard guard(g->lock);
+        g->reason = w.ctx.reason;
+        g->wait_since_ns = w.now_ns;
+      }
+      auto expected = run_status::running;
+      if (!g->status.compare_exchange_strong(expected, run_status::waiting,
+                                             std::memory_order_acq_rel)) {
+        schedule(g);  // woken while parking
+      }
+      break;
+    }
+    case detail::outcome::none:
+      // A frame suspended without telling the scheduler (an awaitable from outside the runtime).
+      rt_.report_lost(g);
+      break;
+  }
+}
+
+}  // namespace gprofid

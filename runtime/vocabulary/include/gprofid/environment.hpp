@@ -1,0 +1,24 @@
+// Every environment variable gprof-id reads or sets, in one table: the runtime reads
+// GPROFID_WORKERS, `gprof-id record` sets the GPROFID_RECORD_* family for the program it starts,
+// and the in-process recorder reads it. docs/recording.md documents them.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace gprofid::environment {
+
+// Worker threads of a runtime whose options leave workers at 0 (1..1024).
+inline constexpr std::string_view workers = "GPROFID_WORKERS";
+// The descriptor on which the recorded program streams its recording to `gprof-id record`.
+inline constexpr std::string_view record_fd = "GPROFID_RECORD_FD";
+// Sampling interval of the in-process recorder, in nanoseconds.
+inline constexpr std::string_view interval_ns = "GPROFID_INTERVAL_NS";
+// Stop after this many samples (0: no limit).
+inline constexpr std::string_view max_samples = "GPROFID_MAX_SAMPLES";
+// Stop after this long, in nanoseconds (0: no limit).
+inline constexpr std::string_view duration_ns = "GPROFID_DURATION_NS";
+
+inline constexpr std::array all = {workers, record_fd, interval_ns, max_samples, duration_ns};
+
+}  // namespace gprofid::environment

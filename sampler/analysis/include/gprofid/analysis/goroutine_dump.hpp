@@ -1,0 +1,45 @@
+// Go-style text of a recorded sample (`gprof-id show`): debug=2 tracebacks, panicparse-like
+// groups of identical stacks, and the parent -> child tree. Untrusted strings are escaped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gprofid/recording/sample.hpp"
+
+namespace gprofid {
+
+// "worker(int) /src/w.cpp:12", escaped; "?" for an index outside the tables.
+std::string format_location(const code_location& loc);
+std::string format_frame(const symbol_tables& tables, std::uint32_t frame);
+// The innermost frame of a stack, or "(no frames)".
+std::string format_top_frame(const symbol_tables& tables, std::uint32_t stack);
+
+// "[chan receive, 3s]" / "[running]": the status in a goroutine header.
+std::string format_status(const goroutine_sample& g);
+// "{k=v, k2=v2}", escaped; "" when there are no labels.
+std::string format_labels(const label_ptr& labels);
+
+// Frames as Go prints them, each line prefixed by `indent`: "f(int)\n\t/src/f.cpp:12\n".
+std::string format_stack_text(const symbol_tables& tables, std::uint32_t stack,
+                              std::string_view indent = {});
+// "created by F in goroutine 1\n\tfile:line\n", or "" when the site is unknown.
+std::string format_created_by(const goroutine_sample& g, const symbol_tables& tables,
+                              std::string_view indent = {});
+
+// One goroutine as debug=2 prints it: header, labels, frames, created by.
+std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,
+                                  std::string_view indent = {});
+
+// Every goroutine of the sample, blank-line separated.
+std::string format_goroutine_dump(const sample& s, const symbol_tables& tables);
+
+// Goroutines with the same state, wait reason, stack and spawn site merged into one entry:
+// "3 goroutines [chan receive, 1s~3s]: 4, 7, 9" then the shared stack; largest group first.
+std::string format_grouped_dump(const sample& s, const symbol_tables& tables);
+
+// The parent -> child tree; goroutines whose parent is not in the sample are roots.
+std::string format_goroutine_tree(const sample& s, const symbol_tables& tables);
+
+}  // namespace gprofid

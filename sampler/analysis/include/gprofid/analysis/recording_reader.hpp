@@ -1,0 +1,91 @@
+// Reads a recording (format v1, docs/recording-format.md) one sample at a time, holding only the
+// symbol tables and the current sample, and validating every line as it goes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/sample.hpp"
+
+namespace gprofid {
+
+// A malformed, unsupported or unreadable recording. what() is "FILE:LINE: message" (1-based
+// line), or "FILE: message" when no line is involved (e.g. the file cannot be opened).
+class recording_error : public std::runtime_error {
+ public:
+  recording_error(const std::string& file, std::uint64_t line, const std::string& message);
+  const std::string& file() const noexcept { return file_; }
+  std::uint64_t line() const noexcept { return line_; }
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string file_;
+  std::uint64_t line_;
+  std::string message_;
+};
+
+class recording_reader {
+ public:
+  // Reads from `in`; `name` is the file name used in messages. Reads the header at once.
+  recording_reader(std::istream& in, std::string name);
+  // Opens and reads the file at `path`.
+  explicit recording_reader(const std::string& path);
+  ~recording_reader();
+  recording_reader(const recording_reader&) = delete;
+  recording_reader& operator=(const recording_reader&) = delete;
+
+  const recording_header& header() const noexcept { return header_; }
+  // Every site, frame and stack defined so far; a sample refers only to entries defined before
+  // it, so after next() returns it these cover it.
+  const symbol_tables& tables() const noexcept { return tables_; }
+
+  // The next sample, or false at the end of the input (then end() says how the recording
+  // ended, if it says). Throws recording_error on an invalid line.
+  bool next(sample& out);
+
+  // The end line, once next() has returned false; empty when the recording was cut short.
+  const std::optional<recording_end>& end() const noexcept { return end_; }
+  // "FILE:LINE: message" for each recoverable problem: a truncated last line, a missing end.
+  const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+  // The number of the last line read (1-based).
+  std::uint64_t line_number() const noexcept { return line_no_; }
+
+ private:
+  recording_reader(std::unique_ptr<std::istream> owned, std::string name);
+  void read_header();
+
+  std::unique_ptr<std::istream> owned_;
+  std::istream* in_;
+  std::string name_;
+  std::string line_;
+  std::uint64_t line_no_ = 0;
+  recording_header header_;
+  symbol_tables tables_;
+  std::optional<recording_end> end_;
+  std::vector<std::string> warnings_;
+  bool done_ = false;
+};
+
+// A whole recording in memory, for tools that need every sample at once.
+struct recording {
+  recording_header header;
+  symbol_tables tables;
+  std::vector<sample> samples;
+  std::optional<recording_end> end;
+  std::vector<std::string> warnings;
+};
+recording read_recording(const std::string& path);
+
+// Calls `fn` for each sample of the file at `path`, with the tables as of that sample. Returns
+// the warnings.
+std::vector<std::string> for_each_sample(
+    const std::string& path, const std::function<void(const sample&, const symbol_tables&)>& fn);
+
+}  // namespace gprofid

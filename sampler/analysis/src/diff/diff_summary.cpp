@@ -1,0 +1,253 @@
+#include "gprofid/analysis/diff_summary.hpp"
+
+#include <algorithm>
+
+namespace gprofid {
+namespace {
+
+timeline_point point_of(const goroutine_sample& g, const sample& s) {
+  return {s.seq, s.time_ns, true, g.state, g.reason, g.stack, g.wait_ns};
+}
+
+// The goroutine as seen in `s`, for comparing it with its next sample.
+void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+  l.last_seq = s.seq;
+  l.last_seen_ns = s.time_ns;
+  l.last_state = g.state;
+  l.last_reason = g.reason;
+  l.last_stack = g.stack;
+  l.last_resumes = g.resumes;
+  l.labels = g.labels;
+}
+
+}  // namespace
+
+std::string_view to_string(summary_warning::kind k) noexcept {
+  return k == summary_warning::kind::never_yielded ? "never-yielded" : "site-growing";
+}
+
+goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const sample& s,
+                                           bool first_sample) {
+  goroutine_lifecycle l;
+  l.id = g.id;
+  l.parent_id = g.parent_id;
+  l.site = g.site;
+  l.created_ns = g.created_ns;
+  l.first_seq = s.seq;
+  l.first_seen_ns = s.time_ns;
+  l.created_inside = !first_sample;
+  l.longest_wait_ns = g.wait_ns;
+  l.longest_wait_reason = g.reason;
+  remember_last(l, g, s);
+  if (g.state == goroutine_state::running) {
+    l.hog_run = 1;
+    l.hog_since_ns = s.time_ns;
+  }
+  if (follow_) l.timeline.push_back(point_of(g, s));
+  return l;
+}
+
+void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+  const bool state_changed = l.last_state != g.state || l.last_reason != g.reason;
+  const bool stack_changed = !same_stack(*tables_, l.last_stack, g.stack);
+  l.state_changes += state_changed;
+  l.stack_changes += stack_changed;
+  if (g.state == goroutine_state::waiting && !state_changed && !stack_changed) {
+    if (l.run_samples == 0) {
+      l.run_samples = 1;
+      l.run_since_ns = l.last_seen_ns;
+    }
+    ++l.run_samples;
+    std::int64_t span = std::max(s.time_ns - l.run_since_ns, g.wait_ns);
+    if (span > l.stuck_ns || l.stuck_samples == 0) {
+      l.stuck_samples = l.run_samples;
+      l.stuck_ns = span;
+      l.stuck_since_ns = l.run_since_ns;
+      l.stuck_reason = g.reason;
+      l.stuck_stack = g.stack;
+    }
+  } else {
+    l.run_samples = 0;
+  }
+  // tokio-console's "never yielded": running at both instants without having been resumed in
+  // between, so it held its worker the whole time.
+  if (g.state == goroutine_state::running) {
+    if (l.last_state == goroutine_state::running && l.hog_run > 0 && g.resumes == l.last_resumes) {
+      ++l.hog_run;
+      if (l.hog_run > l.hog_samples) {
+        l.hog_samples = l.hog_run;
+        l.hog_ns = s.time_ns - l.hog_since_ns;
+      }
+    } else {
+      l.hog_run = 1;
+      l.hog_since_ns = s.time_ns;
+    }
+  } else {
+    l.hog_run = 0;
+  }
+  if (g.wait_ns > l.longest_wait_ns) {
+    l.longest_wait_ns = g.wait_ns;
+    l.longest_wait_reason = g.reason;
+  }
+  if (follow_ && (state_changed || stack_changed)) l.timeline.push_back(point_of(g, s));
+  remember_last(l, g, s);
+}
+
+void summary_builder::note_gone(goroutine_lifecycle& l, const sample& s) {
+  l.alive = false;
+  l.exited_inside = true;
+  if (follow_) l.timeline.push_back({s.seq, s.time_ns, false, l.last_state, l.last_reason, 0, 0});
+}
+
+void summary_builder::add(const sample& s, const symbol_tables& tables) {
+  tables_ = &tables;
+  const bool first = out_.samples == 0;
+  if (first) {
+    follow_ = !filter_.ids.empty() || !filter_.labels.empty();
+    out_.first_seq = s.seq;
+    out_.first_time_ns = s.time_ns;
+  }
+  ++out_.samples;
+  out_.last_seq = s.seq;
+  out_.last_time_ns = s.time_ns;
+
+  std::vector<std::uint64_t> alive(tables.sites.size(), 0);
+  auto count_site = [&](std::uint32_t site) {
+    if (site >= alive.size()) alive.resize(site + 1, 0);
+    ++alive[site];
+  };
+  std::vector<goroutine_lifecycle> fresh;
+  const bool identity = filter_.has_identity();
+  auto t = tracked_.begin();
+  for (const goroutine_sample& g : s.goroutines) {
+    for (; t != tracked_.end() && t->id < g.id; ++t) {
+      if (t->alive) note_gone(*t, s);
+    }
+    if (t != tracked_.end() && t->id == g.id) {
+      // Once tracked, always tracked: a label set later must not fake an exit.
+      update(*t, g, s);
+      count_site(t->site);
+      ++t;
+      continue;
+    }
+    if (identity && !filter_.matches_identity(g, tables)) continue;
+    fresh.push_back(start(g, s, first));
+    count_site(g.site);
+  }
+  for (; t != tracked_.end(); ++t) {
+    if (t->alive) note_gone(*t, s);
+  }
+  if (!fresh.empty()) {
+    // Ids grow, so new goroutines nearly always sort after every tracked one.
+    const bool in_order = tracked_.empty() || fresh.front().id > tracked_.back().id;
+    auto mid = tracked_.size();
+    tracked_.insert(tracked_.end(), std::make_move_iterator(fresh.begin()),
+                    std::make_move_iterator(fresh.end()));
+    if (!in_order) {
+      std::inplace_merge(tracked_.begin(), tracked_.begin() + static_cast<std::ptrdiff_t>(mid),
+                         tracked_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    }
+  }
+
+  if (first) {
+    site_alive_start_ = alive;
+  } else {
+    ++windows_;
+    site_grew_.resize(std::max(site_grew_.size(), alive.size()), 1);
+    for (std::size_t i = 0; i < site_grew_.size(); ++i) {
+      std::uint64_t before = i < site_alive_.size() ? site_alive_[i] : 0;
+      std::uint64_t now = i < alive.size() ? alive[i] : 0;
+      if (now <= before) site_grew_[i] = 0;
+    }
+  }
+  site_alive_ = std::move(alive);
+}
+
+diff_summary summary_builder::finish() {
+  diff_summary out = std::move(out_);
+  out_ = {};
+  const double span_s = static_cast<double>(out.last_time_ns - out.first_time_ns) / 1e9;
+
+  std::size_t nsites = std::max(site_alive_.size(), site_alive_start_.size());
+  std::vector<site_growth> sites(nsites);
+  for (std::size_t i = 0; i < nsites; ++i) {
+    sites[i].site = static_cast<std::uint32_t>(i);
+    sites[i].alive_start = i < site_alive_start_.size() ? site_alive_start_[i] : 0;
+    sites[i].alive_end = i < site_alive_.size() ? site_alive_[i] : 0;
+    sites[i].windows = windows_;
+    sites[i].grew_every_window = windows_ >= 2 && i < site_grew_.size() && site_grew_[i];
+  }
+  for (auto& l : tracked_) {
+    ++out.goroutines_seen;
+    if (l.created_inside) ++out.created;
+    if (l.exited_inside) ++out.exited;
+    if (!l.created_inside) ++out.alive_start;
+    if (l.alive) ++out.alive_end;
+    if (l.site < sites.size()) {
+      sites[l.site].created += l.created_inside;
+      sites[l.site].exited += l.exited_inside;
+    }
+  }
+  for (auto& s : sites) {
+    s.net_growth =
+        static_cast<std::int64_t>(s.alive_end) - static_cast<std::int64_t>(s.alive_start);
+    s.growth_per_s = span_s > 0 ? static_cast<double>(s.net_growth) / span_s : 0;
+  }
+  std::erase_if(sites, [](const site_growth& s) {
+    return s.alive_start == 0 && s.alive_end == 0 && s.created == 0;
+  });
+  std::stable_sort(sites.begin(), sites.end(), [](const site_growth& a, const site_growth& b) {
+    if (a.net_growth != b.net_growth) return a.net_growth > b.net_growth;
+    if (a.grew_every_window != b.grew_every_window) return a.grew_every_window;
+    return a.created > b.created;
+  });
+  for (const auto& s : sites) {
+    if (s.grew_every_window) {
+      out.warnings.push_back({summary_warning::kind::site_growing, 0, s.site,
+                              static_cast<std::uint32_t>(s.windows),
+                              out.last_time_ns - out.first_time_ns});
+    }
+  }
+  out.sites = std::move(sites);
+
+  for (auto& l : tracked_) {
+    if (l.hog_samples >= 2) {
+      out.warnings.push_back(
+          {summary_warning::kind::never_yielded, l.id, l.site, l.hog_samples, l.hog_ns});
+    }
+  }
+
+  std::vector<const goroutine_lifecycle*> stuck;
+  for (const auto& l : tracked_) {
+    if (l.stuck_samples >= 2 && l.stuck_ns >= filter_.min_stuck_ns) stuck.push_back(&l);
+  }
+  std::size_t n = std::min(stuck.size(), top_stuck_);
+  std::partial_sort(stuck.begin(), stuck.begin() + static_cast<std::ptrdiff_t>(n), stuck.end(),
+                    [](const auto* a, const auto* b) {
+                      if (a->stuck_ns != b->stuck_ns) return a->stuck_ns > b->stuck_ns;
+                      return a->id < b->id;
+                    });
+  for (std::size_t i = 0; i < n; ++i) out.longest_stuck.push_back(*stuck[i]);
+
+  const bool by_state = filter_.state || filter_.reason;
+  if (!by_state && filter_.min_stuck_ns == 0) {
+    out.goroutines = std::move(tracked_);
+    out.followed = follow_;
+    tracked_ = {};
+    return out;
+  }
+  for (auto& l : tracked_) {
+    if (by_state && !filter_.matches_state({.state = l.last_state, .reason = l.last_reason})) {
+      continue;
+    }
+    if (filter_.min_stuck_ns > 0 && (l.stuck_samples < 2 || l.stuck_ns < filter_.min_stuck_ns)) {
+      continue;
+    }
+    out.goroutines.push_back(std::move(l));
+  }
+  out.followed = follow_;
+  tracked_.clear();
+  return out;
+}
+
+}  // namespace gprofid

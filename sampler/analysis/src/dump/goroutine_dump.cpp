@@ -1,0 +1,177 @@
+#include "gprofid/analysis/goroutine_dump.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "gprofid/analysis/text_escape.hpp"
+#include "gprofid/traceback_text.hpp"
+
+namespace gprofid {
+
+std::string format_location(const code_location& loc) {
+  return escape_text(loc.function) + " " + escape_text(loc.file) + ":" + std::to_string(loc.line);
+}
+
+std::string format_frame(const symbol_tables& tables, std::uint32_t frame) {
+  return frame < tables.frames.size() ? format_location(tables.frames[frame]) : "?";
+}
+
+std::string format_top_frame(const symbol_tables& tables, std::uint32_t stack) {
+  if (stack >= tables.stacks.size() || tables.stacks[stack].empty()) return "(no frames)";
+  return format_frame(tables, tables.stacks[stack].front());
+}
+
+std::string format_status(const goroutine_sample& g) {
+  std::string out = "[";
+  if (g.state == goroutine_state::waiting) {
+    out += to_string(g.reason);
+    if (g.wait_ns > 0) out += ", " + format_duration(g.wait_ns);
+  } else {
+    out += to_string(g.state);
+  }
+  return out + "]";
+}
+
+std::string format_labels(const label_ptr& labels) {
+  if (!labels || labels->empty()) return {};
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, v] : *labels) {
+    out += (first ? "" : ", ") + escape_text(k) + "=" + escape_text(v);
+    first = false;
+  }
+  return out + "}";
+}
+
+std::string format_stack_text(const symbol_tables& tables, std::uint32_t stack,
+                              std::string_view indent) {
+  std::string out;
+  if (stack >= tables.stacks.size()) return out;
+  for (std::uint32_t f : tables.stacks[stack]) {
+    out += indent;
+    if (f >= tables.frames.size()) {
+      out += "?\n";
+      continue;
+    }
+    const code_location& loc = tables.frames[f];
+    out += escape_text(loc.function);
+    out += '\n';
+    out += indent;
+    out += '\t';
+    out += escape_text(loc.file);
+    out += ':';
+    out += std::to_string(loc.line);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string format_created_by(const goroutine_sample& g, const symbol_tables& tables,
+                              std::string_view indent) {
+  if (g.site >= tables.sites.size()) return {};
+  const code_location& site = tables.sites[g.site];
+  if (site.function.empty() && site.line == 0) return {};
+  return format_created_by(escape_text(site.function), escape_text(site.file), site.line,
+                           g.parent_id, indent);
+}
+
+std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,
+                                  std::string_view indent) {
+  std::string out(indent);
+  out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + ":\n";
+  if (std::string labels = format_labels(g.labels); !labels.empty()) {
+    out += indent;
+    out += "labels: " + labels + "\n";
+  }
+  out += format_stack_text(tables, g.stack, indent);
+  out += format_created_by(g, tables, indent);
+  return out;
+}
+
+std::string format_goroutine_dump(const sample& s, const symbol_tables& tables) {
+  std::string out;
+  for (const auto& g : s.goroutines) {
+    if (!out.empty()) out += '\n';
+    out += format_goroutine_text(g, tables);
+  }
+  return out;
+}
+
+std::string format_grouped_dump(const sample& s, const symbol_tables& tables) {
+  // Keyed by content, so stacks interned twice still merge.
+  using key = std::tuple<goroutine_state, wait_reason, std::uint32_t, std::uint32_t>;
+  std::map<key, std::vector<const goroutine_sample*>> groups;
+  for (const auto& g : s.goroutines) groups[{g.state, g.reason, g.stack, g.site}].push_back(&g);
+  std::vector<const std::vector<const goroutine_sample*>*> order;
+  for (const auto& [k, members] : groups) order.push_back(&members);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->size() > b->size(); });
+
+  std::string out = "goroutine profile: total " + std::to_string(s.goroutines.size()) + "\n";
+  for (const auto* members : order) {
+    const goroutine_sample& first = *members->front();
+    std::int64_t lo = first.wait_ns, hi = first.wait_ns;
+    for (const auto* g : *members) {
+      lo = std::min(lo, g->wait_ns);
+      hi = std::max(hi, g->wait_ns);
+    }
+    out += '\n' + std::to_string(members->size()) +
+           (members->size() == 1 ? " goroutine [" : " goroutines [");
+    if (first.state == goroutine_state::waiting) {
+      out += to_string(first.reason);
+      if (hi > 0) {
+        out += ", " + format_duration(lo);
+        if (format_duration(hi) != format_duration(lo)) out += "~" + format_duration(hi);
+      }
+    } else {
+      out += to_string(first.state);
+    }
+    out += "]:";
+    for (const auto* g : *members) out += ' ' + std::to_string(g->id);
+    out += '\n';
+    out += format_stack_text(tables, first.stack);
+    goroutine_sample site_only = first;
+    site_only.parent_id = 0;  // parents differ within a group
+    out += format_created_by(site_only, tables);
+  }
+  return out;
+}
+
+namespace {
+
+void append_tree(std::string& out, const sample& s, const symbol_tables& tables,
+                 const std::multimap<std::uint64_t, const goroutine_sample*>& children,
+                 const goroutine_sample& g, const std::string& prefix, bool last, bool root) {
+  out += prefix;
+  if (!root) out += last ? "└─ " : "├─ ";
+  out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + " " +
+         format_top_frame(tables, g.stack);
+  if (root && g.parent_id != 0) out += "  (parent " + std::to_string(g.parent_id) + " gone)";
+  out += '\n';
+  std::string next = prefix + (root ? "" : (last ? "   " : "│  "));
+  auto [b, e] = children.equal_range(g.id);
+  for (auto it = b; it != e; ++it) {
+    append_tree(out, s, tables, children, *it->second, next, std::next(it) == e, false);
+  }
+}
+
+}  // namespace
+
+std::string format_goroutine_tree(const sample& s, const symbol_tables& tables) {
+  std::multimap<std::uint64_t, const goroutine_sample*> children;
+  std::vector<const goroutine_sample*> roots;
+  for (const auto& g : s.goroutines) {
+    // A child always has a larger id than its parent, which also rules out cycles.
+    if (g.parent_id != 0 && g.parent_id < g.id && find_goroutine(s, g.parent_id)) {
+      children.emplace(g.parent_id, &g);
+    } else {
+      roots.push_back(&g);
+    }
+  }
+  std::string out;
+  for (const auto* r : roots) append_tree(out, s, tables, children, *r, "", true, true);
+  return out;
+}
+
+}  // namespace gprofid

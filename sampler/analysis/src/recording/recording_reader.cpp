@@ -1,0 +1,436 @@
+#include "gprofid/analysis/recording_reader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "gprofid/recording/json_text.hpp"
+
+namespace gprofid {
+namespace {
+
+using json = nlohmann::json;
+
+// A problem with the current line; the reader adds the file name and line number.
+struct line_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string in_quotes(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
+
+const char* type_name(const json& v) {
+  if (v.is_number_float()) return "a fraction";
+  if (v.is_number_integer()) return v.is_number_unsigned() ? "an integer" : "a negative integer";
+  return v.type_name();
+}
+
+const json& field(const json& obj, const char* key, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    throw line_error(where + ": missing required field " + in_quotes(key));
+  }
+  return *it;
+}
+
+[[noreturn]] void wrong_type(const char* key, const std::string& where, const char* want,
+                             const json& got) {
+  throw line_error(where + ": field " + in_quotes(key) + " must be " + want + ", got " +
+                   type_name(got));
+}
+
+std::uint64_t get_uint(const json& obj, const char* key, const std::string& where,
+                       std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+  const json& v = field(obj, key, where);
+  if (!v.is_number_unsigned()) wrong_type(key, where, "a non-negative integer", v);
+  auto x = v.get<std::uint64_t>();
+  if (x > max) {
+    throw line_error(where + ": field " + in_quotes(key) +
+                     " is out of range: " + std::to_string(x));
+  }
+  return x;
+}
+
+std::int64_t get_int(const json& obj, const char* key, const std::string& where) {
+  const json& v = field(obj, key, where);
+  if (!v.is_number_integer()) wrong_type(key, where, "an integer", v);
+  if (v.is_number_unsigned() &&
+      v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+    throw line_error(where + ": field " + in_quotes(key) + " is out of range");
+  }
+  return v.get<std::int64_t>();
+}
+
+const std::string& get_string(const json& obj, const char* key, const std::string& where) {
+  const json& v = field(obj, key, where);
+  if (!v.is_string()) wrong_type(key, where, "a string", v);
+  return v.get_ref<const std::string&>();
+}
+
+std::optional<int> get_optional_int(const json& obj, const char* key, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) wrong_type(key, where, "an integer or null", *it);
+  auto v = it->get<std::int64_t>();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw line_error(where + ": field " + in_quotes(key) + " is out of range");
+  }
+  return static_cast<int>(v);
+}
+
+std::uint64_t parse_pc(const json& obj, const std::string& where) {
+  const std::string& s = get_string(obj, "pc", where);
+  std::uint64_t pc = 0;
+  if (s.size() < 3 || s.compare(0, 2, "0x") != 0 ||
+      std::from_chars(s.data() + 2, s.data() + s.size(), pc, 16).ptr != s.data() + s.size()) {
+    throw line_error(where + ": field \"pc\" must be a hex string like \"0x4a1f20\", got " +
+                     in_quotes(s));
+  }
+  return pc;
+}
+
+// A site or frame definition; ids are dense and in order, so the table index is the id.
+void read_location(const json& obj, std::string_view type, std::vector<code_location>& table) {
+  std::string where = std::string(type) + " line";
+  auto id = get_uint(obj, "id", where);
+  if (id != table.size()) {
+    throw line_error(std::string(type) + " id " + std::to_string(id) + " out of order: expected " +
+                     std::to_string(table.size()));
+  }
+  where = std::string(type) + " " + std::to_string(id);
+  code_location l;
+  l.function = get_string(obj, "function", where);
+  l.file = get_string(obj, "file", where);
+  l.line = static_cast<std::uint32_t>(
+      get_uint(obj, "line", where, std::numeric_limits<std::uint32_t>::max()));
+  l.pc = parse_pc(obj, where);
+  table.push_back(std::move(l));
+}
+
+void read_stack(const json& obj, symbol_tables& t) {
+  auto id = get_uint(obj, "id", "stack line");
+  if (id != t.stacks.size()) {
+    throw line_error("stack id " + std::to_string(id) + " out of order: expected " +
+                     std::to_string(t.stacks.size()));
+  }
+  const std::string where = "stack " + std::to_string(id);
+  const json& frames = field(obj, "frames", where);
+  if (!frames.is_array()) wrong_type("frames", where, "an array", frames);
+  std::vector<std::uint32_t> ids;
+  ids.reserve(frames.size());
+  for (const json& f : frames) {
+    if (!f.is_number_unsigned()) {
+      throw line_error(where + ": frame ids must be non-negative integers, got " + type_name(f));
+    }
+    auto fid = f.get<std::uint64_t>();
+    if (fid >= t.frames.size()) {
+      throw line_error(where + ": refers to undefined frame " + std::to_string(fid));
+    }
+    ids.push_back(static_cast<std::uint32_t>(fid));
+  }
+  t.stacks.push_back(std::move(ids));
+}
+
+label_ptr read_labels(const json& v, const std::string& where, label_ptr& previous) {
+  if (!v.is_object()) wrong_type("labels", where, "an object", v);
+  label_set set;
+  set.reserve(v.size());
+  for (const auto& [k, val] : v.items()) {  // nlohmann objects iterate sorted by key
+    if (!val.is_string()) {
+      throw line_error(where + ": label " + in_quotes(k) + " must be a string, got " +
+                       type_name(val));
+    }
+    set.emplace_back(k, val.get<std::string>());
+  }
+  // Goroutines of one sample often share a label set: share its storage too.
+  if (previous && *previous == set) return previous;
+  previous = std::make_shared<const label_set>(std::move(set));
+  return previous;
+}
+
+goroutine_sample read_goroutine(const json& g, const symbol_tables& t, const std::string& in,
+                                label_ptr& previous_labels) {
+  if (!g.is_object()) throw line_error(in + ": goroutines must be objects, got " + type_name(g));
+  goroutine_sample out;
+  out.id = get_uint(g, "id", in + ", a goroutine");
+  const std::string where = in + ", goroutine " + std::to_string(out.id);
+  out.parent_id = get_uint(g, "parent", where);
+  auto site = get_uint(g, "site", where);
+  if (site >= t.sites.size()) {
+    throw line_error(where + ": refers to undefined site " + std::to_string(site));
+  }
+  out.site = static_cast<std::uint32_t>(site);
+  auto stack = get_uint(g, "stack", where);
+  if (stack >= t.stacks.size()) {
+    throw line_error(where + ": refers to undefined stack " + std::to_string(stack));
+  }
+  out.stack = static_cast<std::uint32_t>(stack);
+  const std::string& state = get_string(g, "state", where);
+  auto st = parse_goroutine_state(state);
+  if (!st) throw line_error(where + ": unknown state " + in_quotes(state));
+  out.state = *st;
+  if (auto it = g.find("wait"); it != g.end()) {
+    if (!it->is_string()) wrong_type("wait", where, "a string", *it);
+    auto r = parse_wait_reason(it->get_ref<const std::string&>());
+    if (!r) throw line_error(where + ": unknown wait reason " + in_quotes(it->get<std::string>()));
+    out.reason = *r;
+  }
+  out.wait_ns = get_int(g, "wait_ns", where);
+  out.created_ns = get_int(g, "created_ns", where);
+  if (auto it = g.find("labels"); it != g.end())
+    out.labels = read_labels(*it, where, previous_labels);
+  out.resumes = get_uint(g, "resumes", where);
+  out.running_ns = get_int(g, "running_ns", where);
+  out.runnable_ns = get_int(g, "runnable_ns", where);
+  return out;
+}
+
+void read_sample(const json& obj, const symbol_tables& t, sample& out) {
+  out.seq = get_uint(obj, "seq", "sample line");
+  const std::string where = "sample " + std::to_string(out.seq);
+  out.time_ns = get_int(obj, "t_ns", where);
+  out.duration_ns = get_int(obj, "snapshot_ns", where);
+  out.pause_ns = get_int(obj, "pause_ns", where);
+  const json& gs = field(obj, "goroutines", where);
+  if (!gs.is_array()) wrong_type("goroutines", where, "an array", gs);
+  out.goroutines.clear();
+  out.goroutines.reserve(gs.size());
+  label_ptr previous_labels;
+  for (const json& g : gs) out.goroutines.push_back(read_goroutine(g, t, where, previous_labels));
+  auto by_id = [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; };
+  if (!std::is_sorted(out.goroutines.begin(), out.goroutines.end(), by_id)) {
+    std::sort(out.goroutines.begin(), out.goroutines.end(), by_id);
+  }
+  auto dup = std::adjacent_find(out.goroutines.begin(), out.goroutines.end(),
+                                [](const auto& a, const auto& b) { return a.id == b.id; });
+  if (dup != out.goroutines.end()) {
+    throw line_error(where + ": duplicate goroutine id " + std::to_string(dup->id));
+  }
+}
+
+recording_end read_end(const json& obj) {
+  const std::string where = "end line";
+  recording_end e;
+  e.samples = get_uint(obj, "samples", where);
+  const std::string& reason = get_string(obj, "reason", where);
+  auto r = parse_end_reason(reason);
+  if (!r) throw line_error(where + ": unknown reason " + in_quotes(reason));
+  e.reason = *r;
+  e.exit_status = get_optional_int(obj, "exit_status", where);
+  e.signal = get_optional_int(obj, "signal", where);
+  return e;
+}
+
+recording_header parse_header(const json& obj) {
+  const std::string where = "header";
+  recording_header h;
+  const std::string& format = get_string(obj, "format", where);
+  if (format != recording_format::name) {
+    throw line_error("not a gprof-id recording: format is " + in_quotes(format) + ", expected " +
+                     in_quotes(recording_format::name));
+  }
+  auto version = get_uint(obj, "version", where, std::numeric_limits<int>::max());
+  if (version > static_cast<std::uint64_t>(recording_format::version)) {
+    throw line_error("recording format version " + std::to_string(version) +
+                     " is newer than this gprof-id supports (" +
+                     std::to_string(recording_format::version) + "); use a newer gprof-id");
+  }
+  if (version == 0) throw line_error("header: invalid recording format version 0");
+  h.version = static_cast<int>(version);
+  h.workload = get_string(obj, "workload", where);
+  const json& cmd = field(obj, "command", where);
+  if (!cmd.is_array()) wrong_type("command", where, "an array of strings", cmd);
+  for (const json& a : cmd) {
+    if (!a.is_string()) wrong_type("command", where, "an array of strings", a);
+    h.command_line.push_back(a.get<std::string>());
+  }
+  h.pid = get_int(obj, "pid", where);
+  h.interval_ns = get_int(obj, "interval_ns", where);
+  h.start_wall = get_string(obj, "start", where);
+  h.start_unix_ns = get_int(obj, "start_unix_ns", where);
+  h.start_monotonic_ns = get_int(obj, "start_monotonic_ns", where);
+  h.workers = get_int(obj, "workers", where);
+  h.runtime_version = get_string(obj, "runtime", where);
+  return h;
+}
+
+json parse_line(const std::string& line) {
+  try {
+    json v = json::parse(line);
+    if (!v.is_object())
+      throw line_error(std::string("expected a JSON object, got ") + type_name(v));
+    return v;
+  } catch (const json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..."
+    std::string msg = e.what();
+    if (auto at = msg.find("column "); at != std::string::npos) msg = msg.substr(at);
+    if (msg.find("ill-formed UTF-8") != std::string::npos) {
+      // Not echoed: the context nlohmann quotes holds the very bytes that are not text.
+      throw line_error("invalid UTF-8 at " + msg.substr(0, msg.find(':')) +
+                       " (recordings are UTF-8 text)");
+    }
+    throw line_error("malformed JSON at " + sanitize_utf8(msg));
+  } catch (const json::out_of_range& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e400'": the token may be
+    // long, so the message is cut.
+    std::string msg = e.what();
+    if (auto at = msg.find("] "); at != std::string::npos) msg = msg.substr(at + 2);
+    if (msg.size() > 120) msg = msg.substr(0, 120) + "...";
+    throw line_error("malformed JSON: " + sanitize_utf8(msg));
+  }
+}
+
+std::string line_type(const json& obj) {
+  auto it = obj.find("type");
+  if (it == obj.end()) throw line_error("missing required field \"type\"");
+  if (!it->is_string()) wrong_type("type", "line", "a string", *it);
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+recording_error::recording_error(const std::string& file, std::uint64_t line,
+                                 const std::string& message)
+    : std::runtime_error(line ? file + ":" + std::to_string(line) + ": " + message
+                              : file + ": " + message),
+      file_(file),
+      line_(line),
+      message_(message) {}
+
+recording_reader::recording_reader(std::istream& in, std::string name)
+    : in_(&in), name_(std::move(name)) {
+  read_header();
+}
+
+recording_reader::recording_reader(std::unique_ptr<std::istream> owned, std::string name)
+    : owned_(std::move(owned)), in_(owned_.get()), name_(std::move(name)) {
+  read_header();
+}
+
+void recording_reader::read_header() {
+  // Blank lines are skipped; the first line with content must be a complete header.
+  while (std::getline(*in_, line_)) {
+    ++line_no_;
+    if (line_.find_first_not_of(" \t\r") != std::string::npos) break;
+  }
+  if (line_no_ == 0 || line_.find_first_not_of(" \t\r") == std::string::npos) {
+    throw recording_error(name_, std::max<std::uint64_t>(line_no_, 1),
+                          "empty recording: expected a header line");
+  }
+  try {
+    json obj = parse_line(line_);
+    std::string type = line_type(obj);
+    if (type != recording_format::line::header) {
+      throw line_error("expected a header line first, got a " + in_quotes(type) + " line");
+    }
+    header_ = parse_header(obj);
+  } catch (const line_error& e) {
+    throw recording_error(name_, line_no_, e.what());
+  }
+}
+
+namespace {
+std::unique_ptr<std::istream> open_file(const std::string& path) {
+  auto f = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*f) throw recording_error(path, 0, std::string("cannot open: ") + std::strerror(errno));
+  return f;
+}
+}  // namespace
+
+recording_reader::recording_reader(const std::string& path)
+    : recording_reader(open_file(path), path) {}
+
+recording_reader::~recording_reader() = default;
+
+bool recording_reader::next(sample& out) {
+  while (!done_ && std::getline(*in_, line_)) {
+    ++line_no_;
+    const bool complete = !in_->eof();  // getline stopped at a newline, not at end of input
+    if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      json obj;
+      try {
+        obj = parse_line(line_);
+      } catch (const line_error&) {
+        if (complete) throw;
+        warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
+                            ": incomplete last line ignored (the recording was cut short)");
+        break;
+      }
+      if (end_) throw line_error("line after the end line");
+      std::string type = line_type(obj);
+      if (type == recording_format::line::sample) {
+        read_sample(obj, tables_, out);
+        return true;
+      } else if (type == recording_format::line::site) {
+        read_location(obj, type, tables_.sites);
+      } else if (type == recording_format::line::frame) {
+        read_location(obj, type, tables_.frames);
+      } else if (type == recording_format::line::stack) {
+        read_stack(obj, tables_);
+      } else if (type == recording_format::line::end) {
+        end_ = read_end(obj);
+      } else if (type == recording_format::line::header) {
+        throw line_error("a second header line");
+      } else {
+        throw line_error("unknown line type " + in_quotes(type));
+      }
+    } catch (const line_error& e) {
+      throw recording_error(name_, line_no_, e.what());
+    }
+  }
+  if (!done_ && in_->bad()) {
+    throw recording_error(name_, line_no_, std::string("read error: ") + std::strerror(errno));
+  }
+  if (!done_ && !end_) {
+    warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
+                        ": no end line (the recording was cut short)");
+  }
+  if (!done_ && end_) {
+    // Complete, but of a program that failed: its last moments are missing, and the cause
+    // matters to whoever reads a diff of it.
+    const std::string at = name_ + ":" + std::to_string(line_no_) + ": ";
+    if (end_->reason == end_reason::workload_killed) {
+      warnings_.push_back(at + "the recorded program was killed" +
+                          (end_->signal ? " by signal " + std::to_string(*end_->signal) : "") +
+                          "; the recording ends at its last sample");
+    } else if (end_->reason == end_reason::workload_exited) {
+      warnings_.push_back(
+          at + "the recorded program failed" +
+          (end_->exit_status ? " (exit status " + std::to_string(*end_->exit_status) + ")" : "") +
+          "; the recording ends at its last sample");
+    } else if (end_->reason == end_reason::error) {
+      warnings_.push_back(at + "the recorder failed; the recording ends at its last sample");
+    }
+  }
+  done_ = true;
+  return false;
+}
+
+recording read_recording(const std::string& path) {
+  recording_reader r(path);
+  recording rec;
+  rec.header = r.header();
+  sample s;
+  while (r.next(s)) rec.samples.push_back(std::move(s));
+  rec.tables = r.tables();
+  rec.end = r.end();
+  rec.warnings = r.warnings();
+  return rec;
+}
+
+std::vector<std::string> for_each_sample(
+    const std::string& path, const std::function<void(const sample&, const symbol_tables&)>& fn) {
+  recording_reader r(path);
+  sample s;
+  while (r.next(s)) fn(s, r.tables());
+  return r.warnings();
+}
+
+}  // namespace gprofid

@@ -1,0 +1,107 @@
+// Takes GoroutineProfileWithID every interval on its own thread and writes each sample to a
+// recording, until stopped or a sample count or duration is reached. start_recording() wraps
+// it with the header and end lines, like Go's pprof.StartCPUProfile / StopCPUProfile.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "gprofid/recorder/symbolizer.hpp"
+#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/recording_writer.hpp"
+#include "gprofid/runtime.hpp"
+
+namespace gprofid {
+
+struct sampler_options {
+  std::int64_t interval_ns = 100'000'000;  // the first sample is taken at once
+  std::uint64_t max_samples = 0;           // 0: no limit
+  std::int64_t max_duration_ns = 0;        // 0: no limit; measured from start()
+};
+
+class periodic_sampler {
+ public:
+  // Samples `rt` into `out`, numbering samples from 0. Both must outlive the sampler.
+  periodic_sampler(runtime& rt, recording_writer& out, sampler_options options);
+  ~periodic_sampler();  // stop()
+  periodic_sampler(const periodic_sampler&) = delete;
+  periodic_sampler& operator=(const periodic_sampler&) = delete;
+
+  void start();
+  // Stops promptly (an in-progress sample is finished) and joins the thread. Idempotent.
+  void stop();
+  // Blocks until the sampler finishes by itself (sample count, duration, or an error) or stop().
+  void wait();
+  bool finished() const;
+
+  // For progress lines; safe from any thread.
+  std::uint64_t samples_taken() const noexcept { return samples_.load(std::memory_order_relaxed); }
+  std::size_t last_goroutines() const noexcept {
+    return last_count_.load(std::memory_order_relaxed);
+  }
+
+  // Why it finished: samples, duration, error, or completed when stopped. Valid after stop().
+  end_reason reason() const;
+  // The write error that finished it, if any (also reported as reason() == error).
+  std::exception_ptr error() const;
+
+ private:
+  void run();
+
+  runtime& rt_;
+  recording_writer& out_;
+  sampler_options options_;
+  symbolizer sym_;
+  std::atomic<std::uint64_t> samples_{0};
+  std::atomic<std::size_t> last_count_{0};
+
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_requested_ = false;
+  bool finished_ = false;
+  end_reason reason_ = end_reason::completed;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+struct recording_options {
+  sampler_options sampling{};
+  std::string workload{};                   // recorded in the header
+  std::vector<std::string> command_line{};  // recorded in the header
+};
+
+// An in-program recording in progress. stop() (or the destructor) stops sampling and writes the
+// end line. Must be stopped before the runtime is destroyed.
+class recording_session {
+ public:
+  recording_session(runtime& rt, recording_writer out, const recording_options& options);
+  ~recording_session();
+  recording_session(recording_session&&) = delete;
+  recording_session(const recording_session&) = delete;
+
+  // Idempotent. Throws the write error, if sampling or writing the end line failed.
+  void stop(end_reason reason = end_reason::completed);
+  // Blocks until a sample-count or duration limit ends sampling.
+  void wait() { sampler_->wait(); }
+  const periodic_sampler& sampler() const noexcept { return *sampler_; }
+
+ private:
+  recording_writer out_;
+  std::unique_ptr<periodic_sampler> sampler_;
+  bool stopped_ = false;
+};
+
+// Starts recording `rt` to a new file at `path`, or to `fd` (not closed). Writes the header at
+// once; throws std::system_error if the file cannot be created or written.
+std::unique_ptr<recording_session> start_recording(runtime& rt, const std::string& path,
+                                                   const recording_options& options = {});
+std::unique_ptr<recording_session> start_recording(runtime& rt, int fd,
+                                                   const recording_options& options = {});
+
+}  // namespace gprofid

@@ -1,0 +1,33 @@
+// GoroutineProfileWithID: a consistent snapshot of every goroutine of a runtime as a `sample`
+// whose sites and stacks index the symbolizer's tables (see docs/snapshot.md).
+#pragma once
+
+#include <cstdint>
+
+#include "gprofid/recorder/symbolizer.hpp"
+#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/sample.hpp"
+#include "gprofid/runtime.hpp"
+#include "gprofid/snapshot.hpp"
+
+namespace gprofid {
+
+// A snapshot as a sample: goroutines sorted by id, times relative to `origin_ns` (monotonic),
+// wait_ns measured at the snapshot instant. seq is left 0 for the caller to number.
+sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym);
+
+// Takes rt.take_snapshot() and symbolises it; times are relative to rt.started_ns().
+sample goroutine_profile_with_id(runtime& rt, symbolizer& sym);
+
+// A one-off profile that owns its tables.
+struct profile {
+  sample snapshot;
+  symbol_tables tables;
+};
+profile goroutine_profile_with_id(runtime& rt);
+
+// A header for recording `rt` from inside its process: pid, workers, and the start instant set
+// to rt.started_ns() (the zero of every sample time) on both clocks.
+recording_header header_for(const runtime& rt, std::int64_t interval_ns);
+
+}  // namespace gprofid

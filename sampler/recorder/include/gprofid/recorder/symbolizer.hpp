@@ -1,0 +1,59 @@
+// Turns the runtime's source locations and code addresses into the interned strings of a
+// recording, across successive samples: each site, frame and stack gets one table entry, once.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "gprofid/detail/goroutine.hpp"
+#include "gprofid/recording/sample.hpp"
+#include "gprofid/snapshot.hpp"
+
+namespace gprofid {
+
+class symbolizer {
+ public:
+  const symbol_tables& tables() const noexcept { return tables_; }
+
+  std::uint32_t intern_site(const spawn_site& s);
+  std::uint32_t intern_frame(const stack_frame& f);
+  std::uint32_t intern_stack(const stack_trace& frames);
+
+  // The marks of the last take_new() call (zeros at first), and records the current sizes, so
+  // that [returned mark, tables().size) is exactly what was added in between.
+  table_marks take_new() noexcept;
+  // The current sizes.
+  table_marks marks() const noexcept;
+
+ private:
+  // Pointer identity of a location: source_location strings are literals with stable addresses,
+  // so the fast path never builds a string.
+  struct location_key {
+    const char* function;
+    const char* file;
+    std::uint32_t line;
+    const void* pc;
+    friend bool operator==(const location_key&, const location_key&) = default;
+  };
+  struct key_hash {
+    std::size_t operator()(const location_key& k) const noexcept;
+    std::size_t operator()(const code_location& l) const noexcept;
+    std::size_t operator()(const std::vector<std::uint32_t>& v) const noexcept;
+  };
+  using content_index = std::unordered_map<code_location, std::uint32_t, key_hash>;
+
+  std::uint32_t intern(location_key key,
+                       std::unordered_map<location_key, std::uint32_t, key_hash>& by_key,
+                       content_index& by_content, std::vector<code_location>& table,
+                       code_location (*make)(const location_key&));
+
+  symbol_tables tables_;
+  table_marks published_;
+  std::unordered_map<location_key, std::uint32_t, key_hash> site_keys_, frame_keys_;
+  content_index site_content_, frame_content_;
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, key_hash> stack_index_;
+  std::vector<std::uint32_t> scratch_;
+};
+
+}  // namespace gprofid

@@ -1,0 +1,117 @@
+#include "gprofid/recorder/auto_record.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gprofid/environment.hpp"
+#include "gprofid/recorder/periodic_sampler.hpp"
+#include "gprofid/runtime.hpp"
+
+namespace gprofid {
+namespace {
+
+// Parses a whole decimal variable; nullopt (after a message) unless it is in [lo, hi].
+std::optional<long long> env_number(const char* name, long long lo, long long hi) {
+  const char* text = std::getenv(name);
+  if (!text) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) {
+    std::fprintf(stderr, "gprof-id: ignoring %s=%s (want %lld..%lld)\n", name, text, lo, hi);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::vector<std::string> own_command_line() {
+  std::vector<std::string> args;
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(in, arg, '\0')) args.push_back(arg);
+  return args;
+}
+
+class auto_record_service final : public runtime_service {
+ public:
+  explicit auto_record_service(const auto_record_settings& s) : settings_(s) {}
+
+  void start(runtime& rt) override {
+    recording_options options;
+    options.sampling = {.interval_ns = settings_.interval_ns,
+                        .max_samples = settings_.max_samples,
+                        .max_duration_ns = settings_.max_duration_ns};
+    options.command_line = own_command_line();
+    if (!options.command_line.empty()) options.workload = options.command_line.front();
+    try {
+      session_ = start_recording(rt, settings_.fd, options);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gprof-id: cannot record this program: %s\n", e.what());
+    }
+  }
+
+  void stop() override {
+    if (!session_) return;
+    try {
+      session_->stop();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gprof-id: recording failed: %s\n", e.what());
+    }
+    session_.reset();
+  }
+
+ private:
+  auto_record_settings settings_;
+  std::unique_ptr<recording_session> session_;
+};
+
+}  // namespace
+
+std::optional<auto_record_settings> auto_record_settings_from_env() {
+  if (!std::getenv(environment::record_fd.data())) return std::nullopt;
+  auto fd = env_number(environment::record_fd.data(), 0, 1 << 20);
+  if (!fd) return std::nullopt;
+  // Only a pipe or a file: a descriptor number inherited by accident may name anything.
+  struct stat st {};
+  if (::fstat(static_cast<int>(*fd), &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
+    std::fprintf(stderr,
+                 "gprof-id: GPROFID_RECORD_FD=%lld is not an open pipe or file; not recording\n",
+                 *fd);
+    return std::nullopt;
+  }
+  auto_record_settings s;
+  s.fd = static_cast<int>(*fd);
+  if (auto v = env_number(environment::interval_ns.data(), 1, 3'600'000'000'000LL))
+    s.interval_ns = *v;
+  if (auto v = env_number(environment::max_samples.data(), 0, 1LL << 40)) s.max_samples = *v;
+  if (auto v = env_number(environment::duration_ns.data(), 0, 1LL << 62)) s.max_duration_ns = *v;
+  return s;
+}
+
+void start_auto_record(runtime& rt, const auto_record_settings& s) {
+  // Programs this one starts must not write into our recording.
+  ::fcntl(s.fd, F_SETFD, ::fcntl(s.fd, F_GETFD) | FD_CLOEXEC);
+  rt.add_service(std::make_unique<auto_record_service>(s));
+}
+
+}  // namespace gprofid
+
+extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
+  // One recording per process: a second runtime (or a test's many) is not recorded.
+  static std::atomic<bool> claimed{false};
+  if (!rt || !std::getenv(gprofid::environment::record_fd.data()) || claimed.exchange(true)) return;
+  try {
+    if (auto s = gprofid::auto_record_settings_from_env()) gprofid::start_auto_record(*rt, *s);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gprof-id: cannot record this program: %s\n", e.what());
+  }
+}

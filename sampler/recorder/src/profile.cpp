@@ -1,0 +1,90 @@
+#include "gprofid/recorder/profile.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "gprofid/clock.hpp"
+#include "gprofid/recording/recording_writer.hpp"
+
+namespace gprofid {
+
+sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) {
+  sample s;
+  s.time_ns = snap.started_ns - origin_ns;
+  s.duration_ns = snap.finished_ns - snap.started_ns;
+  s.pause_ns = snap.max_hold_ns;
+
+  // The snapshot already shares stacks; map each of its stacks to a table index once.
+  std::vector<std::uint32_t> stack_ids;
+  stack_ids.reserve(snap.stacks.size());
+  for (const auto& st : snap.stacks) stack_ids.push_back(sym.intern_stack(st));
+
+  // Most goroutines of a program come from a handful of sites: remember the last one.
+  const char* last_file = nullptr;
+  std::uint32_t last_line = 0;
+  const void* last_pc = nullptr;
+  std::uint32_t last_site = 0;
+
+  s.goroutines.reserve(snap.goroutines.size());
+  for (const auto& r : snap.goroutines) {
+    goroutine_sample g;
+    g.id = r.id;
+    g.parent_id = r.parent_id;
+    const auto& loc = r.site.location;
+    if (loc.file_name() == last_file && loc.line() == last_line && r.site.pc == last_pc &&
+        last_file) {
+      g.site = last_site;
+    } else {
+      g.site = last_site = sym.intern_site(r.site);
+      last_file = loc.file_name();
+      last_line = loc.line();
+      last_pc = r.site.pc;
+    }
+    g.stack = stack_ids.at(r.stack);
+    g.state = r.state;
+    g.reason = r.state == goroutine_state::waiting ? r.reason : wait_reason::none;
+    g.created_ns = r.created_ns - origin_ns;
+    if (r.state == goroutine_state::waiting && r.wait_since_ns != 0) {
+      g.wait_ns = std::max<std::int64_t>(0, snap.started_ns - r.wait_since_ns);
+    }
+    g.labels = r.labels && !r.labels->empty() ? r.labels : nullptr;
+    g.resumes = r.resumes;
+    g.running_ns = r.running_ns;
+    g.runnable_ns = r.runnable_ns;
+    s.goroutines.push_back(std::move(g));
+  }
+  std::sort(s.goroutines.begin(), s.goroutines.end(),
+            [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; });
+  return s;
+}
+
+sample goroutine_profile_with_id(runtime& rt, symbolizer& sym) {
+  return to_sample(rt.take_snapshot(), rt.started_ns(), sym);
+}
+
+profile goroutine_profile_with_id(runtime& rt) {
+  symbolizer sym;
+  profile p;
+  p.snapshot = goroutine_profile_with_id(rt, sym);
+  p.tables = sym.tables();
+  return p;
+}
+
+recording_header header_for(const runtime& rt, std::int64_t interval_ns) {
+  recording_header h;
+  h.pid = ::getpid();
+  h.interval_ns = interval_ns;
+  h.workers = static_cast<std::int64_t>(rt.workers());
+  const std::int64_t mono_now = monotonic_ns();
+  const std::int64_t unix_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  h.start_monotonic_ns = rt.started_ns();
+  h.start_unix_ns = unix_now - (mono_now - rt.started_ns());
+  h.start_wall = format_rfc3339_utc(h.start_unix_ns);
+  return h;
+}
+
+}  // namespace gprofid

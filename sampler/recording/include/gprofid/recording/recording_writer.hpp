@@ -1,0 +1,61 @@
+// Writes a recording (format v1, docs/recording-format.md) line by line to a file descriptor,
+// FILE* or ostream. Every call hands whole lines to the OS at once, so a crash leaves complete
+// lines plus at most one partial line; write errors throw std::system_error with errno's text.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <ostream>
+#include <string>
+
+#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/sample.hpp"
+
+namespace gprofid {
+
+class recording_writer {
+ public:
+  // Writes to `fd` (not closed by the writer). `name` appears in error messages.
+  explicit recording_writer(int fd, std::string name = {});
+  explicit recording_writer(std::FILE* file, std::string name = {});
+  explicit recording_writer(std::ostream& out, std::string name = "stream");
+  // Creates (or truncates) the file at `path` and owns its descriptor.
+  static recording_writer create(const std::string& path);
+
+  recording_writer(recording_writer&& o) noexcept;
+  recording_writer& operator=(recording_writer&&) = delete;
+  recording_writer(const recording_writer&) = delete;
+  ~recording_writer();
+
+  void write_header(const recording_header& h);
+  // Writes the table entries at or past `new_from` (sites, frames, stacks), then the sample, in
+  // one write. Every index the sample uses must be below the tables' sizes.
+  void write_sample(const sample& s, const symbol_tables& tables, table_marks new_from);
+  // Same, with the entries this writer has not written yet.
+  void write_sample(const sample& s, const symbol_tables& tables);
+  void write_end(const recording_end& e);
+
+  std::uint64_t bytes_written() const noexcept { return bytes_; }
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  enum class sink_kind { fd, file, stream };
+  void flush_line_buffer();
+  void append_definitions(const symbol_tables& tables, table_marks from);
+  void append_sample(const sample& s);
+
+  sink_kind kind_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::FILE* file_ = nullptr;
+  std::ostream* stream_ = nullptr;
+  std::string name_;
+  std::string buf_;
+  table_marks written_;
+  std::uint64_t bytes_ = 0;
+};
+
+// "2024-05-01T12:00:00.123456789Z".
+std::string format_rfc3339_utc(std::int64_t unix_ns);
+
+}  // namespace gprofid

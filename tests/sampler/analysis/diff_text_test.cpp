@@ -1,0 +1,124 @@
+#include "gprofid/analysis/diff_text.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "gprofid/analysis/diff_json.hpp"
+
+namespace gprofid {
+namespace {
+
+constexpr std::int64_t sec = 1'000'000'000;
+
+symbol_tables make_tables() {
+  symbol_tables t;
+  t.sites = {{"main()", "/src/main.cpp", 30}};
+  t.frames = {{"worker(int)", "/src/w.cpp", 12},
+              {"worker(int)", "/src/w.cpp", 15},
+              {"lock\x1b[2J()", "/src/m.cpp", 7}};
+  t.stacks = {{0}, {1}, {2}};
+  return t;
+}
+
+goroutine_sample w(std::uint64_t id, std::uint32_t stack, wait_reason r) {
+  return {.id = id,
+          .parent_id = 1,
+          .site = 0,
+          .stack = stack,
+          .state = goroutine_state::waiting,
+          .reason = r};
+}
+
+struct fixture {
+  symbol_tables t = make_tables();
+  sample a{.seq = 3,
+           .time_ns = sec,
+           .goroutines = {w(5, 2, wait_reason::mutex_lock), w(6, 0, wait_reason::chan_receive),
+                          w(7, 0, wait_reason::chan_receive)}};
+  sample b{.seq = 4,
+           .time_ns = 2 * sec,
+           .goroutines = {w(5, 2, wait_reason::mutex_lock), w(7, 1, wait_reason::chan_send),
+                          w(8, 0, wait_reason::chan_receive), w(9, 0, wait_reason::chan_receive)}};
+  pair_diff d = diff_samples(a, b, t);
+};
+
+TEST_CASE_FIXTURE(fixture, "text diff: header, markers, grouped stacks, aligned changes") {
+  std::ostringstream out;
+  write_pair_text(out, d, t);
+  std::string s = out.str();
+  CHECK(
+      s.starts_with("=== sample 3 -> 4  (+1.0s -> +2.0s, 1.0s)  goroutines 3 -> 4  +2 -1 ~1 "
+                    "state ~1 stack  1 stuck\n"));
+  CHECK(s.find("created (2):\n  + 2 goroutines [chan receive]: 8, 9\n      worker(int)\n"
+               "      \t/src/w.cpp:12\n      created by main()\n") != std::string::npos);
+  CHECK(
+      s.find("exited (1, last seen at +1.0s):\n  - 1 goroutine [chan receive, lived 1.0s]: 6\n") !=
+      std::string::npos);
+  CHECK(s.find("  ~ 7   chan receive -> chan send") != std::string::npos);
+  CHECK(s.find("  ~ 7   worker(int) /src/w.cpp:12  ->  worker(int) /src/w.cpp:15\n") !=
+        std::string::npos);
+  CHECK(s.find("  ! 1 goroutine [sync.Mutex.Lock, stuck 1.0s]: 5\n") != std::string::npos);
+  CHECK(s.find('\x1b') == std::string::npos);  // no colour, and the function name is escaped
+  CHECK(s.find("lock\\x1b[2J()") != std::string::npos);
+
+  std::ostringstream colored;
+  write_pair_text(colored, d, t, {.color = true});
+  CHECK(colored.str().find("\x1b[32m+\x1b[0m") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "max_rows bounds each text section") {
+  std::ostringstream out;
+  write_pair_text(out, d, t, {.max_rows = 0});
+  CHECK(out.str().find("more") == std::string::npos);
+  sample big = b;
+  for (std::uint64_t id = 10; id < 20; ++id) big.goroutines.push_back(w(id, 2, wait_reason::sleep));
+  std::ostringstream limited;
+  write_pair_text(limited, diff_samples(a, big, t), t, {.max_rows = 1});
+  CHECK(limited.str().find("... 1 more groups") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "JSON pair and summary use the documented field names") {
+  auto j = pair_to_json(d, t);
+  CHECK(j["type"] == "pair");
+  CHECK(j["from"]["seq"] == 3);
+  CHECK(j["counts"]["created"] == 2);
+  CHECK(j["created"][0]["id"] == 8);
+  CHECK(j["created"][0]["stack"][0]["file"] == "/src/w.cpp");
+  CHECK(j["exited"][0]["lifetime_ns"] == sec);
+  CHECK(j["state_changes"][0]["before"]["wait_reason"] == "chan receive");
+  CHECK(j["stack_changes"][0]["after"][0]["line"] == 15);
+  CHECK(j["stuck"][0]["wait_reason"] == "sync.Mutex.Lock");
+  CHECK(j["stuck"][0]["samples"] == 2);
+
+  summary_builder sb;
+  sb.add(a, t);
+  sb.add(b, t);
+  std::ostringstream out;
+  diff_json_writer w(out, false, {{.path = "r.jsonl", .pid = 42}});
+  w.pair(d, t);
+  w.summary(sb.finish(), t);
+  w.finish();
+  auto doc = nlohmann::json::parse(out.str());
+  CHECK(doc["format"] == "gprof-id-diff");
+  CHECK(doc["version"] == 1);
+  CHECK(doc["inputs"][0]["pid"] == 42);
+  CHECK(doc["pairs"].size() == 1);
+  CHECK(doc["summary"]["type"] == "summary");
+  CHECK(doc["summary"]["counts"]["created"] == 2);
+  CHECK(doc["summary"]["longest_stuck"][0]["id"] == 5);
+  CHECK(doc["summary"]["longest_stuck"][0]["stuck"]["stack"][0]["function"] == "lock\x1b[2J()");
+
+  std::ostringstream lines;
+  diff_json_writer l(lines, true, {});
+  l.pair(d, t);
+  l.finish();
+  std::istringstream in(lines.str());
+  std::string line;
+  std::vector<std::string> types;
+  while (std::getline(in, line)) types.push_back(nlohmann::json::parse(line)["type"]);
+  CHECK(types == std::vector<std::string>{"header", "pair"});
+}
+
+}  // namespace
+}  // namespace gprofid

@@ -1,0 +1,203 @@
+#include "gprofid/analysis/export_pprof.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "profile.pb.h"
+
+namespace gprofid {
+namespace {
+
+namespace pb = perftools::profiles;
+
+// main (goroutine 1) has spawned workers 41..43 from one site: two wait on a channel in the same
+// stack, one is runnable in another.
+struct fixture {
+  symbol_tables tables;
+  sample s;
+
+  fixture() {
+    tables.sites = {{"main()", "main.cpp", 5, 0x500}, {"main_task()", "main.cpp", 12, 0x600}};
+    tables.frames = {{"main_task()", "main.cpp", 14, 0x1000},
+                     {"worker(int)", "worker.cpp", 20, 0x2000},
+                     {"consume(int)", "worker.cpp", 31, 0x2100},
+                     {"produce(int)", "worker.cpp", 45, 0x2200}};
+    tables.stacks = {{0}, {2, 1}, {3, 1}};
+    s.seq = 3;
+    s.time_ns = 5'000'000;
+    s.goroutines = {
+        {.id = 1, .site = 0, .stack = 0, .state = goroutine_state::running},
+        {.id = 41,
+         .parent_id = 1,
+         .site = 1,
+         .stack = 1,
+         .state = goroutine_state::waiting,
+         .reason = wait_reason::chan_receive,
+         .wait_ns = 2'000'000},
+        {.id = 42,
+         .parent_id = 1,
+         .site = 1,
+         .stack = 1,
+         .state = goroutine_state::waiting,
+         .reason = wait_reason::chan_receive,
+         .labels = with_label(nullptr, "request", "abc")},
+        {.id = 43, .parent_id = 1, .site = 1, .stack = 2, .state = goroutine_state::runnable},
+    };
+  }
+};
+
+const std::string& str(const pb::Profile& p, std::int64_t i) {
+  return p.string_table(i);
+}
+
+// The labels of a pprof sample as "key=value" (string) and "key#value" (numeric) entries.
+std::vector<std::string> labels_of(const pb::Profile& p, const pb::Sample& s) {
+  std::vector<std::string> out;
+  for (const auto& l : s.label()) {
+    out.push_back(l.str() ? str(p, l.key()) + "=" + str(p, l.str())
+                          : str(p, l.key()) + "#" + std::to_string(l.num()));
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+TEST_CASE("pprof export is a goroutine profile with one labelled sample per goroutine") {
+  fixture f;
+  pb::Profile p;
+  REQUIRE(p.ParseFromString(pprof_goroutine_profile_uncompressed(f.tables, f.s)));
+  REQUIRE(p.string_table_size() > 0);
+  CHECK(p.string_table(0).empty());
+  REQUIRE(p.sample_type_size() == 1);
+  CHECK(str(p, p.sample_type(0).type()) == "goroutines");
+  CHECK(str(p, p.sample_type(0).unit()) == "count");
+  CHECK(p.time_nanos() == 0);
+  REQUIRE(p.sample_size() == 4);
+
+  const pb::Sample& g42 = p.sample(2);
+  CHECK(g42.value_size() == 1);
+  CHECK(g42.value(0) == 1);
+  auto labels = labels_of(p, g42);
+  CHECK(contains(labels, "goid=42"));
+  CHECK(contains(labels, "goid#42"));
+  CHECK(contains(labels, "parent_goid=1"));
+  CHECK(contains(labels, "state=waiting"));
+  CHECK(contains(labels, "wait_reason=chan receive"));
+  CHECK(contains(labels, "gopc=main_task() main.cpp:12"));
+  CHECK(contains(labels, "request=abc"));
+  CHECK_FALSE(contains(labels_of(p, p.sample(0)), "wait_reason=none"));
+
+  // Leaf first: consume at worker.cpp:31, then worker.
+  REQUIRE(g42.location_id_size() == 2);
+  auto location = [&](std::uint64_t id) -> const pb::Location& {
+    for (const auto& l : p.location()) {
+      if (l.id() == id) return l;
+    }
+    FAIL("no location " << id);
+    return p.location(0);
+  };
+  const pb::Location& leaf = location(g42.location_id(0));
+  CHECK(leaf.address() == 0x2100);
+  REQUIRE(leaf.line_size() == 1);
+  CHECK(leaf.line(0).line() == 31);
+  const pb::Function* fn = nullptr;
+  for (const auto& candidate : p.function()) {
+    if (candidate.id() == leaf.line(0).function_id()) fn = &candidate;
+  }
+  REQUIRE(fn);
+  CHECK(str(p, fn->name()) == "consume(int)");
+  CHECK(str(p, fn->filename()) == "worker.cpp");
+  // Frames shared by stacks are shared locations.
+  CHECK(p.location_size() == 4);
+}
+
+TEST_CASE("pprof export dates the profile when the recording's start is known") {
+  fixture f;
+  pb::Profile p;
+  REQUIRE(p.ParseFromString(
+      pprof_goroutine_profile_uncompressed(f.tables, f.s, 1'700'000'000'000'000'000)));
+  CHECK(p.time_nanos() == 1'700'000'000'005'000'000);
+}
+
+TEST_CASE("pprof export is gzip-compressed") {
+  fixture f;
+  std::string gz = pprof_goroutine_profile(f.tables, f.s);
+  REQUIRE(gz.size() > 10);
+  CHECK(static_cast<unsigned char>(gz[0]) == 0x1f);
+  CHECK(static_cast<unsigned char>(gz[1]) == 0x8b);
+}
+
+// Runs a shell command and returns its standard output.
+std::string run(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  REQUIRE(pipe);
+  std::string out;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe.get()))
+    out.append(buf.data(), n);
+  return out;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_CASE("go tool pprof reads the exported profile") {
+  if (std::system("command -v go >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: `go` is not installed (Debian package golang-go), cannot run go tool pprof");
+    return;
+  }
+  fixture f;
+  auto dir =
+      std::filesystem::temp_directory_path() / ("gprofid-pprof-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "goroutines.pb.gz").string();
+  std::ofstream(file, std::ios::binary) << pprof_goroutine_profile(f.tables, f.s);
+  // pprof caches nothing for these reports, but keep it away from $HOME all the same.
+  const std::string pprof =
+      "HOME=" + dir.string() + " PPROF_TMPDIR=" + dir.string() + " go tool pprof ";
+
+  SUBCASE("-raw lists every function, file and line") {
+    std::string raw = run(pprof + "-raw " + file + " 2>&1");
+    CHECK(raw.find("goroutines/count") != std::string::npos);
+    CHECK(raw.find("consume(int) worker.cpp:31") != std::string::npos);
+    CHECK(raw.find("worker(int) worker.cpp:20") != std::string::npos);
+    CHECK(raw.find("main_task() main.cpp:14") != std::string::npos);
+    CHECK(raw.find("goid:[42]") != std::string::npos);
+    CHECK(raw.find("wait_reason:[chan receive]") != std::string::npos);
+  }
+  SUBCASE("-traces shows each goroutine's stack with count 1") {
+    std::string traces = run(pprof + "-traces " + file + " 2>&1");
+    CHECK(count(traces, "         1   consume(int)\n             worker(int)\n") == 2);
+    CHECK(count(traces, "         1   produce(int)\n             worker(int)\n") == 1);
+    CHECK(count(traces, "         1   main_task()\n") == 1);
+    CHECK(count(traces, "-----------+") == 5);  // one separator before each sample and at the end
+  }
+  SUBCASE("-tagfocus goid=N keeps exactly that goroutine") {
+    std::string traces = run(pprof + "-tagfocus goid=42 -traces " + file + " 2>&1");
+    CHECK(count(traces, "goid:  42") >= 1);
+    CHECK(count(traces, "goid:  41") == 0);
+    CHECK(count(traces, "request:  abc") == 1);
+    CHECK(count(traces, "         1   consume(int)\n") == 1);
+    CHECK(count(traces, "-----------+") == 2);
+
+    std::string runnable = run(pprof + "-tagfocus goid=43 -traces " + file + " 2>&1");
+    CHECK(count(runnable, "         1   produce(int)\n") == 1);
+    CHECK(count(runnable, "consume") == 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gprofid

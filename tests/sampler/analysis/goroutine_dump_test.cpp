@@ -1,0 +1,96 @@
+#include "gprofid/analysis/goroutine_dump.hpp"
+
+#include <doctest/doctest.h>
+
+#include "gprofid/analysis/text_escape.hpp"
+#include "gprofid/labels.hpp"
+
+namespace gprofid {
+namespace {
+
+symbol_tables make_tables() {
+  symbol_tables t;
+  t.sites = {{"", "", 0}, {"main()", "/src/main.cpp", 30}};
+  t.frames = {{"main()", "/src/main.cpp", 31}, {"worker(int)", "/src/w.cpp", 12}};
+  t.stacks = {{0}, {1}};
+  return t;
+}
+
+sample make_sample() {
+  sample s;
+  s.goroutines.push_back({.id = 1, .site = 0, .stack = 0, .state = goroutine_state::running});
+  for (std::uint64_t id : {18, 19}) {
+    s.goroutines.push_back({.id = id,
+                            .parent_id = 1,
+                            .site = 1,
+                            .stack = 1,
+                            .state = goroutine_state::waiting,
+                            .reason = wait_reason::chan_receive,
+                            .wait_ns = 3'000'000'000});
+  }
+  s.goroutines.push_back(
+      {.id = 20, .parent_id = 19, .site = 1, .stack = 1, .state = goroutine_state::runnable});
+  s.goroutines.push_back(
+      {.id = 30, .parent_id = 7, .site = 1, .stack = 1, .state = goroutine_state::runnable});
+  return s;
+}
+
+TEST_CASE("show prints Go debug=2 tracebacks") {
+  auto t = make_tables();
+  sample s = make_sample();
+  s.goroutines[1].labels = with_label(nullptr, "request_id", "7");
+  std::string dump = format_goroutine_dump(s, t);
+  CHECK(dump.starts_with("goroutine 1 [running]:\nmain()\n\t/src/main.cpp:31\n\ngoroutine 18"));
+  CHECK(dump.find("goroutine 18 [chan receive, 3.0s]:\nlabels: {request_id=7}\nworker(int)\n"
+                  "\t/src/w.cpp:12\ncreated by main() in goroutine 1\n\t/src/main.cpp:30\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("show --group merges identical stacks with counts and ids") {
+  auto t = make_tables();
+  std::string g = format_grouped_dump(make_sample(), t);
+  CHECK(g.starts_with("goroutine profile: total 5\n"));
+  CHECK(g.find("\n2 goroutines [chan receive, 3.0s]: 18 19\nworker(int)\n\t/src/w.cpp:12\n"
+               "created by main()\n") != std::string::npos);
+  CHECK(g.find("\n2 goroutines [runnable]: 20 30\n") != std::string::npos);
+  CHECK(g.find("1 goroutine [running]: 1\n") != std::string::npos);
+}
+
+TEST_CASE("show --tree nests children under parents; orphans are roots") {
+  auto t = make_tables();
+  std::string tree = format_goroutine_tree(make_sample(), t);
+  CHECK(tree ==
+        "goroutine 1 [running] main() /src/main.cpp:31\n"
+        "├─ goroutine 18 [chan receive, 3.0s] worker(int) /src/w.cpp:12\n"
+        "└─ goroutine 19 [chan receive, 3.0s] worker(int) /src/w.cpp:12\n"
+        "   └─ goroutine 20 [runnable] worker(int) /src/w.cpp:12\n"
+        "goroutine 30 [runnable] worker(int) /src/w.cpp:12  (parent 7 gone)\n");
+}
+
+TEST_CASE("untrusted text is escaped for the terminal") {
+  CHECK(escape_text("plain f(int) é") == "plain f(int) é");
+  CHECK(is_plain_text("héllo"));
+  CHECK(escape_text("a\nb\tc\x1b[31m") == "a\\nb\\tc\\x1b[31m");
+  CHECK(escape_text("bad\xff\xc3") == "bad\\xff\\xc3");
+  CHECK(escape_text("\xc2\x9b") == "\\x9b");                // C1 CSI
+  CHECK(escape_text("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate is invalid
+  CHECK_FALSE(is_plain_text("\x7f"));
+
+  symbol_tables t;
+  t.sites = {{"evil\x1b]0;title\x07", "f.cpp", 1}};
+  t.frames = {{"f\x1b[2J", "f.cpp", 2}};
+  t.stacks = {{0}};
+  sample s;
+  s.goroutines.push_back({.id = 2,
+                          .parent_id = 1,
+                          .site = 0,
+                          .stack = 0,
+                          .labels = with_label(nullptr, "k\n", "v\x1b")});
+  std::string dump = format_goroutine_dump(s, t);
+  CHECK(dump.find('\x1b') == std::string::npos);
+  CHECK(dump.find("f\\x1b[2J") != std::string::npos);
+  CHECK(dump.find("labels: {k\\n=v\\x1b}") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace gprofid

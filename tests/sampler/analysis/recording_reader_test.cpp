@@ -1,0 +1,243 @@
+#include "gprofid/analysis/recording_reader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace gprofid {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path data_dir = fs::path(__FILE__).parent_path() / "data";
+
+// The pieces of a minimal valid recording, one line each.
+const std::string header =
+    R"({"type":"header","format":"gprof-id-recording","version":1,"workload":"w","command":[],)"
+    R"("pid":1,"interval_ns":1,"start":"1970-01-01T00:00:00.000000000Z","start_unix_ns":0,)"
+    R"("start_monotonic_ns":0,"workers":1,"runtime":"gprof-id 0.1.0"})"
+    "\n";
+const std::string site =
+    "{\"type\":\"site\",\"id\":0,\"function\":\"main()\",\"file\":\"m.cpp\",\"line\":3,"
+    "\"pc\":\"0x10\"}\n";
+const std::string frame =
+    "{\"type\":\"frame\",\"id\":0,\"function\":\"f()\",\"file\":\"m.cpp\",\"line\":5,"
+    "\"pc\":\"0x20\"}\n";
+const std::string stack = R"({"type":"stack","id":0,"frames":[0]})"
+                          "\n";
+std::string goroutine(int id, const std::string& extra = "") {
+  return R"({"id":)" + std::to_string(id) +
+         R"(,"parent":0,"site":0,"state":"waiting","wait":"event","wait_ns":5,"created_ns":0,)"
+         R"("stack":0,"resumes":1,"running_ns":0,"runnable_ns":0)" +
+         extra + "}";
+}
+// goroutine(1, extra) with its first `from` replaced by `to`: one field made wrong.
+std::string goroutine1_with(std::string_view from, std::string_view to,
+                            const std::string& extra = "") {
+  std::string g = goroutine(1, extra);
+  return g.replace(g.find(from), from.size(), to);
+}
+std::string sample_line(int seq, const std::string& goroutines) {
+  return R"({"type":"sample","seq":)" + std::to_string(seq) +
+         R"(,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[)" + goroutines + "]}\n";
+}
+const std::string end_line =
+    R"({"type":"end","samples":1,"reason":"completed","exit_status":0,"signal":null})"
+    "\n";
+const std::string defs = header + site + frame + stack;  // lines 1-4
+
+// Reads all of `text` as file "t.jsonl"; returns the error text, or "" (then `samples` and
+// `warnings` tell what was read).
+std::string read_error(const std::string& text, int* samples = nullptr,
+                       std::vector<std::string>* warnings = nullptr) {
+  std::istringstream in(text);
+  try {
+    recording_reader r(in, "t.jsonl");
+    sample s;
+    int n = 0;
+    while (r.next(s)) ++n;
+    if (samples) *samples = n;
+    if (warnings) *warnings = r.warnings();
+    return "";
+  } catch (const recording_error& e) {
+    return e.what();
+  }
+}
+
+TEST_CASE("recording_reader reads the fixture recording") {
+  recording_reader r((data_dir / "small.jsonl").string());
+  CHECK(r.header().workload == "pipeline");
+  CHECK(r.header().command_line == std::vector<std::string>{"pipeline", "--stages", "2"});
+  CHECK(r.header().interval_ns == 100'000'000);
+  CHECK(r.header().workers == 2);
+  CHECK(r.header().start_wall == "2024-05-01T12:00:00.000000000Z");
+  sample s;
+  REQUIRE(r.next(s));
+  CHECK(s.seq == 0);
+  REQUIRE(s.goroutines.size() == 3);
+  CHECK(s.goroutines[1].reason == wait_reason::chan_receive);
+  CHECK(s.goroutines[2].state == goroutine_state::runnable);
+  CHECK(*find_label(*s.goroutines[2].labels, "stage") == "1");
+  CHECK(r.tables().sites[1].pc == 0x55d0c3a01f2e);
+  REQUIRE(r.next(s));
+  CHECK(s.seq == 1);
+  CHECK(find_goroutine(s, 2) == nullptr);
+  CHECK(find_goroutine(s, 3)->reason == wait_reason::chan_send);
+  CHECK(r.tables().frames[r.tables().stacks[find_goroutine(s, 3)->stack][0]].line == 21);
+  CHECK_FALSE(r.next(s));
+  REQUIRE(r.end());
+  CHECK(r.end()->samples == 2);
+  CHECK(r.end()->exit_status == 0);
+  CHECK_FALSE(r.end()->signal);
+  CHECK(r.warnings().empty());
+  CHECK_FALSE(r.next(s));  // stays at the end
+
+  auto all = read_recording((data_dir / "small.jsonl").string());
+  CHECK(all.samples.size() == 2);
+  CHECK(all.tables.stacks.size() == 3);
+}
+
+TEST_CASE("recording_reader: each malformed input has its message and line number") {
+  const std::string g1 = goroutine(1);
+  struct bad_case {
+    std::string what;
+    std::string text;
+    std::string error;
+  };
+  const bad_case cases[] = {
+      {"empty file", "", "t.jsonl:1: empty recording: expected a header line"},
+      {"blank lines only", "\n\n", "t.jsonl:2: empty recording: expected a header line"},
+      {"not a header first", sample_line(0, ""),
+       "t.jsonl:1: expected a header line first, got a \"sample\" line"},
+      {"newer version",
+       R"({"type":"header","format":"gprof-id-recording","version":2})"
+       "\n",
+       "t.jsonl:1: recording format version 2 is newer than this gprof-id supports (1); use a "
+       "newer gprof-id"},
+      {"another format",
+       R"({"type":"header","format":"pprof","version":1})"
+       "\n",
+       "t.jsonl:1: not a gprof-id recording: format is \"pprof\", expected "
+       "\"gprof-id-recording\""},
+      {"header missing a field",
+       R"({"type":"header","format":"gprof-id-recording","version":1})"
+       "\n",
+       "t.jsonl:1: header: missing required field \"workload\""},
+      {"malformed JSON", defs + "{\"type\":\"sample\",\n",
+       "t.jsonl:5: malformed JSON at column 18: syntax error while parsing object key - "
+       "unexpected end of input; expected string literal"},
+      {"not an object", defs + "[1,2]\n", "t.jsonl:5: expected a JSON object, got array"},
+      {"no type", defs + "{\"seq\":1}\n", "t.jsonl:5: missing required field \"type\""},
+      {"unknown line type", header + "{\"type\":\"bogus\"}\n",
+       "t.jsonl:2: unknown line type \"bogus\""},
+      {"missing sample field",
+       defs + R"({"type":"sample","seq":0,"snapshot_ns":1,"pause_ns":0,"goroutines":[]})"
+              "\n",
+       "t.jsonl:5: sample 0: missing required field \"t_ns\""},
+      {"missing goroutine field", defs + sample_line(0, R"({"id":7,"parent":0})"),
+       "t.jsonl:5: sample 0, goroutine 7: missing required field \"site\""},
+      {"wrong type in a site",
+       header + R"({"type":"site","id":0,"function":"f","file":"a","line":"3","pc":"0x1"})"
+                "\n",
+       "t.jsonl:2: site 0: field \"line\" must be a non-negative integer, got string"},
+      {"negative id", defs + sample_line(0, goroutine(-1)),
+       "t.jsonl:5: sample 0, a goroutine: field \"id\" must be a non-negative integer, got a "
+       "negative integer"},
+      {"fractional time",
+       defs + sample_line(0, goroutine1_with("\"wait_ns\":5", "\"wait_ns\":5.5", ",\"x\":0")),
+       "t.jsonl:5: sample 0, goroutine 1: field \"wait_ns\" must be an integer, got a fraction"},
+      {"bad pc",
+       header + R"({"type":"frame","id":0,"function":"f","file":"a","line":3,"pc":"12"})"
+                "\n",
+       "t.jsonl:2: frame 0: field \"pc\" must be a hex string like \"0x4a1f20\", got \"12\""},
+      {"site id out of order",
+       header + R"({"type":"site","id":1,"function":"f","file":"a","line":3,"pc":"0x1"})"
+                "\n",
+       "t.jsonl:2: site id 1 out of order: expected 0"},
+      {"undefined site", defs + sample_line(0, goroutine1_with("\"site\":0", "\"site\":5")),
+       "t.jsonl:5: sample 0, goroutine 1: refers to undefined site 5"},
+      {"undefined stack", defs + sample_line(0, goroutine1_with("\"stack\":0", "\"stack\":1")),
+       "t.jsonl:5: sample 0, goroutine 1: refers to undefined stack 1"},
+      {"undefined frame",
+       header + site + frame + "{\"type\":\"stack\",\"id\":0,\"frames\":[0,3]}\n",
+       "t.jsonl:4: stack 0: refers to undefined frame 3"},
+      {"duplicate goroutine ids",
+       defs + sample_line(0, goroutine(2) + "," + goroutine(1) + "," + goroutine(2)),
+       "t.jsonl:5: sample 0: duplicate goroutine id 2"},
+      {"unknown state", defs + sample_line(0, goroutine1_with("waiting", "asleep")),
+       "t.jsonl:5: sample 0, goroutine 1: unknown state \"asleep\""},
+      {"unknown wait reason", defs + sample_line(0, goroutine1_with("event", "nap")),
+       "t.jsonl:5: sample 0, goroutine 1: unknown wait reason \"nap\""},
+      {"label not a string", defs + sample_line(0, goroutine(1, ",\"labels\":{\"k\":1}")),
+       "t.jsonl:5: sample 0, goroutine 1: label \"k\" must be a string, got an integer"},
+      {"second header", defs + header, "t.jsonl:5: a second header line"},
+      {"line after end", defs + sample_line(0, g1) + end_line + sample_line(1, g1),
+       "t.jsonl:7: line after the end line"},
+      {"unknown end reason",
+       defs + R"({"type":"end","samples":1,"reason":"bored"})"
+              "\n",
+       "t.jsonl:5: end line: unknown reason \"bored\""},
+      {"invalid UTF-8", header + "{\"type\":\"site\",\"id\":0,\"function\":\"f\xFF\"}\n",
+       "t.jsonl:2: invalid UTF-8 at column 36 (recordings are UTF-8 text)"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    CHECK(read_error(c.text) == c.error);
+  }
+}
+
+TEST_CASE("recording_reader: a file cut mid-line is read up to its last complete line") {
+  const std::string full =
+      defs + sample_line(0, goroutine(1)) + sample_line(1, goroutine(1)) + end_line;
+  // Cut inside the second sample line (line 6).
+  const auto cut_at = full.find("\"seq\":1") + 3;
+  int samples = -1;
+  std::vector<std::string> warnings;
+  CHECK(read_error(full.substr(0, cut_at), &samples, &warnings) == "");
+  CHECK(samples == 1);
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0] == "t.jsonl:6: incomplete last line ignored (the recording was cut short)");
+  CHECK(warnings[1] == "t.jsonl:6: no end line (the recording was cut short)");
+
+  // Cut right after a newline: no partial line, only the missing end.
+  const auto after_sample = full.find("{\"type\":\"sample\",\"seq\":1");
+  CHECK(read_error(full.substr(0, after_sample), &samples, &warnings) == "");
+  CHECK(samples == 1);
+  CHECK(warnings == std::vector<std::string>{"t.jsonl:5: no end line (the recording was cut "
+                                             "short)"});
+
+  // A complete last line without its newline is fine.
+  CHECK(read_error(full.substr(0, full.size() - 1), &samples, &warnings) == "");
+  CHECK(samples == 2);
+  CHECK(warnings.empty());
+
+  // A cut header is an error: nothing can be read.
+  CHECK(read_error(header.substr(0, 20)).rfind("t.jsonl:1: malformed JSON", 0) == 0);
+}
+
+TEST_CASE("recording_reader: unknown fields are ignored, missing exit status is null") {
+  int samples = 0;
+  std::vector<std::string> warnings;
+  CHECK(read_error(defs + sample_line(0, goroutine(1, ",\"future\":[1]")) +
+                       R"({"type":"end","samples":1,"reason":"interrupted","extra":1})"
+                       "\n",
+                   &samples, &warnings) == "");
+  CHECK(samples == 1);
+  CHECK(warnings.empty());
+}
+
+TEST_CASE("recording_reader: unreadable file") {
+  try {
+    recording_reader r("/nonexistent/rec.jsonl");
+    FAIL("no exception");
+  } catch (const recording_error& e) {
+    CHECK(std::string(e.what()) ==
+          "/nonexistent/rec.jsonl: cannot open: No such file or directory");
+    CHECK(e.line() == 0);
+  }
+}
+
+}  // namespace
+}  // namespace gprofid

@@ -1,0 +1,140 @@
+#include "gprofid/recorder/periodic_sampler.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <vector>
+
+#include "gprofid/analysis/recording_reader.hpp"
+#include "tests/sampler/test_support.hpp"
+
+namespace gprofid {
+namespace {
+
+namespace fs = std::filesystem;
+
+using testing::gate;
+
+task<void> wait_at(gate& g) {
+  co_await g.wait();
+}
+
+fs::path temp_file(const char* tag) {
+  return fs::temp_directory_path() /
+         (std::string("gprofid-") + tag + "-" + std::to_string(::getpid()) + ".jsonl");
+}
+
+// Runs `body` inside main of a one-worker runtime in which three goroutines wait at a gate; the
+// body may block its worker (the others are parked, so nothing needs to run).
+template <class F>
+void with_three_waiting(F body) {
+  runtime rt({.workers = 1});
+  gate g;
+  rt.run([](runtime& rt, gate& g, F& body) -> task<void> {
+    for (int i = 0; i < 3; ++i) go(wait_at(g));
+    co_await yield();
+    body(rt);
+    g.release();
+  }(rt, g, body));
+}
+
+TEST_CASE("start_recording: N samples, then the end line") {
+  const auto path = temp_file("n-samples");
+  std::uint64_t taken = 0;
+  std::size_t last = 0;
+  with_three_waiting([&](runtime& rt) {
+    auto session = start_recording(
+        rt, path.string(),
+        {.sampling = {.interval_ns = 1'000'000, .max_samples = 3}, .workload = "test"});
+    session->wait();
+    taken = session->sampler().samples_taken();
+    last = session->sampler().last_goroutines();
+    session->stop();
+  });
+  CHECK(taken == 3);
+  CHECK(last == 4);
+  auto rec = read_recording(path.string());
+  CHECK(rec.header.workload == "test");
+  CHECK(rec.header.interval_ns == 1'000'000);
+  CHECK(rec.header.workers == 1);
+  CHECK(rec.header.pid == ::getpid());
+  REQUIRE(rec.samples.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(rec.samples[i].seq == i);
+    CHECK(rec.samples[i].goroutines.size() == 4);
+    if (i) CHECK(rec.samples[i].time_ns > rec.samples[i - 1].time_ns);
+  }
+  REQUIRE(rec.end);
+  CHECK(rec.end->reason == end_reason::samples);
+  CHECK(rec.end->samples == 3);
+  CHECK(rec.warnings.empty());
+  fs::remove(path);
+}
+
+TEST_CASE("periodic_sampler: stop() is prompt even with a long interval") {
+  const auto path = temp_file("prompt");
+  std::chrono::steady_clock::duration took{};
+  with_three_waiting([&](runtime& rt) {
+    auto session =
+        start_recording(rt, path.string(), {.sampling = {.interval_ns = 3'600'000'000'000}});
+    auto t0 = std::chrono::steady_clock::now();
+    session->stop(end_reason::interrupted);
+    took = std::chrono::steady_clock::now() - t0;
+  });
+  CHECK(took < std::chrono::seconds(1));
+  auto rec = read_recording(path.string());
+  CHECK(rec.samples.size() <= 1);
+  REQUIRE(rec.end);
+  CHECK(rec.end->reason == end_reason::interrupted);
+  CHECK(rec.end->samples == rec.samples.size());
+  fs::remove(path);
+}
+
+TEST_CASE("periodic_sampler: a duration limit ends sampling") {
+  const auto path = temp_file("duration");
+  with_three_waiting([&](runtime& rt) {
+    auto session = start_recording(
+        rt, path.string(), {.sampling = {.interval_ns = 5'000'000, .max_duration_ns = 30'000'000}});
+    session->wait();
+    CHECK(session->sampler().finished());
+    CHECK(session->sampler().reason() == end_reason::duration);
+  });  // the destructor writes the end line
+  auto rec = read_recording(path.string());
+  CHECK(rec.samples.size() >= 1);
+  CHECK(rec.samples.size() <= 7);
+  REQUIRE(rec.end);
+  CHECK(rec.end->reason == end_reason::duration);
+  fs::remove(path);
+}
+
+TEST_CASE("periodic_sampler: a write error stops it and is reported") {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  ::close(p[0]);
+  with_three_waiting([&](runtime& rt) {
+    recording_writer w(p[1], "pipe");
+    periodic_sampler s(rt, w, {.interval_ns = 1'000'000});
+    s.start();
+    s.wait();
+    CHECK(s.finished());
+    CHECK(s.reason() == end_reason::error);
+    CHECK(s.samples_taken() == 0);
+    REQUIRE(s.error());
+    CHECK_THROWS_WITH_AS(std::rethrow_exception(s.error()), "writing pipe: Broken pipe",
+                         std::system_error);
+  });
+  ::close(p[1]);
+}
+
+TEST_CASE("start_recording: an unwritable path throws at once") {
+  with_three_waiting([&](runtime& rt) {
+    CHECK_THROWS_AS(start_recording(rt, "/nonexistent-dir/rec.jsonl"), std::system_error);
+    CHECK_THROWS_WITH_AS(start_recording(rt, "/dev/full"),
+                         "writing /dev/full: No space left on device", std::system_error);
+  });
+}
+
+}  // namespace
+}  // namespace gprofid
