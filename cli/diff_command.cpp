@@ -1,10 +1,12 @@
 // `gprof-id diff`: joins samples by goroutine id and reports what changed, pair by pair, then
 // over the whole recording. Streams: holds at most two samples at a time.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,7 +15,9 @@
 #include "cli/commands.hpp"
 #include "cli/duration.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/number_option.hpp"
 #include "cli/recording_input.hpp"
+#include "cli/sample_range.hpp"
 #include "gprofid/analysis/diff.hpp"
 #include "gprofid/analysis/diff_json.hpp"
 #include "gprofid/analysis/diff_summary.hpp"
@@ -98,34 +102,15 @@ diff_input input_of(const std::string& path, const recording_header& h) {
   return {path, h.pid, h.start_wall, h.workload};
 }
 
-// Number of samples in a recording, for negative --from/--to.
-std::int64_t count_samples(const std::string& path) {
-  recording_reader r(path);
-  sample s;
-  std::int64_t n = 0;
-  while (r.next(s)) ++n;
-  return n;
-}
-
 int diff_one(const diff_options& o, goroutine_filter filter) {
   recording_arg arg = parse_recording_arg(o.inputs[0]);
-  std::int64_t from = o.from, to = o.to;
-  if (from < 0 || to < -1) {
-    std::int64_t n = count_samples(arg.path);
-    if (from < 0) from += n;
-    if (to < -1) to += n;
-    if (from < 0) from = 0;
-    if (to < 0)
-      return (std::fprintf(stderr, "gprof-id: --to is before the first sample\n"), exit_usage);
-  }
-  recording_reader reader(arg.path);
+  sample_range_reader reader(arg.path, o.from, o.to);
   diff_output out(o, {input_of(arg.path, reader.header())});
   diff_engine engine(filter);
   summary_builder summary(std::move(filter));
   sample prev, cur;
   bool have_prev = false;
-  for (std::int64_t index = 0; (to < 0 || index <= to) && reader.next(cur); ++index) {
-    if (index < from) continue;
+  while (reader.next(cur)) {
     summary.add(cur, reader.tables());
     if (have_prev && !o.summary_only)
       out.pair(engine.next(prev, cur, reader.tables()), reader.tables());
@@ -137,11 +122,28 @@ int diff_one(const diff_options& o, goroutine_filter filter) {
   return exit_ok;
 }
 
+// Whether two arguments name one file (the same path, or the same inode by another name).
+bool same_file(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  struct stat sa {
+  }, sb{};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 int diff_two(const diff_options& o, goroutine_filter filter) {
   recording_arg a = parse_recording_arg(o.inputs[0]);
   recording_arg b = parse_recording_arg(o.inputs[1]);
-  picked_sample pa = pick_sample(a.path, a.index.value_or(-1));
-  picked_sample pb = pick_sample(b.path, b.index.value_or(0));
+  picked_sample pa, pb;
+  if (same_file(a.path, b.path)) {
+    // One pass: a FIFO (or stdin) opened twice would wait forever for a second writer.
+    picked_samples both = pick_samples(a.path, {a.index.value_or(-1), b.index.value_or(0)});
+    pa = {both.header, both.tables, std::move(both.samples[0]), both.count};
+    pb = {std::move(both.header), std::move(both.tables), std::move(both.samples[1]), both.count};
+  } else {
+    pa = pick_sample(a.path, a.index.value_or(-1));
+    pb = pick_sample(b.path, b.index.value_or(0));
+  }
   const auto& ha = pa.header;
   const auto& hb = pb.header;
   if (ha.pid != hb.pid || ha.start_unix_ns != hb.start_unix_ns) {
@@ -175,15 +177,20 @@ int run_diff(const diff_options& o) {
     std::fprintf(stderr, "gprof-id: %s\n", e.what());
     return exit_usage;
   }
-  return with_recording_errors([&]() -> int {
-    int status =
-        o.inputs.size() == 1 ? diff_one(o, std::move(filter)) : diff_two(o, std::move(filter));
-    if (!std::cout) {
-      std::fprintf(stderr, "gprof-id: cannot write the output\n");
-      return exit_io_error;
-    }
-    return status;
-  });
+  try {
+    return with_recording_errors([&]() -> int {
+      int status =
+          o.inputs.size() == 1 ? diff_one(o, std::move(filter)) : diff_two(o, std::move(filter));
+      if (!std::cout) {
+        std::fprintf(stderr, "gprof-id: cannot write the output\n");
+        return exit_io_error;
+      }
+      return status;
+    });
+  } catch (const empty_range& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return exit_usage;
+  }
 }
 
 }  // namespace
@@ -195,16 +202,21 @@ void add_diff_command(CLI::App& app, int& result) {
       "What changed between samples, joined by goroutine id: REC (every consecutive pair), or "
       "A.jsonl[@N] B.jsonl[@M] (last sample of A vs first of B by default)");
   cmd->add_option("recordings", o->inputs, "REC, or A[@N] B[@M]")->required()->expected(1, 2);
-  cmd->add_option("--from", o->from, "first sample (negative: from the end)");
-  cmd->add_option("--to", o->to, "last sample (negative: from the end; -1: the last)");
+  cmd->add_option("--from", o->from, "first sample (negative: from the end)")
+      ->check(whole_number_in(-max_sample_index, max_sample_index));
+  cmd->add_option("--to", o->to, "last sample (negative: from the end; -1: the last)")
+      ->check(whole_number_in(-max_sample_index, max_sample_index));
   cmd->add_option("--format", o->format,
                   "text, json or jsonl (default: text on a terminal, json otherwise)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}));
   cmd->add_flag("--summary", o->summary_only, "only the whole-recording summary");
   cmd->add_option("--color", o->color, "auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  cmd->add_option("--limit", o->limit, "rows per text section (0: all)");
-  cmd->add_option("--id", o->ids, "only these goroutine ids (N[,N...])")->delimiter(',');
+  cmd->add_option("--limit", o->limit, "rows per text section (0: all)")
+      ->check(whole_number_in(0, max_limit));
+  cmd->add_option("--id", o->ids, "only these goroutine ids (N[,N...])")
+      ->delimiter(',')
+      ->check(whole_number_in(1, std::numeric_limits<std::int64_t>::max()));
   cmd->add_option("--label", o->labels,
                   "only goroutines with this label key=value (repeatable); "
                   "the summary then follows them over time");

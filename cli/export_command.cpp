@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/number_option.hpp"
 #include "cli/output_file.hpp"
 #include "cli/recording_input.hpp"
 #include "gprofid/analysis/export_folded.hpp"
@@ -181,7 +182,8 @@ void add_export_command(CLI::App& app, int& result) {
                   "output file ('-': stdout, the default); with pprof --all, FILE.N.pb.gz per "
                   "sample N");
   cmd->add_option("--sample", o->sample_index,
-                  "only sample N (negative: from the end; pprof default: -1, the last)");
+                  "only sample N (negative: from the end; pprof default: -1, the last)")
+      ->check(whole_number_in(-max_sample_index, max_sample_index));
   cmd->add_flag("--all", o->all, "pprof: one profile per sample");
   cmd->add_flag("-f,--force", o->force, "overwrite existing output files");
   cmd->add_option("--weight", o->weight,

@@ -1,7 +1,9 @@
 #include "cli/launch.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +11,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -96,6 +100,7 @@ child_process child_process::launch(const std::vector<std::string>& argv,
                                     bool stdout_to_stderr) {
   if (argv.empty()) throw launch_error("no program given");
   const std::string path = resolve_program(argv[0]);
+  adopt_orphans();
 
   fd_pair recording;
   fd_pair exec_errors;  // the child reports a failed exec here; closed by a successful one
@@ -208,6 +213,59 @@ child_exit child_process::wait_or_kill(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return *exit_;
+}
+
+void adopt_orphans() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+namespace {
+
+// Our living and zombie children, from /proc/self/task/*/children (an orphan is adopted by one
+// of our threads, not necessarily the main one).
+std::vector<pid_t> children() {
+  std::vector<pid_t> out;
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (!tasks) return out;
+  while (const dirent* t = ::readdir(tasks)) {
+    if (t->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + t->d_name + "/children");
+    pid_t pid;
+    while (in >> pid) out.push_back(pid);
+  }
+  ::closedir(tasks);
+  return out;
+}
+
+void reap_exited() {
+  int status;
+  while (::waitpid(-1, &status, WNOHANG) > 0) {
+  }
+}
+
+}  // namespace
+
+std::size_t stop_descendants(std::chrono::milliseconds grace) {
+  std::set<pid_t> signalled;
+  const auto kill_at = std::chrono::steady_clock::now() + grace;
+  // Each round signals our children; when one dies, its own children become ours (adopt_orphans)
+  // and are signalled in a later round. Bounded, in case /proc lies or a process is unkillable.
+  for (int round = 0; round < 2000; ++round) {
+    reap_exited();
+    const auto kids = children();
+    if (kids.empty()) break;
+    const bool late = std::chrono::steady_clock::now() >= kill_at;
+    for (pid_t pid : kids) {
+      if (late) {
+        ::kill(pid, SIGKILL);
+      } else if (signalled.insert(pid).second) {
+        ::kill(pid, SIGTERM);
+      }
+      signalled.insert(pid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return signalled.size();
 }
 
 std::string describe(const child_exit& e) {

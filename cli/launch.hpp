@@ -74,4 +74,14 @@ class child_process {
 // "exit status 3", "signal 9 (Killed)".
 std::string describe(const child_exit& e);
 
+// Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER): what a
+// recorded program leaves running when it exits, even after setsid() or a double fork, becomes
+// our child, so that stop_descendants() can find it. child_process::launch calls it.
+void adopt_orphans();
+
+// Ends every process descended from this one that is still running: SIGTERM, then SIGKILL to
+// whatever is left after `grace`, reaping each. Returns how many there were. Call once the
+// recorded program itself has been reaped.
+std::size_t stop_descendants(std::chrono::milliseconds grace);
+
 }  // namespace gprofid::cli

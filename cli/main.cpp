@@ -1,4 +1,8 @@
 // gprof-id: record goroutine snapshots of a program and compare them by goroutine ID.
+#include <cstdio>
+#include <exception>
+#include <new>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
@@ -24,6 +28,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return gprofid::cli::exit_usage;
+  } catch (const std::bad_alloc&) {
+    // A command's own handlers cover what they expect; this boundary turns the rest into one
+    // line and a documented status instead of std::terminate's abort (docs/exit-codes.md).
+    std::fputs("gprof-id: out of memory\n", stderr);
+    return gprofid::cli::exit_failure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    return gprofid::cli::exit_failure;
+  } catch (...) {
+    std::fputs("gprof-id: unexpected error\n", stderr);
+    return gprofid::cli::exit_failure;
   }
   return result;
 }

@@ -13,6 +13,7 @@
 #include "cli/duration.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/launch.hpp"
+#include "cli/number_option.hpp"
 #include "cli/record.hpp"
 
 namespace gprofid::cli {
@@ -138,8 +139,10 @@ void add_record_command(CLI::App& app, int& result) {
   cmd->add_option("-i,--interval", flags->interval, "Time between samples (ns, us, ms, s)")
       ->capture_default_str();
   cmd->add_option("-d,--duration", flags->duration, "Stop after this long (e.g. 10s)");
-  cmd->add_option("-n,--samples", flags->samples, "Stop after this many samples");
-  cmd->add_option("--workers", flags->workers, "Runtime worker threads (default: cores)");
+  cmd->add_option("-n,--samples", flags->samples, "Stop after this many samples")
+      ->check(whole_number_in(1, max_samples));
+  cmd->add_option("--workers", flags->workers, "Runtime worker threads (default: cores)")
+      ->check(whole_number_in(1, max_workers));
   cmd->add_option("-w,--workload", flags->workload,
                   "Built-in workload to run (gprof-id workloads)");
   cmd->add_option("--opt", flags->workload_options, "Workload option KEY=VALUE (repeatable)")

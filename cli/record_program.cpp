@@ -91,9 +91,16 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
     if (child->recording_fd() >= 0) {
       try {
         if (!relay.pump(child->recording_fd())) child->close_recording_fd();
+        // From its first sample on, the output holds a readable recording: give it its name.
+        if (relay.samples() > 0) out.publish();
       } catch (const std::system_error& e) {
         log.error("cannot write {}: {}", out.name(), e.code().message());
         write_failed = true;
+      } catch (const output_error& e) {
+        log.error("{}", e.what());
+        write_failed = true;
+      }
+      if (write_failed) {
         child->close_recording_fd();
         child->kill(SIGKILL);
         break;
@@ -113,6 +120,7 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
           program, format_duration(req.first_sample_timeout_ns));
       child->kill(SIGKILL);
       child->wait_or_kill(std::chrono::milliseconds(0));
+      stop_descendants(std::chrono::milliseconds(0));
       out.discard();
       return exit_no_samples;
     }
@@ -140,6 +148,12 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
   progress.clear();
   const child_exit how = child->wait_or_kill(std::chrono::milliseconds(0));
   child->close_recording_fd();
+  // What the program started and left behind must not outlive the recording (nor keep writing
+  // to the channel it inherited).
+  if (const auto left = stop_descendants(std::chrono::milliseconds(exit_grace_ns / 1'000'000))) {
+    log.warn("{} left {} process{} running; stopped {}", program, left, left == 1 ? "" : "es",
+             left == 1 ? "it" : "them");
+  }
   if (write_failed) {
     out.discard();
     return exit_io_error;

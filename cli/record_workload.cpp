@@ -97,6 +97,8 @@ int record_workload(const record_request& req, output_file& out, spdlog::logger&
   const std::int64_t started = monotonic_ns();
   std::atomic<bool> workload_done{false};
   std::atomic<int> interrupted_by{0};
+  bool published = false;     // by the controller, read after it is joined
+  std::string publish_error;  // likewise
   std::thread controller([&] {
     auto progress = progress_line::for_stderr("workload " + std::string(w.name), req.quiet);
     std::int64_t give_up_at = 0;
@@ -117,9 +119,28 @@ int record_workload(const record_request& req, output_file& out, spdlog::logger&
         if (ours) {
           log.error("workload {} did not stop within {}; recording ended without it", w.name,
                     format_duration(stop_grace_ns));
+          try {
+            if (sampler->samples_taken() > 0) {
+              out.close();
+            } else {
+              out.discard();
+            }
+          } catch (const output_error& e) {
+            log.error("{}", e.what());
+          }
           std::_Exit(exit_failure);
         }
         return;
+      }
+      // From its first sample on, the output holds a readable recording: give it its name.
+      if (!published && sampler->samples_taken() > 0) {
+        try {
+          out.publish();
+        } catch (const output_error& e) {
+          publish_error = e.what();
+          stop.set();
+        }
+        published = true;
       }
       progress.update(sampler->samples_taken(), monotonic_ns() - started,
                       sampler->last_goroutines());
@@ -145,6 +166,20 @@ int record_workload(const record_request& req, output_file& out, spdlog::logger&
   recording_end end;
   end.samples = sampler->samples_taken();
   int status = exit_ok;
+  if (!publish_error.empty()) {
+    log.error("{}", publish_error);
+    out.discard();
+    return exit_io_error;
+  }
+  if (end.samples == 0 && !sampler->error()) {
+    // Nothing worth a file (e.g. -d 1ns ended it before the first tick): as for a program.
+    log.error("no sample of workload {} was taken before the recording ended{}", w.name,
+              req.duration_ns > 0 ? " (--duration " + format_duration(req.duration_ns) +
+                                        " ended it before the first sample)"
+                                  : "");
+    out.discard();
+    return exit_no_samples;
+  }
   if (auto e = sampler->error()) {
     end.reason = end_reason::error;
     status = exit_io_error;

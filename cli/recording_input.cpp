@@ -1,5 +1,6 @@
 #include "cli/recording_input.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <deque>
@@ -25,38 +26,56 @@ void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) std::fprintf(stderr, "gprof-id: warning: %s\n", w.c_str());
 }
 
-picked_sample pick_sample(const std::string& path, std::int64_t index) {
+picked_samples pick_samples(const std::string& path, const std::vector<std::int64_t>& indices) {
+  // |index| of the most negative index, computed without overflowing at INT64_MIN.
+  std::uint64_t keep = 0;
+  for (auto i : indices) {
+    if (i < 0) keep = std::max(keep, static_cast<std::uint64_t>(-(i + 1)) + 1);
+  }
   recording_reader reader(path);
-  picked_sample out;
+  picked_samples out;
   out.header = reader.header();
-  std::deque<sample> tail;  // the last |index| samples, for a negative index
+  out.samples.resize(indices.size());
+  std::vector<bool> found(indices.size(), false);
+  std::deque<sample> tail;  // the last `keep` samples, for negative indices
   sample s;
-  bool found = false;
   while (reader.next(s)) {
-    if (index >= 0) {
-      if (static_cast<std::int64_t>(out.count) == index) {
-        out.s = std::move(s);
-        s = {};
-        found = true;
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+      if (indices[k] >= 0 && static_cast<std::uint64_t>(indices[k]) == out.count) {
+        out.samples[k] = s;
+        found[k] = true;
       }
-    } else {
-      tail.push_back(std::move(s));
-      s = {};
-      if (static_cast<std::int64_t>(tail.size()) > -index) tail.pop_front();
     }
+    if (keep > 0) {
+      tail.push_back(std::move(s));
+      if (tail.size() > keep) tail.pop_front();
+    }
+    s = {};
     ++out.count;
   }
   print_warnings(reader.warnings());
-  if (index < 0 && static_cast<std::int64_t>(tail.size()) == -index) {
-    out.s = std::move(tail.front());
-    found = true;
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    const std::int64_t i = indices[k];
+    if (i >= 0 || found[k]) continue;
+    const std::uint64_t back = static_cast<std::uint64_t>(-(i + 1)) + 1;
+    if (back <= tail.size()) {
+      out.samples[k] = tail[tail.size() - back];
+      found[k] = true;
+    }
   }
-  if (!found) {
-    throw std::out_of_range(path + ": no sample " + std::to_string(index) + " (the recording has " +
-                            std::to_string(out.count) + " samples)");
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (!found[k]) {
+      throw std::out_of_range(path + ": no sample " + std::to_string(indices[k]) +
+                              " (the recording has " + std::to_string(out.count) + " samples)");
+    }
   }
   out.tables = reader.tables();
   return out;
+}
+
+picked_sample pick_sample(const std::string& path, std::int64_t index) {
+  picked_samples p = pick_samples(path, {index});
+  return {std::move(p.header), std::move(p.tables), std::move(p.samples.front()), p.count};
 }
 
 int with_recording_errors(const std::function<int()>& body) {

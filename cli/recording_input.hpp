@@ -35,6 +35,16 @@ struct picked_sample {
 // Reader warnings are printed to stderr.
 picked_sample pick_sample(const std::string& path, std::int64_t index);
 
+// Several samples of one recording, read in a single pass (a FIFO or stdin can be read only
+// once): `samples[i]` is the one at `indices[i]`, and `tables` covers them all.
+struct picked_samples {
+  recording_header header;
+  symbol_tables tables;
+  std::vector<sample> samples;
+  std::uint64_t count = 0;  // samples in the recording
+};
+picked_samples pick_samples(const std::string& path, const std::vector<std::int64_t>& indices);
+
 // Prints "gprof-id: warning: ..." for each reader warning.
 void print_warnings(const std::vector<std::string>& warnings);
 

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/number_option.hpp"
 #include "cli/recording_input.hpp"
 #include "gprofid/analysis/goroutine_dump.hpp"
 
@@ -43,7 +44,8 @@ void add_show_command(CLI::App& app, int& result) {
   auto* cmd = app.add_subcommand(
       "show", "One sample as a Go-style goroutine dump (debug=2), grouped, or as a tree");
   cmd->add_option("recording", o->input, "REC or REC@N")->required();
-  cmd->add_option("--sample", o->sample, "which sample (negative: from the end; default: last)");
+  cmd->add_option("--sample", o->sample, "which sample (negative: from the end; default: last)")
+      ->check(whole_number_in(-max_sample_index, max_sample_index));
   auto* group = cmd->add_flag("--group", o->group, "merge identical stacks, with counts and ids");
   cmd->add_flag("--tree", o->tree, "the parent -> child tree")->excludes(group);
   cmd->callback([o, &result] { result = run_show(*o); });

@@ -21,9 +21,12 @@ double parse_number(const workload_option& o, std::string_view text,
         throw option_error(where + e.what());
       }
     case option_kind::count: {
+      // Counts size goroutines, channels and batches: bounded, so that a typo cannot make the
+      // workload allocate the machine's memory.
       if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos ||
-          text.size() > 12) {
-        throw option_error(where + "expected a whole number");
+          text.size() > 12 || std::stod(std::string(text)) > max_count) {
+        throw option_error(where + "expected a whole number from 0 to " +
+                           std::to_string(max_count));
       }
       return std::stod(std::string(text));
     }

@@ -21,10 +21,13 @@ namespace gprofid::workloads {
 
 // What an option's value is; the CLI parses the text accordingly.
 enum class option_kind {
-  count,     // a non-negative integer
+  count,     // an integer from 0 to max_count
   duration,  // "100ms", "2s": nanoseconds
   ratio,     // a number in [0, 1]
 };
+
+// The largest count option (goroutines, queue capacities, batch sizes) a workload accepts.
+inline constexpr std::int64_t max_count = 1'000'000;
 
 struct workload_option {
   std::string_view key;

@@ -223,5 +223,83 @@ expect_quick() { # a program that exits at once, successfully or not
 expect_quick /bin/false
 expect_quick sh -c 'kill -KILL $$'
 
+# --- numeric options out of their documented range: a usage error, before anything starts -------
+USAGE=2
+for opts in "--workers -1" "--workers 100000" "--workers 0" "-n 0" "-n -1" "-n 1e20" \
+  "-n 99999999999999999999" "--opt clients=99999999" "--opt clients=-1"; do
+  # shellcheck disable=SC2086
+  timeout 10 "$G" record -q -w http -d 1s $opts -o opts.jsonl 2>opts.err
+  status=$?
+  [ "$status" = $USAGE ] || fail "record $opts exited $status, want $USAGE"
+  grep -q 'range\|whole number' opts.err || fail "record $opts: unclear error: $(cat opts.err)"
+  [ -e opts.jsonl ] && fail "record $opts created its output"
+done
+for opts in "--id -1" "--id 0" "--limit -1" "--from 1e3" "--to 99999999999999999999" "--from 5 --to 3" "--from -1 --to -3"; do
+  # shellcheck disable=SC2086
+  timeout 10 "$G" diff rec.jsonl $opts >/dev/null 2>opts.err
+  status=$?
+  [ "$status" = $USAGE ] || fail "diff $opts exited $status, want $USAGE ($(cat opts.err))"
+done
+timeout 10 "$G" show rec.jsonl --sample 1e9 >/dev/null 2>&1
+[ $? = $USAGE ] || fail "show --sample 1e9 is not a usage error"
+# A duration too short for one sample: no recording, as for a program that never sends one.
+timeout 10 "$G" record -q -w http -d 1ns -o short.jsonl 2>short.err
+status=$?
+[ "$status" = $NO_SAMPLES ] || fail "record -d 1ns exited $status, want $NO_SAMPLES"
+[ -e short.jsonl ] && fail "record -d 1ns left a 0-sample recording"
+grep -q 'no sample' short.err || fail "record -d 1ns: unclear error: $(cat short.err)"
+
+# --- sample ranges: negative --from with the default --to, empty ranges, FIFOs read once -----------
+# rec.jsonl has 3 samples (-n 3 above).
+range() { "$G" diff "$@" --format json 2>range.err | jq -c '[.pairs[] | [.from.seq, .to.seq]]'; }
+[ "$(range rec.jsonl --from -2)" = '[[1,2]]' ] || fail "--from -2: $(range rec.jsonl --from -2) ($(cat range.err))"
+[ "$(range rec.jsonl --from -3 --to -2)" = '[[0,1]]' ] || fail "--from -3 --to -2: $(range rec.jsonl --from -3 --to -2)"
+timeout 10 "$G" diff rec.jsonl --from 7 >/dev/null 2>range.err
+[ $? = $BAD_INPUT ] && grep -q 'selects no sample (the recording has 3 samples)' range.err ||
+  fail "--from past the end: $(cat range.err)"
+mkfifo fifo
+for args in "fifo --from -3 --to -2" "fifo --from -2" "fifo --from 1 --to -2" "fifo@0 fifo@-1"; do
+  cat rec.jsonl >fifo &
+  writer=$!
+  # shellcheck disable=SC2086
+  got=$(timeout 10 "$G" diff $args --format json 2>fifo.err | jq -c '[.pairs[] | [.from.seq, .to.seq]]')
+  # shellcheck disable=SC2086
+  want=$("$G" diff ${args//fifo/rec.jsonl} --format json 2>/dev/null | jq -c '[.pairs[] | [.from.seq, .to.seq]]')
+  [ -n "$want" ] && [ "$got" = "$want" ] || fail "diff $args on a FIFO: got '$got', want '$want' ($(cat fifo.err))"
+  kill "$writer" 2>/dev/null
+  wait "$writer" 2>/dev/null
+done
+
+# --- outputs: a failed run keeps the existing file; two writers never share one; no directories ---
+cp rec.jsonl good.jsonl
+timeout 10 "$G" record -q -f -o good.jsonl -- /bin/true 2>/dev/null
+[ $? = $NO_SAMPLES ] || fail "record -f -o good.jsonl -- /bin/true: wrong status"
+cmp -s good.jsonl rec.jsonl || fail "a failed record -f destroyed the existing good.jsonl"
+timeout 10 "$G" record -q -f -o good.jsonl -w http -d 1ns 2>/dev/null
+cmp -s good.jsonl rec.jsonl || fail "a 0-sample record -f destroyed the existing good.jsonl"
+mkdir outdir
+timeout 10 "$G" record -q -w leak -n 1 -o outdir 2>dir.err
+[ $? = $IO_ERROR ] || fail "record -o DIR: wrong status"
+[ "$(wc -l <dir.err)" = 1 ] && grep -q 'outdir is a directory' dir.err || fail "record -o DIR: $(cat dir.err)"
+# The first writer holds same.jsonl (visible once it has a sample); a second is refused.
+"$G" record -q -f -w leak -i 10ms -d 20s -o same.jsonl 2>first.err &
+first=$!
+for _ in $(seq 200); do [ -s same.jsonl ] && break; sleep 0.05; done
+timeout 10 "$G" record -q -f -w leak -i 10ms -n 2 -o same.jsonl 2>second.err
+[ $? = $IO_ERROR ] || fail "a second writer of same.jsonl was not refused"
+grep -q 'being written by another gprof-id (pid [0-9]*)' second.err || fail "second writer: $(cat second.err)"
+kill -TERM "$first"
+wait "$first" || fail "the first writer of same.jsonl failed: $(cat first.err)"
+"$G" diff same.jsonl --summary >/dev/null 2>&1 || fail "same.jsonl is not a readable recording"
+# (A SIGKILLed recorder, above, leaves its lock file: harmless, the next run takes it over.)
+leftovers=$(find . -maxdepth 1 \( -name '.same.jsonl*' -o -name '.good.jsonl*' -o -name '.outdir*' \) | wc -l)
+[ "$leftovers" = 0 ] || fail "temporary or lock files left: $(ls -A)"
+
+# --- a program that forks: no process outlives the recording --------------------------------------
+timeout 20 "$G" record -q -d 1s -i 50ms -o fork.jsonl -- sh -c "exec 2>/dev/null; $ECHO_SERVER 9 & $ECHO_SERVER 9; wait" 2>fork.err
+sleep 0.1
+left=$(pgrep -f "$ECHO_SERVER 9")
+[ -n "$left" ] && { fail "record left the program's children running"; kill -KILL $left; }
+
 if [ "$FAILED" = 0 ]; then echo "fault_test: all passed"; fi
 exit "$FAILED"

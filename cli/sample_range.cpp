@@ -1,0 +1,121 @@
+#include "cli/sample_range.hpp"
+
+#include <sys/stat.h>
+
+#include <stdexcept>
+
+namespace gprofid::cli {
+namespace {
+
+// Whether `path` can be read twice (a regular file); a FIFO, a pipe or a terminal cannot.
+bool rereadable(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// |i| for a negative i, without overflowing at INT64_MIN.
+std::uint64_t from_end(std::int64_t i) {
+  return static_cast<std::uint64_t>(-(i + 1)) + 1;
+}
+
+std::string range_text(std::int64_t from, std::int64_t to) {
+  return "--from " + std::to_string(from) + " --to " + std::to_string(to);
+}
+
+}  // namespace
+
+sample_range_reader::sample_range_reader(const std::string& path, std::int64_t from,
+                                         std::int64_t to)
+    : path_(path), from_(from), to_(to) {
+  // Bounds of the same sign (or a non-negative F before a negative T that is the last) compare
+  // without the file: an empty range is a usage error, not an empty result.
+  if ((from >= 0 && to >= 0 && from > to) || (from < 0 && to < 0 && from > to)) {
+    throw empty_range("empty range " + range_text(from, to) + ": --from is after --to");
+  }
+  if ((from < 0 || to < -1) && rereadable(path)) {
+    std::int64_t n = 0;
+    {
+      recording_reader counter(path);
+      sample s;
+      while (counter.next(s)) ++n;
+    }
+    if (from_ < 0) from_ = n >= static_cast<std::int64_t>(from_end(from_)) ? from_ + n : 0;
+    if (to_ < 0) to_ = to_ + n;  // -1 is the last, -n the first; below 0 selects nothing
+    if (to_ < 0 || from_ > to_ || from_ >= n) {
+      throw std::out_of_range(path + ": " + range_text(from, to) +
+                              " selects no sample (the recording has " + std::to_string(n) +
+                              " samples)");
+    }
+  } else if (from < 0) {
+    tail_mode_ = true;
+  } else if (to < -1) {
+    delay_ = from_end(to) - 1;
+  }
+  reader_ = std::make_unique<recording_reader>(path);
+}
+
+bool sample_range_reader::next_in_file(sample& out) {
+  if (!reader_->next(out)) return false;
+  ++index_;
+  return true;
+}
+
+bool sample_range_reader::fill_tail() {
+  const std::uint64_t keep = from_end(from_);
+  sample s;
+  while (next_in_file(s)) {
+    held_.emplace_back(index_ - 1, std::move(s));
+    s = {};
+    if (held_.size() > keep) held_.pop_front();
+  }
+  const std::int64_t n = index_;
+  const std::int64_t last = to_ < 0 ? to_ + n : to_;  // inclusive, resolved
+  while (!held_.empty() && held_.back().first > last) held_.pop_back();
+  return !held_.empty();
+}
+
+void sample_range_reader::check_not_empty() const {
+  if (returned_ > 0) return;
+  throw std::out_of_range(path_ + ": " + range_text(from_, to_) +
+                          " selects no sample (the recording has " + std::to_string(index_) +
+                          " samples)");
+}
+
+bool sample_range_reader::next(sample& out) {
+  if (done_) return false;
+  if (tail_mode_) {
+    if (!tail_read_) {
+      tail_read_ = true;
+      fill_tail();
+    }
+  } else if (delay_ > 0) {
+    // Hold back the last |T|-1 samples: one is released once another arrives behind them.
+    sample s;
+    while (held_.size() <= delay_ && next_in_file(s)) {
+      if (index_ - 1 >= from_) held_.emplace_back(index_ - 1, std::move(s));
+      s = {};
+    }
+    if (held_.size() <= delay_) held_.clear();
+  } else {
+    while (to_ < 0 || index_ <= to_) {
+      if (!next_in_file(out)) break;
+      if (index_ - 1 < from_) continue;
+      ++returned_;
+      return true;
+    }
+    done_ = true;
+    check_not_empty();
+    return false;
+  }
+  if (held_.empty()) {
+    done_ = true;
+    check_not_empty();
+    return false;
+  }
+  out = std::move(held_.front().second);
+  held_.pop_front();
+  ++returned_;
+  return true;
+}
+
+}  // namespace gprofid::cli
