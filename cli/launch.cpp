@@ -17,6 +17,8 @@
 #include <system_error>
 #include <thread>
 
+#include "cli/recording_channel.hpp"
+
 extern char** environ;
 
 namespace gprofid::cli {
@@ -37,6 +39,7 @@ class fd_pair {
     if (::pipe2(fds_, O_CLOEXEC) != 0)
       throw std::system_error(errno, std::generic_category(), "pipe");
   }
+  explicit fd_pair(channel_ends ends) noexcept : fds_{ends.recorder, ends.program} {}
   ~fd_pair() {
     close_read();
     close_write();
@@ -102,7 +105,7 @@ child_process child_process::launch(const std::vector<std::string>& argv,
   const std::string path = resolve_program(argv[0]);
   adopt_orphans();
 
-  fd_pair recording;
+  fd_pair recording(make_recording_channel());
   fd_pair exec_errors;  // the child reports a failed exec here; closed by a successful one
 
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
@@ -160,9 +163,7 @@ child_process child_process::launch(const std::vector<std::string>& argv,
     }
     throw launch_error(argv[0] + ": " + std::strerror(err));
   }
-  const int fd = recording.release_read();
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return child_process(pid, fd);
+  return child_process(pid, recording.release_read());
 }
 
 child_process::child_process(child_process&& o) noexcept

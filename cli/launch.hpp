@@ -1,5 +1,6 @@
 // Starting the program that `gprof-id record -- PROGRAM ARGS...` records: fork/exec with a
-// pipe the program's runtime writes its recording to, and reaping it with its exit status.
+// channel (cli/recording_channel.hpp) the program's runtime writes its recording to, and
+// reaping it with its exit status.
 #pragma once
 
 #include <sys/types.h>
@@ -31,17 +32,17 @@ struct child_exit {
 // searched in $PATH like a shell does. Throws launch_error if it is missing or not executable.
 std::string resolve_program(const std::string& program);
 
-// A running child process and the read end of the pipe it was handed. Destroying it kills
+// A running child process and the read end of the channel it was handed. Destroying it kills
 // (SIGKILL) and reaps the child if it is still running.
 class child_process {
  public:
-  // Name of the variable that holds, in the child, the pipe's write end.
+  // Name of the variable that holds, in the child, the channel's write end.
   static constexpr const char* record_fd_variable = environment::record_fd.data();
 
   // Starts argv[0] with `env` added to (or replacing in) the current environment, plus
   // GPROFID_RECORD_FD. With `stdout_to_stderr` the program's stdout goes to our stderr (when the
   // recording itself goes to stdout). Throws launch_error when argv[0] cannot be run,
-  // std::system_error when fork or pipe fail.
+  // std::system_error when fork or the channel fail.
   static child_process launch(const std::vector<std::string>& argv,
                               const std::vector<std::pair<std::string, std::string>>& env,
                               bool stdout_to_stderr = false);
@@ -52,7 +53,7 @@ class child_process {
   ~child_process();
 
   pid_t pid() const noexcept { return pid_; }
-  // The read end of the recording pipe (non-blocking); -1 once closed.
+  // The read end of the recording channel (non-blocking, receive_chunk()); -1 once closed.
   int recording_fd() const noexcept { return fd_; }
   void close_recording_fd() noexcept;
 

@@ -2,17 +2,46 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
+
+#include "cli/recording_channel.hpp"
 
 namespace gprofid::cli {
 namespace {
 
-bool has_type(std::string_view line, std::string_view type) {
-  // The writer always starts a line with its type (recording_writer.cpp).
-  constexpr std::string_view prefix = "{\"type\":\"";
-  return line.starts_with(prefix) && line.substr(prefix.size()).starts_with(type) &&
-         line.substr(prefix.size() + type.size()).starts_with('"');
+// The writer always starts a line with its type (recording_writer.cpp).
+constexpr std::string_view type_prefix = "{\"type\":\"";
+constexpr std::array<std::string_view, 6> line_types = {"header", "site",   "frame",
+                                                        "stack",  "sample", "end"};
+
+// The type of a line that starts as the writer starts every line, or "".
+std::string_view type_of(std::string_view line) {
+  if (!line.starts_with(type_prefix)) return {};
+  line.remove_prefix(type_prefix.size());
+  for (auto t : line_types) {
+    if (line.starts_with(t) && line.substr(t.size()).starts_with('"')) return t;
+  }
+  return {};
+}
+
+// The start of a rejected line, printable: what a user needs to recognise where it came from.
+std::string excerpt(std::string_view line) {
+  if (line.ends_with('\n')) line.remove_suffix(1);
+  std::string out = "\"";
+  for (char c : line.substr(0, 40)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    }
+  }
+  return out + (line.size() > 40 ? "...\"" : "\"");
 }
 
 }  // namespace
@@ -20,15 +49,22 @@ bool has_type(std::string_view line, std::string_view type) {
 bool line_relay::pump(int in_fd) {
   char buf[65536];
   while (true) {
-    const ssize_t n = ::read(in_fd, buf, sizeof buf);
-    if (n > 0) {
-      feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    const channel_chunk c = receive_chunk(in_fd, buf, sizeof buf);
+    if (c.size > 0) {
+      // The first writer owns the channel: normally the program itself, or the one process of a
+      // shell script that runs on the runtime. Bytes of anyone else are never relayed.
+      if (owner_ == 0) owner_ = c.sender;
+      if (c.sender == owner_) {
+        feed(std::string_view(buf, static_cast<std::size_t>(c.size)));
+      } else {
+        intruders_.insert(c.sender);
+        intruder_bytes_ += static_cast<std::uint64_t>(c.size);
+      }
       continue;
     }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
+    if (c.size == 0) return false;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    return false;  // a broken pipe reads as the end
+    return false;  // a broken channel reads as the end
   }
 }
 
@@ -49,15 +85,36 @@ void line_relay::feed(std::string_view bytes) {
   partial_.assign(bytes.substr(last_newline + 1));
 }
 
+std::string line_relay::reject_reason(std::string_view line) const {
+  const std::string_view type = type_of(line);
+  std::string_view body = line.substr(0, line.size() - 1);  // without the newline
+  if (type.empty() || !body.ends_with('}')) return "is not a recording line";
+  if (end_) return "follows the program's end line";
+  if (type == "header") return header_ ? "is a second header line" : "";
+  if (!header_) return "comes before the header line";
+  return "";
+}
+
 void line_relay::forward(std::string_view lines) {
   out_.clear();
   while (!lines.empty()) {
     const auto nl = lines.find('\n');
     const std::string_view line = lines.substr(0, nl + 1);
     lines.remove_prefix(nl + 1);
-    if (has_type(line, "end")) continue;
-    if (has_type(line, "sample")) ++samples_;
-    if (has_type(line, "header")) header_ = true;
+    ++line_no_;
+    if (auto why = reject_reason(line); !why.empty()) {
+      if (rejected_lines_++ == 0) {
+        first_rejected_ = "line " + std::to_string(line_no_) + ": " + excerpt(line) + " " + why;
+      }
+      continue;
+    }
+    const std::string_view type = type_of(line);
+    if (type == "end") {
+      end_ = true;
+      continue;
+    }
+    if (type == "sample") ++samples_;
+    if (type == "header") header_ = true;
     out_.append(line);
   }
   std::string_view rest = out_;

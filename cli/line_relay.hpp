@@ -1,10 +1,16 @@
-// Copies a recording from the recorded program's pipe to the output, whole lines only: a line is
-// written once its newline has arrived, so the output never ends in half a line. It counts the
-// samples and holds back the program's own end line (the recorder writes the end line, since
-// only it knows how the program ended).
+// Copies a recording from the recorded program's channel to the output, whole lines only: a line
+// is written once its newline has arrived, so the output never ends in half a line. Only what the
+// channel's owner wrote (the first process that writes to it) and only well-formed recording lines
+// are copied: header first and once, then site, frame, stack and sample lines, each a JSON object
+// that starts with its type, as recording_writer writes them. Everything else is counted and
+// reported, never written. It counts the samples and holds back the program's own end line (the
+// recorder writes the end line, since only it knows how the program ended).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -14,25 +20,47 @@ class line_relay {
  public:
   explicit line_relay(int out_fd) noexcept : out_fd_(out_fd) {}
 
-  // Reads what `in_fd` (non-blocking) has and forwards the complete lines. Returns false at end
-  // of file. Throws std::system_error when the output cannot be written.
+  // Reads what the channel `in_fd` (non-blocking, cli/recording_channel.hpp) has and forwards
+  // the owner's complete lines. Returns false at end of file. Throws std::system_error when the
+  // output cannot be written.
   bool pump(int in_fd);
-  // Feeds bytes as if read; for tests and for pump().
+  // Feeds bytes of the owner as if read; for tests and for pump().
   void feed(std::string_view bytes);
 
   std::uint64_t samples() const noexcept { return samples_; }
   bool saw_header() const noexcept { return header_; }
+  // Whether the owner wrote its end line: its recording is complete.
+  bool saw_end() const noexcept { return end_; }
   // Bytes of an unterminated last line (dropped, never written).
   std::size_t pending() const noexcept { return partial_.size(); }
 
+  // The process whose lines are relayed (0 until someone writes, or if the kernel does not say).
+  pid_t owner() const noexcept { return owner_; }
+  // Lines of the owner that were not recording lines, and the first of them described
+  // ("line 1: \"x\" is not a recording line").
+  std::uint64_t rejected_lines() const noexcept { return rejected_lines_; }
+  const std::string& first_rejected() const noexcept { return first_rejected_; }
+  // Other processes that wrote to the channel, and how many bytes they wrote.
+  const std::set<pid_t>& intruders() const noexcept { return intruders_; }
+  std::uint64_t intruder_bytes() const noexcept { return intruder_bytes_; }
+
  private:
   void forward(std::string_view complete_lines);
+  // Why `line` (with its newline) is not accepted here, or "" if it is.
+  std::string reject_reason(std::string_view line) const;
 
   int out_fd_;
   std::string partial_;
   std::string out_;
   std::uint64_t samples_ = 0;
+  std::uint64_t line_no_ = 0;  // of the owner's stream
   bool header_ = false;
+  bool end_ = false;
+  pid_t owner_ = 0;
+  std::uint64_t rejected_lines_ = 0;
+  std::string first_rejected_;
+  std::set<pid_t> intruders_;
+  std::uint64_t intruder_bytes_ = 0;
 };
 
 }  // namespace gprofid::cli

@@ -26,6 +26,33 @@ namespace {
 
 // How long a program gets to exit after SIGTERM (or a forwarded Ctrl-C) before SIGKILL.
 constexpr std::int64_t exit_grace_ns = 2'000'000'000;
+// A process closes its files before it becomes a zombie: a channel that reached its end without
+// the program's end line is only "closed by the program" if the program is still running after
+// this long.
+constexpr std::int64_t exit_settle_ns = 200'000'000;
+
+// One error line per kind of data the relay refused; true if there was any.
+bool report_rejected(const line_relay& relay, const std::string& program, pid_t pid,
+                     spdlog::logger& log) {
+  if (relay.rejected_lines() > 0) {
+    log.error(
+        "rejected {} line{} from {} that {} not part of a recording ({}); the recording "
+        "holds only the valid lines",
+        relay.rejected_lines(), relay.rejected_lines() == 1 ? "" : "s", program,
+        relay.rejected_lines() == 1 ? "is" : "are", relay.first_rejected());
+  }
+  if (!relay.intruders().empty()) {
+    std::string pids;
+    for (pid_t p : relay.intruders()) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
+    log.error(
+        "rejected {} bytes written to the recording channel by pid {} ({} owns it{}): "
+        "another process that inherited GPROFID_RECORD_FD",
+        relay.intruder_bytes(), pids,
+        relay.owner() == pid ? program : "pid " + std::to_string(relay.owner()),
+        relay.owner() == pid ? "" : ", started by " + program);
+  }
+  return relay.rejected_lines() > 0 || !relay.intruders().empty();
+}
 
 std::vector<std::pair<std::string, std::string>> recording_environment(const record_request& req) {
   std::vector<std::pair<std::string, std::string>> env = {
@@ -70,6 +97,8 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
   std::optional<int> interrupt;
   std::int64_t kill_at = 0;  // when a stopping program gets SIGKILL
   bool write_failed = false;
+  std::int64_t cut_at = 0;      // when the channel ended before the program's end line
+  bool channel_closed = false;  // ... and the program went on running
 
   auto stop = [&](end_reason why, int sig) {
     if (stopped_because) return;
@@ -90,7 +119,10 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
     }
     if (child->recording_fd() >= 0) {
       try {
-        if (!relay.pump(child->recording_fd())) child->close_recording_fd();
+        if (!relay.pump(child->recording_fd())) {
+          child->close_recording_fd();
+          if (relay.saw_header() && !relay.saw_end()) cut_at = monotonic_ns();
+        }
         // From its first sample on, the output holds a readable recording: give it its name.
         if (relay.samples() > 0) out.publish();
       } catch (const std::system_error& e) {
@@ -123,6 +155,16 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
       stop_descendants(std::chrono::milliseconds(0));
       out.discard();
       return exit_no_samples;
+    }
+    if (cut_at != 0 && !channel_closed && !stopped_because && now - cut_at >= exit_settle_ns &&
+        !child->try_wait()) {
+      progress.clear();
+      log.error(
+          "{} closed the recording channel (GPROFID_RECORD_FD) after {} samples, before "
+          "its recording ended; stopping it",
+          program, relay.samples());
+      channel_closed = true;
+      stop(end_reason::error, SIGTERM);
     }
     if (kill_at != 0 && now >= kill_at) {
       log.warn("{} did not exit within {} of being stopped; killing it", program,
@@ -161,6 +203,7 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
   if (relay.pending() > 0) {
     log.warn("dropped an incomplete last line ({} bytes) from {}", relay.pending(), program);
   }
+  const bool rejected = report_rejected(relay, program, child->pid(), log);
   if (relay.samples() == 0) {
     log.error(
         "{} ended ({}) without sending a sample: is it built on the gprof-id runtime and "
@@ -184,6 +227,8 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
     end.reason = end_reason::workload_exited;
     status = exit_workload_failed;
   }
+  // The file holds only what was accepted, but the run did not record what the program sent.
+  if ((rejected || channel_closed) && status == exit_ok) status = exit_bad_input;
   try {
     recording_writer writer(out.fd(), out.name());
     writer.write_end(end);
@@ -191,6 +236,10 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return exit_io_error;
+  }
+  if (status == exit_bad_input) {
+    log.error("the recording in {} is valid but incomplete ({} samples)", out.name(), end.samples);
+    return status;
   }
   if (status == exit_workload_failed) {
     log.error("{} failed ({}); the recording in {} ends there", program, describe(how), out.name());

@@ -1,9 +1,14 @@
 #include "cli/line_relay.hpp"
 
+#include <poll.h>
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+
+#include "cli/launch.hpp"
 
 namespace {
 
@@ -47,7 +52,45 @@ TEST_CASE("line_relay forwards whole lines only, counting samples and dropping e
 TEST_CASE("line_relay does not mistake a type with a common prefix") {
   sink out;
   gprofid::cli::line_relay relay(out.fds[1]);
-  relay.feed("{\"type\":\"samples\"}\n{\"type\":\"ending\"}\n");
+  relay.feed("{\"type\":\"header\"}\n{\"type\":\"samples\"}\n{\"type\":\"ending\"}\n");
   CHECK(relay.samples() == 0);
-  CHECK(out.drain() == "{\"type\":\"samples\"}\n{\"type\":\"ending\"}\n");
+  CHECK(relay.rejected_lines() == 2);
+  CHECK(out.drain() == "{\"type\":\"header\"}\n");
+}
+
+TEST_CASE("line_relay relays only recording lines, header first and once, nothing after the end") {
+  sink out;
+  gprofid::cli::line_relay relay(out.fds[1]);
+  relay.feed("x\n{\"type\":\"sample\",\"seq\":0}\n");                     // before any header
+  relay.feed("{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":0\n");  // no closing brace
+  relay.feed("{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":1}\n\x1b[2J\n");
+  relay.feed("{\"type\":\"end\",\"samples\":1}\n{\"type\":\"sample\",\"seq\":2}\n");
+  CHECK(relay.samples() == 1);
+  CHECK(relay.saw_end());
+  CHECK(relay.rejected_lines() == 6);
+  CHECK(relay.first_rejected() == "line 1: \"x\" is not a recording line");
+  CHECK(out.drain() == "{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":1}\n");
+}
+
+TEST_CASE("line_relay relays the channel's first writer only, and names the others") {
+  sink out;
+  // The shell writes a header, then a child of it (another pid) writes a sample.
+  auto child = gprofid::cli::child_process::launch(
+      {"/bin/sh", "-c",
+       "echo '{\"type\":\"header\"}' >&$GPROFID_RECORD_FD; "
+       "(echo '{\"type\":\"sample\",\"seq\":9}' >&$GPROFID_RECORD_FD) & wait; "
+       "echo '{\"type\":\"sample\",\"seq\":0}' >&$GPROFID_RECORD_FD"},
+      {});
+  gprofid::cli::line_relay relay(out.fds[1]);
+  while (true) {
+    pollfd p{child.recording_fd(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    if (!relay.pump(child.recording_fd())) break;
+  }
+  CHECK(child.wait_or_kill(std::chrono::seconds(5)).exit_status == 0);
+  CHECK(relay.owner() == child.pid());
+  CHECK(relay.intruders().size() == 1);
+  CHECK(relay.intruder_bytes() == 26);
+  CHECK(relay.samples() == 1);
+  CHECK(out.drain() == "{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":0}\n");
 }
