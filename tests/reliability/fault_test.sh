@@ -249,6 +249,19 @@ status=$?
 [ -e short.jsonl ] && fail "record -d 1ns left a 0-sample recording"
 grep -q 'no sample' short.err || fail "record -d 1ns: unclear error: $(cat short.err)"
 
+# SIGTERM is honoured promptly even at the largest worker count.
+"$G" record -q -w http --workers 1024 -i 20ms -o term.jsonl 2>term.err &
+rec=$!
+for _ in $(seq 200); do [ -s term.jsonl ] && break; sleep 0.05; done
+start=$(date +%s%N)
+kill -TERM "$rec"
+wait "$rec"
+status=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+[ "$status" = $OK ] || fail "SIGTERM to record --workers 1024: exit $status ($(cat term.err))"
+[ "$elapsed_ms" -lt 3000 ] || fail "SIGTERM to record --workers 1024: took ${elapsed_ms} ms"
+[ "$(tail -1 term.jsonl | jq -r .reason)" = interrupted ] || fail "SIGTERM: end line $(tail -1 term.jsonl)"
+
 # --- sample ranges: negative --from with the default --to, empty ranges, FIFOs read once -----------
 # rec.jsonl has 3 samples (-n 3 above).
 range() { "$G" diff "$@" --format json 2>range.err | jq -c '[.pairs[] | [.from.seq, .to.seq]]'; }
