@@ -7,9 +7,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/out_of_memory.hpp"
 #include "gprofid/version.hpp"
 
 int main(int argc, char** argv) {
+  gprofid::cli::reserve_memory_for_errors();
   CLI::App app{"gprof-id: goroutine snapshots you can join by ID", "gprof-id"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(gprofid::version_string));
