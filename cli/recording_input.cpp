@@ -1,5 +1,7 @@
 #include "cli/recording_input.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -26,11 +28,38 @@ void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) std::fprintf(stderr, "gprof-id: warning: %s\n", w.c_str());
 }
 
-picked_samples pick_samples(const std::string& path, const std::vector<std::int64_t>& indices) {
+bool rereadable(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::uint64_t count_samples(const std::string& path) {
+  recording_reader counter(path);
+  sample s;
+  std::uint64_t n = 0;
+  while (counter.next(s)) ++n;
+  return n;
+}
+
+picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> indices) {
+  const std::vector<std::int64_t> asked = indices;  // for messages: indices may be resolved
   // |index| of the most negative index, computed without overflowing at INT64_MIN.
   std::uint64_t keep = 0;
   for (auto i : indices) {
     if (i < 0) keep = std::max(keep, static_cast<std::uint64_t>(-(i + 1)) + 1);
+  }
+  if (keep > 1 && rereadable(path)) {
+    // Counting first holds one sample; holding the tail would hold |index| of them.
+    const std::uint64_t n = count_samples(path);
+    for (auto& i : indices) {
+      const std::uint64_t back = i < 0 ? static_cast<std::uint64_t>(-(i + 1)) + 1 : 0;
+      if (back > 0 && back <= n) i = static_cast<std::int64_t>(n - back);
+    }
+    keep = 0;
+    for (auto i : indices) {
+      if (i < 0) keep = std::max(keep, static_cast<std::uint64_t>(-(i + 1)) + 1);
+    }
+    keep = std::min<std::uint64_t>(keep, 1);  // out of range anyway: reported below
   }
   recording_reader reader(path);
   picked_samples out;
@@ -65,7 +94,7 @@ picked_samples pick_samples(const std::string& path, const std::vector<std::int6
   }
   for (std::size_t k = 0; k < indices.size(); ++k) {
     if (!found[k]) {
-      throw std::out_of_range(path + ": no sample " + std::to_string(indices[k]) +
+      throw std::out_of_range(path + ": no sample " + std::to_string(asked[k]) +
                               " (the recording has " + std::to_string(out.count) + " samples)");
     }
   }

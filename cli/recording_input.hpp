@@ -35,15 +35,22 @@ struct picked_sample {
 // Reader warnings are printed to stderr.
 picked_sample pick_sample(const std::string& path, std::int64_t index);
 
-// Several samples of one recording, read in a single pass (a FIFO or stdin can be read only
-// once): `samples[i]` is the one at `indices[i]`, and `tables` covers them all.
+// Several samples of one recording: `samples[i]` is the one at `indices[i]`, and `tables` covers
+// them all. A negative index in a regular file is resolved by counting first (one sample held);
+// a FIFO or stdin can be read only once, so it is read in one pass holding the last |index|.
 struct picked_samples {
   recording_header header;
   symbol_tables tables;
   std::vector<sample> samples;
   std::uint64_t count = 0;  // samples in the recording
 };
-picked_samples pick_samples(const std::string& path, const std::vector<std::int64_t>& indices);
+picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> indices);
+
+// Whether `path` can be read twice (a regular file); a FIFO, a pipe or a terminal cannot.
+bool rereadable(const std::string& path);
+
+// The number of samples in the recording at `path` (one pass, one sample held).
+std::uint64_t count_samples(const std::string& path);
 
 // Prints "gprof-id: warning: ..." for each reader warning.
 void print_warnings(const std::vector<std::string>& warnings);

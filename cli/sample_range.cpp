@@ -1,17 +1,11 @@
 #include "cli/sample_range.hpp"
 
-#include <sys/stat.h>
-
 #include <stdexcept>
+
+#include "cli/recording_input.hpp"
 
 namespace gprofid::cli {
 namespace {
-
-// Whether `path` can be read twice (a regular file); a FIFO, a pipe or a terminal cannot.
-bool rereadable(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
 // |i| for a negative i, without overflowing at INT64_MIN.
 std::uint64_t from_end(std::int64_t i) {
@@ -33,12 +27,7 @@ sample_range_reader::sample_range_reader(const std::string& path, std::int64_t f
     throw empty_range("empty range " + range_text(from, to) + ": --from is after --to");
   }
   if ((from < 0 || to < -1) && rereadable(path)) {
-    std::int64_t n = 0;
-    {
-      recording_reader counter(path);
-      sample s;
-      while (counter.next(s)) ++n;
-    }
+    const auto n = static_cast<std::int64_t>(count_samples(path));
     if (from_ < 0) from_ = n >= static_cast<std::int64_t>(from_end(from_)) ? from_ + n : 0;
     if (to_ < 0) to_ = to_ + n;  // -1 is the last, -n the first; below 0 selects nothing
     if (to_ < 0 || from_ > to_ || from_ >= n) {
