@@ -31,27 +31,30 @@ constexpr std::int64_t exit_grace_ns = 2'000'000'000;
 // this long.
 constexpr std::int64_t exit_settle_ns = 200'000'000;
 
-// One error line per kind of data the relay refused; true if there was any.
+// One error line naming what the relay refused (lines of the program that are not recording
+// lines, bytes of other processes); true if it refused anything.
 bool report_rejected(const line_relay& relay, const std::string& program, pid_t pid,
-                     spdlog::logger& log) {
+                     const std::string& output, spdlog::logger& log) {
+  std::string what;
   if (relay.rejected_lines() > 0) {
-    log.error(
-        "rejected {} line{} from {} that {} not part of a recording ({}); the recording "
-        "holds only the valid lines",
-        relay.rejected_lines(), relay.rejected_lines() == 1 ? "" : "s", program,
-        relay.rejected_lines() == 1 ? "is" : "are", relay.first_rejected());
+    const bool one = relay.rejected_lines() == 1;
+    what = "rejected " + std::to_string(relay.rejected_lines()) + (one ? " line" : " lines") +
+           " from " + program + " that " + (one ? "is" : "are") + " not part of a recording (" +
+           relay.first_rejected() + ")";
   }
   if (!relay.intruders().empty()) {
     std::string pids;
     for (pid_t p : relay.intruders()) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
-    log.error(
-        "rejected {} bytes written to the recording channel by pid {} ({} owns it{}): "
-        "another process that inherited GPROFID_RECORD_FD",
-        relay.intruder_bytes(), pids,
-        relay.owner() == pid ? program : "pid " + std::to_string(relay.owner()),
-        relay.owner() == pid ? "" : ", started by " + program);
+    const std::string owner =
+        relay.owner() == pid ? program
+                             : "pid " + std::to_string(relay.owner()) + ", started by " + program;
+    what += (what.empty() ? "rejected " : "; and ") + std::to_string(relay.intruder_bytes()) +
+            " bytes written to the recording channel by pid " + pids + " (" + owner +
+            " owns it): another process that inherited GPROFID_RECORD_FD";
   }
-  return relay.rejected_lines() > 0 || !relay.intruders().empty();
+  if (what.empty()) return false;
+  log.error("{}; {} holds only what was accepted", what, output);
+  return true;
 }
 
 std::vector<std::pair<std::string, std::string>> recording_environment(const record_request& req) {
@@ -161,8 +164,8 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
       progress.clear();
       log.error(
           "{} closed the recording channel (GPROFID_RECORD_FD) after {} samples, before "
-          "its recording ended; stopping it",
-          program, relay.samples());
+          "its recording ended; stopping it ({} holds what it sent)",
+          program, relay.samples(), out.name());
       channel_closed = true;
       stop(end_reason::error, SIGTERM);
     }
@@ -203,7 +206,7 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
   if (relay.pending() > 0) {
     log.warn("dropped an incomplete last line ({} bytes) from {}", relay.pending(), program);
   }
-  const bool rejected = report_rejected(relay, program, child->pid(), log);
+  const bool rejected = report_rejected(relay, program, child->pid(), out.name(), log);
   if (relay.samples() == 0) {
     log.error(
         "{} ended ({}) without sending a sample: is it built on the gprof-id runtime and "
