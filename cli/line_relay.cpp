@@ -69,8 +69,22 @@ bool line_relay::pump(int in_fd) {
 }
 
 void line_relay::feed(std::string_view bytes) {
+  if (skipping_) {
+    const auto nl = bytes.find('\n');
+    if (nl == std::string_view::npos) return;
+    skipping_ = false;
+    bytes.remove_prefix(nl + 1);
+  }
   const auto last_newline = bytes.rfind('\n');
   if (last_newline == std::string_view::npos) {
+    if (partial_.size() + bytes.size() > max_line_) {
+      // Rejected by its start; the rest, up to its newline, is dropped as it comes.
+      reject(partial_.empty() ? bytes : std::string_view(partial_),
+             "is longer than " + std::to_string(max_line_) + " bytes");
+      partial_.clear();
+      skipping_ = true;
+      return;
+    }
     partial_.append(bytes);
     return;
   }
@@ -83,6 +97,13 @@ void line_relay::feed(std::string_view bytes) {
     forward(lines);
   }
   partial_.assign(bytes.substr(last_newline + 1));
+}
+
+void line_relay::reject(std::string_view line, const std::string& why) {
+  ++line_no_;
+  if (rejected_lines_++ == 0) {
+    first_rejected_ = "line " + std::to_string(line_no_) + ": " + excerpt(line) + " " + why;
+  }
 }
 
 std::string line_relay::reject_reason(std::string_view line) const {
@@ -101,13 +122,11 @@ void line_relay::forward(std::string_view lines) {
     const auto nl = lines.find('\n');
     const std::string_view line = lines.substr(0, nl + 1);
     lines.remove_prefix(nl + 1);
-    ++line_no_;
     if (auto why = reject_reason(line); !why.empty()) {
-      if (rejected_lines_++ == 0) {
-        first_rejected_ = "line " + std::to_string(line_no_) + ": " + excerpt(line) + " " + why;
-      }
+      reject(line, why);
       continue;
     }
+    ++line_no_;
     const std::string_view type = type_of(line);
     if (type == "end") {
       end_ = true;

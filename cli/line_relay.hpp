@@ -18,7 +18,12 @@ namespace gprofid::cli {
 
 class line_relay {
  public:
-  explicit line_relay(int out_fd) noexcept : out_fd_(out_fd) {}
+  // The longest line held while waiting for its newline: a sample of a million goroutines is
+  // about 200 MB, and a program that never writes a newline must not make us hold all it sends.
+  static constexpr std::size_t default_max_line = std::size_t{1} << 30;
+
+  explicit line_relay(int out_fd, std::size_t max_line = default_max_line) noexcept
+      : out_fd_(out_fd), max_line_(max_line) {}
 
   // Reads what the channel `in_fd` (non-blocking, cli/recording_channel.hpp) has and forwards
   // the owner's complete lines. Returns false at end of file. Throws std::system_error when the
@@ -49,7 +54,11 @@ class line_relay {
   // Why `line` (with its newline) is not accepted here, or "" if it is.
   std::string reject_reason(std::string_view line) const;
 
+  void reject(std::string_view line, const std::string& why);
+
   int out_fd_;
+  std::size_t max_line_;
+  bool skipping_ = false;  // dropping the rest of an overlong line, up to its newline
   std::string partial_;
   std::string out_;
   std::uint64_t samples_ = 0;

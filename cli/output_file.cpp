@@ -57,8 +57,17 @@ output_file::output_file(const std::string& path, bool force) : path_(path), for
     return;
   }
   if (exists && !force) throw output_error(path + " already exists (use --force to overwrite it)");
-  lock_ = output_lock(path);
-  std::string temp = sibling_path(path, "XXXXXX");
+  // A symbolic link is written through, as open(O_TRUNC) did: the file it names is replaced,
+  // beside itself, and the link stays.
+  struct stat link {};
+  if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    if (char* real = ::realpath(path.c_str(), nullptr)) {
+      path_ = real;
+      std::free(real);
+    }
+  }
+  lock_ = output_lock(path_);
+  std::string temp = sibling_path(path_, "XXXXXX");
   std::vector<char> buf(temp.begin(), temp.end());
   buf.push_back('\0');
   fd_ = ::mkostemp(buf.data(), O_CLOEXEC);

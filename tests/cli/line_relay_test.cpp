@@ -94,3 +94,18 @@ TEST_CASE("line_relay relays the channel's first writer only, and names the othe
   CHECK(relay.samples() == 1);
   CHECK(out.drain() == "{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":0}\n");
 }
+
+TEST_CASE("line_relay drops a line that never ends instead of holding all of it") {
+  sink out;
+  gprofid::cli::line_relay relay(out.fds[1], 16);
+  relay.feed("{\"type\":\"header\"}\n");
+  relay.feed("aaaaaaaaaa");
+  relay.feed("bbbbbbbbbb");  // 20 bytes and no newline yet: over the limit
+  CHECK(relay.pending() == 0);
+  relay.feed("cccccccccccccccccccccccc");
+  relay.feed("cc\n{\"type\":\"sample\",\"seq\":0}\n");
+  CHECK(relay.samples() == 1);
+  CHECK(relay.rejected_lines() == 1);
+  CHECK(relay.first_rejected() == "line 2: \"aaaaaaaaaa\" is longer than 16 bytes");
+  CHECK(out.drain() == "{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":0}\n");
+}
