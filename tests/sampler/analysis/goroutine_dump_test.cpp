@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "gprofid/analysis/text_escape.hpp"
 #include "gprofid/labels.hpp"
 
@@ -65,6 +67,21 @@ TEST_CASE("show --tree nests children under parents; orphans are roots") {
         "└─ goroutine 19 [chan receive, 3.0s] worker(int) /src/w.cpp:12\n"
         "   └─ goroutine 20 [runnable] worker(int) /src/w.cpp:12\n"
         "goroutine 30 [runnable] worker(int) /src/w.cpp:12  (parent 7 gone)\n");
+}
+
+TEST_CASE("show --tree walks a 100k-deep spawn chain without recursion, indentation capped") {
+  auto t = make_tables();
+  sample s;
+  constexpr std::uint64_t depth = 100'000;
+  for (std::uint64_t id = 1; id <= depth; ++id) {
+    s.goroutines.push_back(
+        {.id = id, .parent_id = id - 1, .site = 1, .stack = 1, .state = goroutine_state::runnable});
+  }
+  const std::string tree = format_goroutine_tree(s, t);
+  CHECK(std::count(tree.begin(), tree.end(), '\n') == static_cast<std::ptrdiff_t>(depth));
+  CHECK(tree.find("[depth 99999] goroutine 100000 [runnable]") != std::string::npos);
+  // Linear in the depth: each line's indentation stops growing past 64 levels.
+  CHECK(tree.size() < depth * 300);
 }
 
 TEST_CASE("untrusted text is escaped for the terminal") {

@@ -190,7 +190,9 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
 
 TEST_CASE("recording_reader: a file cut mid-line is read up to its last complete line") {
   const std::string full =
-      defs + sample_line(0, goroutine(1)) + sample_line(1, goroutine(1)) + end_line;
+      defs + sample_line(0, goroutine(1)) + sample_line(1, goroutine(1)) +
+      R"({"type":"end","samples":2,"reason":"completed","exit_status":0,"signal":null})"
+      "\n";
   // Cut inside the second sample line (line 6).
   const auto cut_at = full.find("\"seq\":1") + 3;
   int samples = -1;
@@ -226,6 +228,49 @@ TEST_CASE("recording_reader: unknown fields are ignored, missing exit status is 
                    &samples, &warnings) == "");
   CHECK(samples == 1);
   CHECK(warnings.empty());
+}
+
+TEST_CASE("recording_reader: a repeated or decreasing seq and a wrong end count are warnings") {
+  int samples = 0;
+  std::vector<std::string> warnings;
+  const std::string text = defs + sample_line(0, goroutine(1)) + sample_line(0, goroutine(1)) +
+                           sample_line(5, goroutine(1)) + sample_line(2, goroutine(1)) +
+                           R"({"type":"end","samples":57,"reason":"completed"})"
+                           "\n";
+  CHECK(read_error(text, &samples, &warnings) == "");
+  CHECK(samples == 4);
+  CHECK(warnings == std::vector<std::string>{
+                        "t.jsonl:6: sample seq 0 repeats (line 5)",
+                        "t.jsonl:8: sample seq 2 goes back from 5 (line 7)",
+                        "t.jsonl:9: the end line says 57 samples, the file has 4 (samples were "
+                        "lost or added)"});
+}
+
+TEST_CASE("recording_reader: compressed files and numbers out of range say what they are") {
+  CHECK(read_error(std::string("\x1f\x8b\x08\x00\x00\n")) ==
+        "t.jsonl: a gzip-compressed file, not a recording: decompress it first (e.g. gunzip -k "
+        "FILE)");
+  CHECK(read_error(std::string("\x28\xb5\x2f\xfd\x00")).find("zstd-compressed") !=
+        std::string::npos);
+  const std::string huge =
+      defs + R"({"type":"sample","seq":0,"t_ns":1e40,"snapshot_ns":1,"pause_ns":0,"goroutines":[]})"
+             "\n";
+  CHECK(read_error(huge) ==
+        "t.jsonl:5: sample 0: field \"t_ns\" must be an integer, got a number out of range");
+  const std::string fraction =
+      defs + R"({"type":"sample","seq":0,"t_ns":1.5,"snapshot_ns":1,"pause_ns":0,"goroutines":[]})"
+             "\n";
+  CHECK(read_error(fraction) ==
+        "t.jsonl:5: sample 0: field \"t_ns\" must be an integer, got a fraction");
+}
+
+TEST_CASE("recording_reader: a directory is not an empty recording") {
+  try {
+    recording_reader r("/");
+    FAIL("no exception");
+  } catch (const recording_error& e) {
+    CHECK(std::string(e.what()) == "/: is a directory");
+  }
 }
 
 TEST_CASE("recording_reader: unreadable file") {

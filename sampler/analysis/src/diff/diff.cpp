@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "gprofid/labels.hpp"
+#include "gprofid/saturating.hpp"
 
 namespace gprofid {
 
@@ -119,7 +120,7 @@ pair_diff diff_engine::next(const sample& before, const sample& after,
       run_samples = continues ? old_run->samples + 1 : 2;
       since = continues ? old_run->since_ns : before.time_ns;
       runs.push_back({y.id, run_samples, since});
-      stuck_for = std::max(after.time_ns - since, y.wait_ns);
+      stuck_for = std::max(saturating_sub(after.time_ns, since), y.wait_ns);
     }
     const bool in_before = counted(x);
     const bool in_after = counted(y);

@@ -1,6 +1,7 @@
 #include "gprofid/analysis/diff_json.hpp"
 
 #include "gprofid/labels.hpp"
+#include "gprofid/saturating.hpp"
 
 namespace gprofid {
 namespace {
@@ -25,11 +26,10 @@ json stack_json(const symbol_tables& t, std::uint32_t stack) {
 }
 
 json labels_json(const label_ptr& labels) {
-  json j = json::object();
-  if (labels) {
-    for (const auto& [k, v] : *labels) j[k] = v;
-  }
-  return j;
+  // A label set is sorted with unique keys: the object is built from it in one go. Inserting
+  // key by key would search ordered_json's vector each time (63 s for 100k labels).
+  if (!labels) return json::object();
+  return json(json::object_t(labels->begin(), labels->end()));
 }
 
 json reason_json(goroutine_state s, wait_reason r) {
@@ -81,7 +81,7 @@ json pair_to_json(const pair_diff& d, const symbol_tables& t) {
   for (const auto* g : d.exited) {
     json e = goroutine_json(*g, t);
     e["last_seen_ns"] = d.from_time_ns;
-    e["lifetime_ns"] = d.from_time_ns - g->created_ns;
+    e["lifetime_ns"] = saturating_sub(d.from_time_ns, g->created_ns);
     exited.push_back(std::move(e));
   }
   json& states = j["state_changes"] = json::array();

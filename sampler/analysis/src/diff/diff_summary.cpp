@@ -1,4 +1,5 @@
 #include "gprofid/analysis/diff_summary.hpp"
+#include "gprofid/saturating.hpp"
 
 #include <algorithm>
 
@@ -58,7 +59,7 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
       l.run_since_ns = l.last_seen_ns;
     }
     ++l.run_samples;
-    std::int64_t span = std::max(s.time_ns - l.run_since_ns, g.wait_ns);
+    std::int64_t span = std::max(saturating_sub(s.time_ns, l.run_since_ns), g.wait_ns);
     if (span > l.stuck_ns || l.stuck_samples == 0) {
       l.stuck_samples = l.run_samples;
       l.stuck_ns = span;
@@ -76,7 +77,7 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
       ++l.hog_run;
       if (l.hog_run > l.hog_samples) {
         l.hog_samples = l.hog_run;
-        l.hog_ns = s.time_ns - l.hog_since_ns;
+        l.hog_ns = saturating_sub(s.time_ns, l.hog_since_ns);
       }
     } else {
       l.hog_run = 1;
@@ -166,7 +167,8 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
 diff_summary summary_builder::finish() {
   diff_summary out = std::move(out_);
   out_ = {};
-  const double span_s = static_cast<double>(out.last_time_ns - out.first_time_ns) / 1e9;
+  const double span_s =
+      static_cast<double>(saturating_sub(out.last_time_ns, out.first_time_ns)) / 1e9;
 
   std::size_t nsites = std::max(site_alive_.size(), site_alive_start_.size());
   std::vector<site_growth> sites(nsites);
@@ -205,7 +207,7 @@ diff_summary summary_builder::finish() {
     if (s.grew_every_window) {
       out.warnings.push_back({summary_warning::kind::site_growing, 0, s.site,
                               static_cast<std::uint32_t>(s.windows),
-                              out.last_time_ns - out.first_time_ns});
+                              saturating_sub(out.last_time_ns, out.first_time_ns)});
     }
   }
   out.sites = std::move(sites);

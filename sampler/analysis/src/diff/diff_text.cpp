@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gprofid/analysis/goroutine_dump.hpp"
+#include "gprofid/saturating.hpp"
 #include "gprofid/traceback_text.hpp"
 
 namespace gprofid {
@@ -135,7 +136,7 @@ void write_pair_text(std::ostream& out, const pair_diff& d, const symbol_tables&
   out << paint(bold, "=== sample " + std::to_string(d.from_seq) + " -> " +
                          std::to_string(d.to_seq) + "  (" + offset(d.from_time_ns) + " -> " +
                          offset(d.to_time_ns) + ", " +
-                         format_duration(d.to_time_ns - d.from_time_ns) + ")")
+                         format_duration(saturating_sub(d.to_time_ns, d.from_time_ns)) + ")")
       << "  goroutines " << c.before << " -> " << c.after << "  "
       << paint(green, "+" + std::to_string(c.created)) << ' '
       << paint(red, "-" + std::to_string(c.exited)) << ' '
@@ -155,7 +156,7 @@ void write_pair_text(std::ostream& out, const pair_diff& d, const symbol_tables&
         << offset(d.from_time_ns) << "):\n";
     auto groups = group_by_stack(
         d.exited, [](const goroutine_sample* g) -> const goroutine_sample& { return *g; },
-        [&](const goroutine_sample* g) { return d.from_time_ns - g->created_ns; });
+        [&](const goroutine_sample* g) { return saturating_sub(d.from_time_ns, g->created_ns); });
     write_groups(out, groups, paint(red, "-"), "lived ", tables, opt);
   }
   if (!d.state_changes.empty()) {
@@ -223,7 +224,8 @@ void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_t
   };
   out << paint(bold, "=== summary: samples " + std::to_string(s.first_seq) + ".." +
                          std::to_string(s.last_seq) + " (" + std::to_string(s.samples) +
-                         " samples, " + format_duration(s.last_time_ns - s.first_time_ns) + ")")
+                         " samples, " +
+                         format_duration(saturating_sub(s.last_time_ns, s.first_time_ns)) + ")")
       << '\n';
   out << "goroutines: " << s.goroutines_seen << " seen, " << s.alive_start << " at start, "
       << s.alive_end << " at end, " << paint(green, std::to_string(s.created) + " created") << ", "

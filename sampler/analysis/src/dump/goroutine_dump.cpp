@@ -140,21 +140,16 @@ std::string format_grouped_dump(const sample& s, const symbol_tables& tables) {
 
 namespace {
 
-void append_tree(std::string& out, const sample& s, const symbol_tables& tables,
-                 const std::multimap<std::uint64_t, const goroutine_sample*>& children,
-                 const goroutine_sample& g, const std::string& prefix, bool last, bool root) {
-  out += prefix;
-  if (!root) out += last ? "└─ " : "├─ ";
-  out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + " " +
-         format_top_frame(tables, g.stack);
-  if (root && g.parent_id != 0) out += "  (parent " + std::to_string(g.parent_id) + " gone)";
-  out += '\n';
-  std::string next = prefix + (root ? "" : (last ? "   " : "│  "));
-  auto [b, e] = children.equal_range(g.id);
-  for (auto it = b; it != e; ++it) {
-    append_tree(out, s, tables, children, *it->second, next, std::next(it) == e, false);
-  }
-}
+// Deeper than this, lines stop moving right and say their depth instead: a 50k-deep spawn chain
+// would otherwise print gigabytes of indentation (the output grows with depth squared).
+constexpr std::size_t max_tree_indent = 64;
+
+struct tree_item {
+  const goroutine_sample* g;
+  std::string prefix;  // the guides drawn left of its branch
+  std::size_t depth;   // 0 for a root
+  bool last;           // the last child of its parent
+};
 
 }  // namespace
 
@@ -170,7 +165,33 @@ std::string format_goroutine_tree(const sample& s, const symbol_tables& tables) 
     }
   }
   std::string out;
-  for (const auto* r : roots) append_tree(out, s, tables, children, *r, "", true, true);
+  // Depth-first with an explicit stack (no recursion: a spawn chain is as deep as the program
+  // makes it); items are pushed in reverse so that they come off in order.
+  std::vector<tree_item> todo;
+  for (auto r = roots.rbegin(); r != roots.rend(); ++r) todo.push_back({*r, "", 0, true});
+  std::vector<const goroutine_sample*> kids;
+  while (!todo.empty()) {
+    tree_item item = std::move(todo.back());
+    todo.pop_back();
+    const goroutine_sample& g = *item.g;
+    const bool root = item.depth == 0;
+    out += item.prefix;
+    if (!root) out += item.last ? "└─ " : "├─ ";
+    if (item.depth > max_tree_indent) out += "[depth " + std::to_string(item.depth) + "] ";
+    out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + " " +
+           format_top_frame(tables, g.stack);
+    if (root && g.parent_id != 0) out += "  (parent " + std::to_string(g.parent_id) + " gone)";
+    out += '\n';
+    const std::string next = root || item.depth >= max_tree_indent
+                                 ? item.prefix
+                                 : item.prefix + (item.last ? "   " : "│  ");
+    kids.clear();
+    auto [b, e] = children.equal_range(g.id);
+    for (auto it = b; it != e; ++it) kids.push_back(it->second);
+    for (std::size_t k = kids.size(); k-- > 0;) {
+      todo.push_back({kids[k], next, item.depth + 1, k + 1 == kids.size()});
+    }
+  }
   return out;
 }
 

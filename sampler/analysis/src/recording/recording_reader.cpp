@@ -1,8 +1,11 @@
 #include "gprofid/analysis/recording_reader.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -26,7 +29,14 @@ std::string in_quotes(std::string_view s) {
 }
 
 const char* type_name(const json& v) {
-  if (v.is_number_float()) return "a fraction";
+  if (v.is_number_float()) {
+    // 1e40 or 18446744073709551616 is a whole number nlohmann could only hold as a double.
+    const double d = v.get<double>();
+    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) >= 9.2e18) {
+      return "a number out of range";
+    }
+    return "a fraction";
+  }
   if (v.is_number_integer()) return v.is_number_unsigned() ? "an integer" : "a negative integer";
   return v.type_name();
 }
@@ -293,6 +303,17 @@ std::string line_type(const json& obj) {
   return it->get<std::string>();
 }
 
+// "gzip", "zstd", "xz" or "bzip2" when `first_line` starts with that format's magic number.
+const char* compressed_kind(std::string_view first_line) {
+  if (first_line.starts_with("\x1f\x8b")) return "gzip";
+  if (first_line.starts_with("\x28\xb5\x2f\xfd")) return "zstd";
+  if (first_line.starts_with("\xfd"
+                             "7zXZ"))
+    return "xz";
+  if (first_line.starts_with("BZh")) return "bzip2";
+  return nullptr;
+}
+
 }  // namespace
 
 recording_error::recording_error(const std::string& file, std::uint64_t line,
@@ -319,6 +340,12 @@ void recording_reader::read_header() {
     ++line_no_;
     if (line_.find_first_not_of(" \t\r") != std::string::npos) break;
   }
+  if (const char* kind = compressed_kind(line_)) {
+    throw recording_error(
+        name_, 0,
+        std::string("a ") + kind + "-compressed file, not a recording: decompress it first (e.g. " +
+            (std::string_view(kind) == "gzip" ? "gunzip -k" : "unzstd/unxz") + " FILE)");
+  }
   if (line_no_ == 0 || line_.find_first_not_of(" \t\r") == std::string::npos) {
     throw recording_error(name_, std::max<std::uint64_t>(line_no_, 1),
                           "empty recording: expected a header line");
@@ -337,6 +364,11 @@ void recording_reader::read_header() {
 
 namespace {
 std::unique_ptr<std::istream> open_file(const std::string& path) {
+  // An ifstream opens a directory and then reads nothing: it would pass for an empty recording.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw recording_error(path, 0, "is a directory");
+  }
   auto f = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*f) throw recording_error(path, 0, std::string("cannot open: ") + std::strerror(errno));
   return f;
@@ -367,6 +399,7 @@ bool recording_reader::next(sample& out) {
       std::string type = line_type(obj);
       if (type == recording_format::line::sample) {
         read_sample(obj, tables_, out);
+        check_sequence(out.seq);
         return true;
       } else if (type == recording_format::line::site) {
         read_location(obj, type, tables_.sites);
@@ -376,6 +409,7 @@ bool recording_reader::next(sample& out) {
         read_stack(obj, tables_);
       } else if (type == recording_format::line::end) {
         end_ = read_end(obj);
+        end_line_ = line_no_;
       } else if (type == recording_format::line::header) {
         throw line_error("a second header line");
       } else {
@@ -391,6 +425,11 @@ bool recording_reader::next(sample& out) {
   if (!done_ && !end_) {
     warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
                         ": no end line (the recording was cut short)");
+  }
+  if (!done_ && end_ && end_->samples != samples_read_) {
+    warnings_.push_back(name_ + ":" + std::to_string(end_line_) + ": the end line says " +
+                        std::to_string(end_->samples) + " samples, the file has " +
+                        std::to_string(samples_read_) + " (samples were lost or added)");
   }
   if (!done_ && end_) {
     // Complete, but of a program that failed: its last moments are missing, and the cause
@@ -411,6 +450,26 @@ bool recording_reader::next(sample& out) {
   }
   done_ = true;
   return false;
+}
+
+void recording_reader::check_sequence(std::uint64_t seq) {
+  ++samples_read_;
+  // The writer numbers samples 0, 1, 2...: a repeat or a step back is a sample recorded twice,
+  // two recordings spliced, or a hand edit. Readable, but the reader of a diff should know.
+  constexpr std::size_t max_sequence_warnings = 10;
+  if (samples_read_ > 1 && seq <= last_seq_) {
+    if (++sequence_warnings_ <= max_sequence_warnings) {
+      warnings_.push_back(
+          name_ + ":" + std::to_string(line_no_) + ": sample seq " + std::to_string(seq) +
+          (seq == last_seq_ ? " repeats" : " goes back from " + std::to_string(last_seq_)) +
+          " (line " + std::to_string(last_seq_line_) + ")");
+    } else if (sequence_warnings_ == max_sequence_warnings + 1) {
+      warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
+                          ": more samples out of sequence (not listed)");
+    }
+  }
+  last_seq_ = seq;
+  last_seq_line_ = line_no_;
 }
 
 recording read_recording(const std::string& path) {

@@ -60,6 +60,8 @@ class recording_reader {
  private:
   recording_reader(std::unique_ptr<std::istream> owned, std::string name);
   void read_header();
+  // Counts a sample and warns when its seq repeats or goes back.
+  void check_sequence(std::uint64_t seq);
 
   std::unique_ptr<std::istream> owned_;
   std::istream* in_;
@@ -71,6 +73,11 @@ class recording_reader {
   std::optional<recording_end> end_;
   std::vector<std::string> warnings_;
   bool done_ = false;
+  std::uint64_t samples_read_ = 0;
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t last_seq_line_ = 0;
+  std::uint64_t sequence_warnings_ = 0;
+  std::uint64_t end_line_ = 0;
 };
 
 // A whole recording in memory, for tools that need every sample at once.
