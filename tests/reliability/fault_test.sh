@@ -3,10 +3,11 @@
 # SIGKILLed, a full disk, a closed pipe, hostile recordings, programs that never send a sample.
 # Each check names the exit status it expects from docs/exit-codes.md. record_test.sh and
 # diff_cli_test.sh (tests/cli) cover the plain error cases; this covers the faults.
-# Usage: fault_test.sh GPROF_ID ECHO_SERVER
+# Usage: fault_test.sh GPROF_ID ECHO_SERVER CHANNEL_ABUSE
 set -u
 G=$1
 ECHO_SERVER=$2
+CHANNEL_ABUSE=$3
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 cd "$DIR" || exit 1
@@ -313,6 +314,123 @@ timeout 20 "$G" record -q -d 1s -i 50ms -o fork.jsonl -- sh -c "exec 2>/dev/null
 sleep 0.1
 left=$(pgrep -f "$ECHO_SERVER 9")
 [ -n "$left" ] && { fail "record left the program's children running"; kill -KILL $left; }
+
+# --- inputs: compressed, a directory, hostile numbers, counts that disagree -----------------------
+gzip -c rec.jsonl >compressed.jsonl
+for cmd in "diff" "show" "export --format folded"; do
+  # shellcheck disable=SC2086
+  timeout 10 "$G" $cmd compressed.jsonl >/dev/null 2>err.txt
+  status=$?
+  [ "$status" = $BAD_INPUT ] && [ "$(wc -l <err.txt)" = 1 ] && grep -q 'compressed.jsonl: .*gzip-compressed' err.txt ||
+    fail "$cmd of a gzip file: exit $status, $(head -c 300 err.txt)"
+  # shellcheck disable=SC2086
+  timeout 10 "$G" $cmd outdir >/dev/null 2>err.txt
+  status=$?
+  [ "$status" = $BAD_INPUT ] && [ "$(wc -l <err.txt)" = 1 ] && grep -q 'outdir: is a directory' err.txt ||
+    fail "$cmd of a directory: exit $status, $(cat err.txt)"
+done
+bad huge_time '{"type":"sample","seq":0,"t_ns":1e40,"snapshot_ns":1,"pause_ns":0,"goroutines":[]}'
+timeout 10 "$G" diff huge_time.jsonl >/dev/null 2>err.txt
+[ $? = $BAD_INPUT ] && grep -q 'out of range' err.txt || fail "t_ns 1e40: $(cat err.txt)"
+# A span of 1.8e19 ns between two samples: clamped at the int64 limit, never wrapped around.
+w='{"id":5,"parent":0,"site":0,"state":"waiting","wait":"chan receive","wait_ns":1000,"created_ns":0,"stack":0,"resumes":0,"running_ns":0,"runnable_ns":0}'
+bad wide_span "{\"type\":\"sample\",\"seq\":0,\"t_ns\":-9000000000000000000,\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[$w]}" \
+  "{\"type\":\"sample\",\"seq\":1,\"t_ns\":9000000000000000000,\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[$w]}"
+stuck=$(timeout 10 "$G" diff wide_span.jsonl --summary --format json 2>/dev/null | jq '[.summary.longest_stuck[].stuck.stuck_ns] | max')
+[ -n "$stuck" ] && [ "$(jq -n "$stuck >= 9e18")" = true ] || fail "a 1.8e19 ns span: stuck_ns $stuck"
+# An end line that claims 57 samples of 2, and a repeated seq: read, with warnings naming lines.
+s0="{\"type\":\"sample\",\"seq\":0,\"t_ns\":1,\"snapshot_ns\":1,\"pause_ns\":0,\"goroutines\":[$g]}"
+bad miscounted "$s0" "$s0" '{"type":"end","samples":57,"reason":"completed","exit_status":0,"signal":null}'
+n_defs=$(printf '%s\n' "$defs" | wc -l)
+timeout 10 "$G" diff miscounted.jsonl --summary --format json >/dev/null 2>err.txt
+[ $? = $OK ] || fail "a miscounted recording is not read: $(cat err.txt)"
+grep -q "miscounted.jsonl:$((n_defs + 2)): warning\|miscounted.jsonl:$((n_defs + 2)): .*seq 0" err.txt ||
+  fail "repeated seq: no warning at line $((n_defs + 2)): $(cat err.txt)"
+grep -q "miscounted.jsonl:$((n_defs + 3)): .*57 samples.*2" err.txt || fail "end line count: $(cat err.txt)"
+
+# --- huge but well-formed samples: a 50k-deep spawn chain, a goroutine with 100k labels -----------
+python3 - "$(head -1 rec.jsonl)" <<'PY' >deep.jsonl
+import sys
+print(sys.argv[1])
+print('{"type":"site","id":0,"function":"f","file":"a.cpp","line":1,"pc":"0x1"}')
+print('{"type":"frame","id":0,"function":"f","file":"a.cpp","line":1,"pc":"0x1"}')
+print('{"type":"stack","id":0,"frames":[0]}')
+g = ','.join('{"id":%d,"parent":%d,"site":0,"state":"runnable","wait_ns":0,"created_ns":0,"stack":0,"resumes":0,"running_ns":0,"runnable_ns":0}' % (i, i - 1) for i in range(1, 50001))
+print('{"type":"sample","seq":0,"t_ns":1,"snapshot_ns":1,"pause_ns":0,"goroutines":[%s]}' % g)
+PY
+timeout 60 "$G" show deep.jsonl --tree >tree.txt 2>err.txt
+status=$?
+[ "$status" = $OK ] || fail "show --tree of a 50k-deep chain exited $status ($(head -c 300 err.txt))"
+[ "$(wc -l <tree.txt)" = 50000 ] || fail "show --tree of a 50k-deep chain: $(wc -l <tree.txt) lines"
+[ "$(wc -c <tree.txt)" -lt 50000000 ] || fail "show --tree of a 50k-deep chain: $(wc -c <tree.txt) bytes"
+python3 - "$(head -1 rec.jsonl)" <<'PY' >labels.jsonl
+import sys
+print(sys.argv[1])
+print('{"type":"site","id":0,"function":"f","file":"a.cpp","line":1,"pc":"0x1"}')
+print('{"type":"stack","id":0,"frames":[]}')
+labels = ','.join('"k%06d":"v"' % i for i in range(100000))
+for seq in range(2):
+    print('{"type":"sample","seq":%d,"t_ns":%d,"snapshot_ns":1,"pause_ns":0,"goroutines":[{"id":1,"parent":0,"site":0,"state":"runnable","wait_ns":0,"created_ns":0,"stack":0,"resumes":%d,"running_ns":0,"runnable_ns":0,"labels":{%s}}]}' % (seq, seq + 1, seq, labels))
+PY
+start=$(date +%s%N)
+timeout 60 "$G" diff labels.jsonl --format json >labels.json 2>err.txt
+status=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+[ "$status" = $OK ] || fail "diff --format json of 100k labels exited $status"
+[ "$(jq '.summary.longest_stuck | length' labels.json 2>/dev/null)" != "" ] || fail "diff --format json of 100k labels: not JSON"
+[ "$elapsed_ms" -lt 20000 ] || fail "diff --format json of 100k labels took ${elapsed_ms} ms"
+echo "100k labels: diff --format json in ${elapsed_ms} ms"
+
+# --- out of memory while reading: one line, exit_failure, never an abort -------------------------
+# (Skipped under ASan, which cannot run within a small address-space limit.)
+if ! ldd "$G" 2>/dev/null | grep -q libasan; then
+  python3 - "$(head -1 rec.jsonl)" <<'PY' >big.jsonl
+import sys
+print(sys.argv[1])
+print('{"type":"site","id":0,"function":"f","file":"a.cpp","line":1,"pc":"0x1"}')
+print('{"type":"stack","id":0,"frames":[]}')
+g = ','.join('{"id":%d,"parent":0,"site":0,"state":"runnable","wait_ns":0,"created_ns":0,"stack":0,"resumes":0,"running_ns":0,"runnable_ns":0}' % i for i in range(1, 350001))
+print('{"type":"sample","seq":0,"t_ns":1,"snapshot_ns":1,"pause_ns":0,"goroutines":[%s]}' % g)
+PY
+  (ulimit -v 300000 && exec "$G" diff big.jsonl --summary) >/dev/null 2>err.txt
+  status=$?
+  crashed "$status" && fail "out of memory reading a 40 MB sample crashed ($status): $(head -c 300 err.txt)"
+  [ "$status" = 0 ] || { [ "$status" = 1 ] && [ "$(wc -l <err.txt)" = 1 ] && grep -q 'out of memory' err.txt; } ||
+    fail "out of memory reading a 40 MB sample: exit $status, $(head -c 300 err.txt)"
+fi
+
+# --- the recording channel: only the launched program's well-formed lines are recorded ----------
+# Garbage from the program itself before its recording starts.
+timeout 20 "$G" record -q -d 1s -i 50ms -o garbage.jsonl -- sh -c "echo x >&\$GPROFID_RECORD_FD; exec $ECHO_SERVER 2 2>/dev/null" 2>chan.err
+status=$?
+[ "$status" = $BAD_INPUT ] || fail "garbage on the channel: record exited $status, want $BAD_INPUT"
+grep -q 'rejected 1 line .*"x" is not a recording line' chan.err || fail "garbage on the channel: $(cat chan.err)"
+"$G" diff garbage.jsonl --summary >/dev/null 2>&1 || fail "garbage on the channel: the recording is not readable"
+# Two programs of one script write to the channel: one owns it, the other is rejected by pid.
+timeout 20 "$G" record -q -d 1s -i 50ms -o two.jsonl -- sh -c "exec 2>/dev/null; $ECHO_SERVER 8 & $ECHO_SERVER 8; wait" 2>chan.err
+status=$?
+[ "$status" = $BAD_INPUT ] || fail "two writers: record exited $status, want $BAD_INPUT ($(cat chan.err))"
+grep -q 'rejected [0-9]* bytes written to the recording channel by pid [0-9]*' chan.err || fail "two writers: $(cat chan.err)"
+"$G" diff two.jsonl --summary >/dev/null 2>diff.err || fail "two writers: the recording is not readable: $(cat diff.err)"
+left=$(pgrep -f "$ECHO_SERVER 8")
+[ -n "$left" ] && { fail "two writers: processes left running"; kill -KILL $left; }
+# A forked child of the program writes a sample line.
+timeout 20 "$G" record -q -i 50ms -o forked.jsonl -- "$CHANNEL_ABUSE" fork 2>chan.err
+status=$?
+[ "$status" = $BAD_INPUT ] || fail "a forked child writes: record exited $status, want $BAD_INPUT ($(cat chan.err))"
+grep -q '"seq":99' forked.jsonl && fail "a forked child's line is in the recording"
+"$G" diff forked.jsonl --summary >/dev/null 2>&1 || fail "a forked child writes: the recording is not readable"
+# The program closes the descriptor's number and puts a file there: the file gets nothing.
+timeout 20 "$G" record -q -i 50ms -o reused.jsonl -- "$CHANNEL_ABUSE" reuse 2>chan.err
+status=$?
+[ "$status" = $OK ] || fail "a reused descriptor number: record exited $status ($(cat chan.err))"
+[ -e own.txt ] && [ ! -s own.txt ] || fail "a reused descriptor number: the program's own file got $(wc -c <own.txt 2>/dev/null) bytes"
+[ "$(grep -c '"type":"sample"' reused.jsonl)" -ge 3 ] || fail "a reused descriptor number: recording stopped early"
+# The program closes every copy of the channel: said, and not a success.
+timeout 20 "$G" record -q -i 50ms -o closed.jsonl -- "$CHANNEL_ABUSE" close-channel 2>chan.err
+status=$?
+[ "$status" = $BAD_INPUT ] || fail "a closed channel: record exited $status, want $BAD_INPUT ($(cat chan.err))"
+grep -q 'closed the recording channel' chan.err || fail "a closed channel: $(cat chan.err)"
 
 if [ "$FAILED" = 0 ]; then echo "fault_test: all passed"; fi
 exit "$FAILED"

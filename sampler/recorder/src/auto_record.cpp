@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gprofid/environment.hpp"
@@ -41,9 +43,17 @@ std::vector<std::string> own_command_line() {
   return args;
 }
 
+// Where the private duplicate of the recording descriptor goes: above the numbers a program
+// usually has open, so that it is not the next one open() hands out either.
+constexpr int private_fd_floor = 100;
+
 class auto_record_service final : public runtime_service {
  public:
-  explicit auto_record_service(const auto_record_settings& s) : settings_(s) {}
+  auto_record_service(const auto_record_settings& s, bool owns_fd)
+      : settings_(s), owns_fd_(owns_fd) {}
+  ~auto_record_service() override {
+    if (owns_fd_) ::close(settings_.fd);
+  }
 
   void start(runtime& rt) override {
     recording_options options;
@@ -67,10 +77,15 @@ class auto_record_service final : public runtime_service {
       std::fprintf(stderr, "gprof-id: recording failed: %s\n", e.what());
     }
     session_.reset();
+    // The recording is complete: the recorder sees its channel end once the program's copy of
+    // the descriptor is closed too (or the program exits).
+    if (owns_fd_) ::close(std::exchange(settings_.fd, -1));
+    owns_fd_ = false;
   }
 
  private:
   auto_record_settings settings_;
+  bool owns_fd_;
   std::unique_ptr<recording_session> session_;
 };
 
@@ -80,11 +95,14 @@ std::optional<auto_record_settings> auto_record_settings_from_env() {
   if (!std::getenv(environment::record_fd.data())) return std::nullopt;
   auto fd = env_number(environment::record_fd.data(), 0, 1 << 20);
   if (!fd) return std::nullopt;
-  // Only a pipe or a file: a descriptor number inherited by accident may name anything.
+  // Only a socket (what `gprof-id record` passes), a pipe or a file: a descriptor number
+  // inherited by accident may name anything.
   struct stat st {};
-  if (::fstat(static_cast<int>(*fd), &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
+  if (::fstat(static_cast<int>(*fd), &st) != 0 ||
+      !(S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
     std::fprintf(stderr,
-                 "gprof-id: GPROFID_RECORD_FD=%lld is not an open pipe or file; not recording\n",
+                 "gprof-id: GPROFID_RECORD_FD=%lld is not an open socket, pipe or file; not "
+                 "recording\n",
                  *fd);
     return std::nullopt;
   }
@@ -100,7 +118,18 @@ std::optional<auto_record_settings> auto_record_settings_from_env() {
 void start_auto_record(runtime& rt, const auto_record_settings& s) {
   // Programs this one starts must not write into our recording.
   ::fcntl(s.fd, F_SETFD, ::fcntl(s.fd, F_GETFD) | FD_CLOEXEC);
-  rt.add_service(std::make_unique<auto_record_service>(s));
+  // The program knows the descriptor's number and may close it, and the next open() would then
+  // reuse the number: the recording is written through a private duplicate instead (closed at
+  // stop), and the writer checks before every write that it still names the same file.
+  auto_record_settings own = s;
+  const int private_fd = ::fcntl(s.fd, F_DUPFD_CLOEXEC, private_fd_floor);
+  if (private_fd >= 0) own.fd = private_fd;
+  try {
+    rt.add_service(std::make_unique<auto_record_service>(own, private_fd >= 0));
+  } catch (...) {
+    if (private_fd >= 0) ::close(private_fd);
+    throw;
+  }
 }
 
 }  // namespace gprofid

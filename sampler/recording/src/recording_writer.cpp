@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,7 +78,10 @@ void append_location(std::string& out, std::string_view type, std::uint32_t id,
 recording_writer::recording_writer(int fd, std::string name)
     : kind_(sink_kind::fd),
       fd_(fd),
-      name_(name.empty() ? "file descriptor " + std::to_string(fd) : std::move(name)) {}
+      name_(name.empty() ? "file descriptor " + std::to_string(fd) : std::move(name)) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) identity_ = {st.st_dev, st.st_ino};
+}
 
 recording_writer::recording_writer(std::FILE* file, std::string name)
     : kind_(sink_kind::file), file_(file), name_(name.empty() ? "recording" : std::move(name)) {}
@@ -96,6 +100,7 @@ recording_writer recording_writer::create(const std::string& path) {
 recording_writer::recording_writer(recording_writer&& o) noexcept
     : kind_(o.kind_),
       fd_(o.fd_),
+      identity_(o.identity_),
       owns_fd_(std::exchange(o.owns_fd_, false)),
       file_(o.file_),
       stream_(o.stream_),
@@ -114,6 +119,17 @@ void recording_writer::flush_line_buffer() {
   std::size_t left = buf_.size();
   switch (kind_) {
     case sink_kind::fd:
+      // Never write to a number that now names something else: a program that closed the
+      // descriptor and opened a file would get our lines in its file.
+      if (identity_) {
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || st.st_dev != identity_->first ||
+            st.st_ino != identity_->second) {
+          throw std::system_error(
+              EBADF, std::generic_category(),
+              "writing " + name_ + ": the descriptor was closed or now names another file");
+        }
+      }
       while (left > 0) {
         ssize_t n = ::write(fd_, p, left);
         if (n < 0) {

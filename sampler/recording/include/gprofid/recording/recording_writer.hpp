@@ -3,10 +3,14 @@
 // lines plus at most one partial line; write errors throw std::system_error with errno's text.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/sample.hpp"
@@ -46,6 +50,8 @@ class recording_writer {
 
   sink_kind kind_;
   int fd_ = -1;
+  // (st_dev, st_ino) of fd_ when the writer was made, checked before each write.
+  std::optional<std::pair<dev_t, ino_t>> identity_;
   bool owns_fd_ = false;
   std::FILE* file_ = nullptr;
   std::ostream* stream_ = nullptr;
