@@ -5,8 +5,9 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 # make test builds the main tree with -Werror (GPROFID_WERROR); `make WERROR=OFF test` to look
-# past a warning. The sanitizer trees (-O1, where g++ 12 adds false -Wmaybe-uninitialized
-# positives) take SANITIZER_WERROR, off unless asked.
+# past a warning. The sanitizer trees (Debug -O1 with instrumentation, whose warnings can differ
+# from the main tree's) take SANITIZER_WERROR, off unless asked, so a warning there cannot hide
+# what the sanitizers say.
 WERROR           ?= ON
 SANITIZER_WERROR ?= OFF
 # ccache, when installed, makes rebuilds of the three trees cheap.
