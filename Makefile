@@ -69,10 +69,17 @@ install: build
 # Our benchmark suite side by side with Go's (bench/, docs/performance.md): -O2 build, both suites,
 # one table, bench/results.json. BENCH_QUICK=1: a ~1-minute smoke run (results in build-bench/).
 BENCH_OUT := $(if $(BENCH_QUICK),build-bench/results-quick.json,bench/results.json)
+# The switch-heavy families also run from a build with -DGPROFID_TRACKING=OFF (build-bench-untracked),
+# so the report shows what tracking costs, measured (rows *_untracked and tracking_*).
+UNTRACKED_FAMILIES := spawn_park pingpong worker_pool
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON -DGPROFID_BUILD_CLI=OFF >/dev/null
+	cmake -S . -B build-bench-untracked -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON -DGPROFID_BUILD_CLI=OFF -DGPROFID_TRACKING=OFF >/dev/null
 	cmake --build build-bench -j $(JOBS) --target gprofid_bench gprofid_bench_report
+	cmake --build build-bench-untracked -j $(JOBS) --target gprofid_bench
 	build-bench/bench/gprofid_bench $(if $(BENCH_QUICK),--quick) >build-bench/cpp.jsonl
+	for f in $(UNTRACKED_FAMILIES); do \
+	  build-bench-untracked/bench/gprofid_bench $(if $(BENCH_QUICK),--quick) --only $$f >>build-bench/cpp.jsonl || exit 1; done
 	cd bench/go && GOPROXY=off go run . $(if $(BENCH_QUICK),-quick) >../../build-bench/go.jsonl
 	build-bench/bench/gprofid_bench_report --cpp build-bench/cpp.jsonl --go build-bench/go.jsonl --out $(BENCH_OUT)
 
@@ -96,4 +103,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-asan build-bench build-fuzz
+	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-asan build-bench build-bench-untracked build-fuzz

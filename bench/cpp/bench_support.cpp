@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "gprofid/clock.hpp"
+#include "gprofid/detail/config.hpp"
 #include "gprofid/runtime.hpp"
 
 namespace gprofid::bench {
@@ -34,7 +35,10 @@ job job_from_json(const json& o) {
 }
 
 json to_json(const result& r) {
-  json o = {{"suite", "cpp"}, {"op", r.op}, {"n", r.n}, {"value", r.value}, {"unit", r.unit}};
+  // A build without tracking (make bench builds both) names its rows apart, so that one report
+  // can set them side by side.
+  const std::string op = GPROFID_TRACKING ? r.op : r.op + "_untracked";
+  json o = {{"suite", "cpp"}, {"op", op}, {"n", r.n}, {"value", r.value}, {"unit", r.unit}};
   if (!r.extra.empty()) o["extra"] = r.extra;
   return o;
 }

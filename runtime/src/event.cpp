@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "gprofid/detail/spinlock.hpp"
+
 namespace gprofid {
 
 bool event::lock_unless_set() noexcept {
@@ -9,7 +11,7 @@ bool event::lock_unless_set() noexcept {
   for (;;) {
     if (s & set_bit) return false;
     if (s & locked_bit) {
-      __builtin_ia32_pause();
+      cpu_relax();
       s = state_.load(std::memory_order_acquire);
     } else if (state_.compare_exchange_weak(s, s | locked_bit, std::memory_order_acquire,
                                             std::memory_order_acquire)) {

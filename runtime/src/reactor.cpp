@@ -31,6 +31,9 @@ std::int64_t reactor::now_ns() const noexcept {
 timer_id reactor::add_timer(std::int64_t deadline_ns, timer_queue::callback cb) {
   std::lock_guard guard(timers_m_);
   timer_id id = timers_.push(deadline_ns, std::move(cb));
+  if (!manual_ && deadline_ns < next_deadline_.load(std::memory_order_relaxed)) {
+    next_deadline_.store(deadline_ns, std::memory_order_relaxed);
+  }
   // Only an earlier deadline needs the descriptor re-armed; the reactor re-arms for later ones
   // after each expiry.
   if (!manual_ && deadline_ns < armed_ns_) {
@@ -62,6 +65,7 @@ void reactor::discard_timers() noexcept {
   {
     std::lock_guard guard(timers_m_);
     std::swap(dropped, timers_);
+    next_deadline_.store(INT64_MAX, std::memory_order_relaxed);
   }
   // Callbacks are destroyed outside the lock: their captures may own channels.
 }
@@ -74,10 +78,23 @@ void reactor::fire_due(std::int64_t now_ns) {
     {
       std::lock_guard guard(timers_m_);
       cb = timers_.pop_due(now_ns);
+      publish_next_locked();
     }
     if (!cb) return;
     if (*cb) (*cb)();
   }
+}
+
+void reactor::publish_next_locked() noexcept {
+  if (manual_) return;
+  const auto next = timers_.next_deadline();
+  next_deadline_.store(next ? *next : INT64_MAX, std::memory_order_relaxed);
+}
+
+void reactor::fire_due_unless_firing(std::int64_t now_ns) {
+  std::unique_lock firing(fire_m_, std::try_to_lock);
+  if (!firing) return;
+  fire_due(now_ns);
 }
 
 void reactor::rearm_locked() noexcept {
@@ -99,7 +116,10 @@ void reactor::loop() {
       std::lock_guard guard(timers_m_);
       armed_ns_ = INT64_MAX;
     }
-    fire_due(monotonic_ns());
+    {
+      std::lock_guard firing(fire_m_);
+      fire_due(monotonic_ns());
+    }
     std::lock_guard guard(timers_m_);
     rearm_locked();
   }

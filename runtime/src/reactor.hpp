@@ -1,5 +1,7 @@
 // The reactor: one thread per runtime that waits in epoll for socket readiness and for the next
 // timer deadline, and makes the goroutines waiting on them runnable. Also owns the timer clock.
+// Busy workers fire due timers too, between two runs (scheduler::find_work), so timers keep
+// their pace when every core runs goroutines.
 #pragma once
 
 #include <atomic>
@@ -38,6 +40,14 @@ class reactor {
   // order, on the calling thread.
   void advance_clock(std::int64_t d_ns);
   std::size_t pending_timers() const;
+  // The earliest pending deadline (perhaps of a cancelled timer), INT64_MAX if none or if the
+  // clock is manual: one relaxed load, for a worker to decide whether to fire timers.
+  std::int64_t next_deadline_hint() const noexcept {
+    return next_deadline_.load(std::memory_order_relaxed);
+  }
+  // Fires the timers due at `now_ns` on the calling worker, unless another thread is firing
+  // (callbacks never run concurrently, and run in deadline order). Real clock only.
+  void fire_due_unless_firing(std::int64_t now_ns);
   // Drops every queued timer without firing it (teardown, after stop()).
   void discard_timers() noexcept;
 
@@ -47,12 +57,17 @@ class reactor {
   void loop();
   void fire_due(std::int64_t now_ns);
   void rearm_locked() noexcept;
+  void publish_next_locked() noexcept;
 
   const bool manual_;
   std::atomic<std::int64_t> manual_now_;
   poller poller_;
+  // Held while firing, by the reactor thread or a worker: one firer at a time. Taken before
+  // timers_m_ (callbacks add timers).
+  std::mutex fire_m_;
   mutable std::mutex timers_m_;
   timer_queue timers_;
+  std::atomic<std::int64_t> next_deadline_{INT64_MAX};  // written under timers_m_
   std::int64_t armed_ns_ = INT64_MAX;  // what the timer descriptor is armed for (real clock)
   std::atomic<bool> stopping_{false};
   std::thread thread_;

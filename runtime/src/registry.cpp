@@ -22,7 +22,7 @@ goroutine* registry::create(std::uint64_t id, std::uint64_t parent_id, spawn_sit
   auto owned =
       std::make_unique<goroutine>(id, parent_id, site, std::move(labels), root, root_promise);
   goroutine* g = owned.release();
-  g->shard = static_cast<std::uint32_t>(shard % shards_.size());
+  g->shard = static_cast<std::uint16_t>(shard % shards_.size());
   auto& s = *shards_[g->shard];
   {
     std::lock_guard guard(s.m);

@@ -7,6 +7,8 @@
 #include "gprofid/clock.hpp"
 #include "gprofid/detail/config.hpp"
 #include "gprofid/runtime.hpp"
+#include "reactor.hpp"
+#include "registry.hpp"
 
 namespace gprofid {
 namespace detail {
@@ -53,17 +55,35 @@ void scheduler::schedule(goroutine* g) noexcept {
   g->status.store(run_status::runnable, std::memory_order_release);
   auto* ctx = detail::this_worker();
   if (ctx && ctx->sched == this) {
-    auto& w = *workers_[ctx->index];
-    // now_ns is 0 while the worker's first goroutine after idling runs: do not count runnable
-    // time from the clock's epoch.
-    // The cached clock may be older than the goroutine's creation or its last park (both read
-    // afresh); it cannot have become runnable before either.
-    g->ready_at_ns =
-        std::max({w.now_ns != 0 ? w.now_ns : monotonic_ns(), g->created_ns, g->wait_since_ns});
-    std::lock_guard guard(w.m);
-    w.queue.push_back(g);
+    queue_local(*workers_[ctx->index], g, false);
   } else {
-    g->ready_at_ns = monotonic_ns();
+    queue_global(g);
+  }
+}
+
+void scheduler::queue_local(worker& w, goroutine* g, bool woken) noexcept {
+  // now_ns is 0 while the worker's first goroutine after idling runs: do not count runnable
+  // time from the clock's epoch.
+  // The cached clock may be older than the goroutine's creation or its last park (both read
+  // afresh); it cannot have become runnable before either.
+  g->ready_at_ns =
+      std::max({w.now_ns != 0 ? w.now_ns : w.clock.now(), g->created_ns, g->wait_since_ns});
+  {
+    std::lock_guard guard(w.m);
+    if (woken && w.runnext == nullptr) {
+      // Runs at this worker's next round: no other worker needs waking for it.
+      w.runnext = g;
+      w.runnext_round = w.rounds.load(std::memory_order_relaxed);
+      return;
+    }
+    w.queue.push_back(g);
+  }
+  notify_work();
+}
+
+void scheduler::queue_global(goroutine* g) noexcept {
+  g->ready_at_ns = monotonic_ns();
+  {
     std::lock_guard guard(global_m_);
     global_.push_back(g);
     global_size_.fetch_add(1, std::memory_order_relaxed);
@@ -75,8 +95,15 @@ void scheduler::ready(goroutine* g) noexcept {
   auto s = g->status.load(std::memory_order_acquire);
   for (;;) {
     if (s == run_status::waiting) {
+      before_transition(g);  // waiting -> runnable
       if (g->status.compare_exchange_weak(s, run_status::runnable, std::memory_order_acq_rel)) {
-        schedule(g);
+        auto* ctx = detail::this_worker();
+        if (ctx && ctx->sched == this) {
+          // Woken by the goroutine running here (not by a timer this worker fires between runs).
+          queue_local(*workers_[ctx->index], g, ctx->current != nullptr);
+        } else {
+          queue_global(g);
+        }
         return;
       }
     } else if (s == run_status::running) {
@@ -116,6 +143,15 @@ bool scheduler::any_work() {
   return false;
 }
 
+void scheduler::take_global(worker& w) {
+  if (global_size_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard guard(global_m_);
+  std::lock_guard local(w.m);
+  w.queue.insert(w.queue.end(), global_.begin(), global_.end());
+  global_.clear();
+  global_size_.store(0, std::memory_order_relaxed);
+}
+
 goroutine* scheduler::pop_global() {
   if (global_size_.load(std::memory_order_relaxed) == 0) return nullptr;
   std::lock_guard guard(global_m_);
@@ -142,6 +178,9 @@ goroutine* scheduler::steal(worker& thief) {
         loot[taken] = victim.queue.front();
         victim.queue.pop_front();
       }
+      if (taken == 0 && victim.runnext) {
+        if (goroutine* g = steal_stale_runnext(thief, victim)) return g;
+      }
     }
     if (taken == 0) continue;
     if (taken > 1) {
@@ -153,13 +192,51 @@ goroutine* scheduler::steal(worker& thief) {
   return nullptr;
 }
 
+goroutine* scheduler::steal_stale_runnext(worker& thief, worker& victim) {
+  // victim.m held. The slot is stale once the same goroutine has sat in it through one round of
+  // its worker (the waker kept running) since this thief first saw it, a while ago.
+  const std::uint64_t round = victim.rounds.load(std::memory_order_relaxed);
+  const std::int64_t now = monotonic_ns();
+  auto& seen = thief.seen_runnext;
+  if (seen.victim != &victim || seen.g != victim.runnext || seen.round != round ||
+      victim.runnext_round != round) {
+    seen = {&victim, victim.runnext, round, now};
+    return nullptr;
+  }
+  if (now - seen.since_ns < runnext_steal_after_ns) return nullptr;
+  seen = {};
+  return std::exchange(victim.runnext, nullptr);
+}
+
+void scheduler::fire_due_timers(worker& w) {
+  // Busy workers fire due timers themselves, once per round, so that a goroutine a timer wakes
+  // does not wait for the reactor thread to get a CPU (2 cores, 2 busy workers) and then sit in
+  // the global queue: it joins this worker's queue.
+  reactor& r = rt_.io_reactor();
+  const std::int64_t next = r.next_deadline_hint();
+  if (next == INT64_MAX) return;
+  // Untracked builds read no clock per switch: read it here, only while timers are pending.
+  std::int64_t now = w.now_ns;
+  if (!GPROFID_TRACKING || now == 0) now = w.clock.now();
+  if constexpr (GPROFID_TRACKING) w.now_ns = now;
+  if (now >= next) r.fire_due_unless_firing(now);
+}
+
 goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
+  fire_due_timers(w);
   // Like Go's schedule(): look at the global queue now and then so it cannot starve.
   if (tick % 61 == 0) {
     if (goroutine* g = pop_global()) return g;
   }
   {
     std::lock_guard guard(w.m);
+    if (w.runnext) {
+      goroutine* g = std::exchange(w.runnext, nullptr);
+      if (++w.runnext_streak <= runnext_budget || w.queue.empty()) return g;
+      // Budget spent: it queues behind the others, like a goroutine whose time slice ended.
+      w.queue.push_back(g);
+    }
+    w.runnext_streak = 0;
     if (!w.queue.empty()) {
       goroutine* g = w.queue.front();
       w.queue.pop_front();
@@ -185,33 +262,62 @@ void scheduler::run_worker(worker& w) {
       idle_.fetch_sub(1, std::memory_order_seq_cst);
       continue;
     }
-    // The timeout is a safety net only; wake-ups come from notify_work().
-    idle_cv_.wait_for(lock, std::chrono::milliseconds(100),
-                      [&] { return wake_tokens_ > 0 || stopping_.load(); });
+    // The timeout is a safety net only; wake-ups come from notify_work(). But a goroutine put
+    // in a busy worker's runnext is not announced: while any worker is busy, look again every
+    // millisecond, to steal it if its waker keeps running (steal_stale_runnext).
+    const bool others_busy =
+        idle_.load(std::memory_order_relaxed) < static_cast<int>(workers_.size());
+    const auto patience =
+        others_busy ? std::chrono::milliseconds(1) : std::chrono::milliseconds(100);
+    idle_cv_.wait_for(lock, patience, [&] { return wake_tokens_ > 0 || stopping_.load(); });
     if (wake_tokens_ > 0) --wake_tokens_;
     idle_.fetch_sub(1, std::memory_order_seq_cst);
   }
   detail::current_worker = nullptr;
 }
 
+// While a snapshot walks, a goroutine it has not reached records itself before changing state
+// (docs/snapshot.md, guarantee 7). One load of the registry's walk counter otherwise.
+inline void scheduler::before_transition(goroutine* g) noexcept {
+  if (rt_.registry_->walking()) rt_.record_unreached(g);
+}
+
 void scheduler::execute(worker& w, goroutine* g) {
+  before_transition(g);  // runnable -> running
   std::int64_t start = 0;
   if constexpr (GPROFID_TRACKING) {
     // The cached clock may predate a wake-up stamped afresh by a timer or I/O thread.
-    start = std::max(w.now_ns != 0 ? w.now_ns : monotonic_ns(), g->ready_at_ns);
+    start = std::max(w.now_ns != 0 ? w.now_ns : w.clock.now(), g->ready_at_ns);
     g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
                          std::memory_order_relaxed);
+    g->run_started_ns.store(start, std::memory_order_relaxed);
   }
   g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  w.rounds.store(w.rounds.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   g->status.store(run_status::running, std::memory_order_release);
   w.ctx.current = g;
   w.ctx.last = detail::outcome::none;
   g->resume_point.resume();
   w.ctx.current = nullptr;
+  if (w.ctx.last != detail::outcome::finished) before_transition(g);  // the run ends
   if constexpr (GPROFID_TRACKING) {
-    w.now_ns = monotonic_ns();
-    g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) + (w.now_ns - start),
-                        std::memory_order_relaxed);
+    // The one clock read of a switch: the end of this run, the start of the next, and the date
+    // of whatever this worker makes runnable meanwhile.
+    w.now_ns = w.clock.now();
+  }
+  if (GPROFID_TRACKING || w.ctx.last == detail::outcome::parked) {
+    // One critical section: a snapshot sees this run either in progress or in running_ns.
+    std::lock_guard guard(g->lock);
+    if constexpr (GPROFID_TRACKING) {
+      g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) +
+                              std::max<std::int64_t>(0, w.now_ns - start),
+                          std::memory_order_relaxed);
+      g->run_started_ns.store(0, std::memory_order_relaxed);
+    }
+    if (w.ctx.last == detail::outcome::parked) {
+      g->reason = w.ctx.reason;
+      g->wait_since_ns = w.now_ns;
+    }
   }
 
   switch (w.ctx.last) {
@@ -219,14 +325,16 @@ void scheduler::execute(worker& w, goroutine* g) {
       rt_.finish(g);
       break;
     case detail::outcome::yielded:
-      schedule(g);
+      // Behind whatever timers, the reactor and other threads made runnable meanwhile, as Go's
+      // Gosched puts it behind the global queue: fire the due timers and take the global queue
+      // first. (Queued on the global queue itself, the every-61st-round look there could
+      // resume it ahead of this worker's queue.)
+      g->status.store(run_status::runnable, std::memory_order_release);
+      fire_due_timers(w);
+      take_global(w);
+      queue_local(w, g, false);
       break;
     case detail::outcome::parked: {
-      {
-        std::lock_guard guard(g->lock);
-        g->reason = w.ctx.reason;
-        g->wait_since_ns = w.now_ns;
-      }
       auto expected = run_status::running;
       if (!g->status.compare_exchange_strong(expected, run_status::waiting,
                                              std::memory_order_acq_rel)) {

@@ -1,6 +1,22 @@
-// The M:N scheduler: N worker threads, each with its own run queue, stealing from one another
-// when idle, plus a global injection queue for goroutines made runnable off-worker (timers, I/O,
-// external spawns). Idle workers sleep on a condition variable.
+// The M:N scheduler: N worker threads, each with its own run queue and a runnext slot, stealing
+// from one another when idle, plus a global queue for goroutines made runnable off-worker (timers
+// fired by the reactor thread, I/O, external spawns) and for goroutines that yielded. Each round a
+// busy worker fires the timers that are due itself. Idle workers sleep on a condition variable.
+//
+// Where a goroutine made runnable goes (docs/runtime.md, "Scheduling order"):
+// - woken (ready()) by the goroutine running on a worker: that worker's runnext slot if it is free,
+//   else the tail of its queue. runnext runs at the worker's next round, so a ping-pong pair stays
+//   on one worker; the slot is not stolen until it is stale, and a worker takes at most
+//   runnext_budget goroutines in a row from it before serving its queue. A primitive that wakes
+//   several waiters wakes them in its FIFO order: the first takes the free slot, the others queue
+//   behind it, so they still run in that order.
+// - spawned on a worker, woken by a timer the worker fired, or woken while parking: the tail of
+//   the worker's queue;
+// - yielded: the tail of the worker's queue, after the worker has fired the due timers and moved
+//   the global queue there, so it runs behind everything timers, the reactor and other threads
+//   made runnable (like Go's Gosched);
+// - made runnable off-worker (reactor thread, other threads): the tail of the global queue, which
+//   a worker serves when its own queue is empty and every 61st round.
 #pragma once
 
 #include <atomic>
@@ -15,6 +31,7 @@
 
 #include "gprofid/detail/goroutine.hpp"
 #include "gprofid/detail/spinlock.hpp"
+#include "tick_clock.hpp"
 
 namespace gprofid {
 
@@ -55,29 +72,57 @@ class scheduler {
   void schedule(goroutine* g) noexcept;
   // Makes a parked goroutine runnable; safe from any thread, including while it is parking.
   void ready(goroutine* g) noexcept;
+  // Consecutive rounds a worker serves from runnext before it takes from its queue: a ping-pong
+  // pair cannot keep the other goroutines of its worker waiting for longer.
+  static constexpr std::uint32_t runnext_budget = 64;
+  // A runnext goroutine that sat this long through one round of its worker (its waker kept
+  // running) may be stolen by an idle worker.
+  static constexpr std::int64_t runnext_steal_after_ns = 200'000;
 
  private:
+  struct worker;
+  struct runnext_sighting {
+    worker* victim = nullptr;
+    goroutine* g = nullptr;
+    std::uint64_t round = 0;
+    std::int64_t since_ns = 0;
+  };
   struct alignas(64) worker {
-    spinlock m;  // held for a push or pop only
+    spinlock m;  // guards queue, runnext and runnext_round; held for a push or pop only
     std::deque<goroutine*> queue;
+    goroutine* runnext = nullptr;  // woken by the goroutine running here; see the top
+    std::uint64_t runnext_round = 0;
+    std::uint32_t runnext_streak = 0;  // owner only: consecutive rounds served from runnext
+    // Rounds (resumes) run by this worker; written by the owner only, read by thieves.
+    std::atomic<std::uint64_t> rounds{0};
+    // Thief only: the runnext goroutine of another worker this worker last found sitting there.
+    runnext_sighting seen_runnext;
     std::thread thread;
     detail::worker_context ctx;
     // The clock as last read by this worker. One read per switch serves as the end of one run
     // and the start of the next, and dates goroutines this worker makes runnable meanwhile.
     std::int64_t now_ns = 0;
+    detail::tick_clock clock;  // an rdtsc per read where the TSC is invariant
   };
 
   void run_worker(worker& w);
+  void queue_local(worker& w, goroutine* g, bool woken) noexcept;
+  void queue_global(goroutine* g) noexcept;
+  void fire_due_timers(worker& w);
   goroutine* find_work(worker& w, std::uint32_t tick);
   goroutine* pop_global();
+  // Moves the whole global queue to the tail of w's queue.
+  void take_global(worker& w);
   goroutine* steal(worker& thief);
+  goroutine* steal_stale_runnext(worker& thief, worker& victim);
+  void before_transition(goroutine* g) noexcept;
   void execute(worker& w, goroutine* g);
   void notify_work() noexcept;
   bool any_work();
 
   runtime& rt_;
   std::vector<std::unique_ptr<worker>> workers_;
-  spinlock global_m_;
+  spinlock global_m_;  // guards global_; taken before a worker's m (take_global)
   std::deque<goroutine*> global_;
   std::atomic<std::size_t> global_size_{0};
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <unordered_map>
 
 #include "gprofid/clock.hpp"
@@ -22,6 +23,12 @@ goroutine_state visible_state(run_status s) {
   return goroutine_state::dead;
 }
 
+void collect_frames(const promise_base* p, stack_trace& frames) {
+  for (; p; p = p->caller) {
+    frames.push_back({p->function, p->await_site.load(std::memory_order_relaxed), p->pc});
+  }
+}
+
 std::uint64_t hash_stack(const stack_trace& frames) {
   std::uint64_t h = 1469598103934665603ULL;
   auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
@@ -37,6 +44,25 @@ std::uint64_t hash_stack(const stack_trace& frames) {
 class stack_interner {
  public:
   explicit stack_interner(snapshot& s) : snap_(s) {}
+
+  // The stack of the frames from `innermost` outwards, keyed by the hash push_frame keeps: a
+  // stack seen before in this snapshot costs one lookup, whatever its depth; only a new key
+  // walks the frames (and interns them by content, so equal stacks still share an entry).
+  // The caller holds the goroutine's lock.
+  std::uint32_t intern_stack_of(const goroutine* g, const promise_base* innermost) {
+    // An exiting goroutine (innermost null, shown at its root) has popped every frame: its
+    // outer hash is that of no frames, 0.
+    const std::uint64_t key =
+        g->outer_hash ^
+        frame_hash(g->depth, innermost->pc, innermost->await_site.load(std::memory_order_relaxed));
+    auto [it, fresh] = by_key_.try_emplace(key, 0);
+    if (!fresh) return it->second;
+    frames_.clear();
+    collect_frames(innermost, frames_);
+    it->second = intern(frames_);
+    return it->second;
+  }
+
   std::uint32_t intern(const stack_trace& frames) {
     auto h = hash_stack(frames);
     auto [it, fresh] = index_.try_emplace(h, static_cast<std::uint32_t>(snap_.stacks.size()));
@@ -48,7 +74,9 @@ class stack_interner {
 
  private:
   snapshot& snap_;
-  std::unordered_map<std::uint64_t, std::uint32_t> index_;
+  std::unordered_map<std::uint64_t, std::uint32_t> index_;   // content hash -> stack
+  std::unordered_map<std::uint64_t, std::uint32_t> by_key_;  // push_frame's hash -> stack
+  stack_trace frames_;
 };
 
 }  // namespace
@@ -58,10 +86,12 @@ class stack_interner {
 // snapshot instant is missed.
 struct runtime::capture {
   std::uint64_t epoch = 0;
-  std::vector<std::pair<goroutine_record, stack_trace>> exited;  // guarded by capture_m_
+  std::int64_t instant_ns = 0;
+  // Goroutines that recorded themselves before exiting or changing state; guarded by capture_m_.
+  std::vector<std::pair<goroutine_record, stack_trace>> exited;
 };
 
-goroutine_record runtime::make_record(const goroutine* g, stack_trace& frames) const {
+goroutine_record runtime::make_record(const goroutine* g, std::int64_t instant_ns) const {
   goroutine_record r;
   r.id = g->id;
   r.parent_id = g->parent_id;
@@ -75,26 +105,50 @@ goroutine_record runtime::make_record(const goroutine* g, stack_trace& frames) c
   r.labels = g->labels;
   r.resumes = g->resumes.load(std::memory_order_relaxed);
   r.running_ns = g->running_ns.load(std::memory_order_relaxed);
-  r.runnable_ns = g->runnable_ns.load(std::memory_order_relaxed);
-  // An exiting goroutine has popped its root frame: it is shown at its root's last co_await.
-  const promise_base* p = g->innermost ? g->innermost : g->root_promise;
-  for (; p; p = p->caller) {
-    frames.push_back({p->function, p->await_site.load(std::memory_order_relaxed), p->pc});
+  if (r.state == goroutine_state::running) {
+    // The slice in progress, up to the instant (a run that began after it adds nothing). Under
+    // g->lock, which the worker holds to fold a finished run into running_ns.
+    const std::int64_t since = g->run_started_ns.load(std::memory_order_relaxed);
+    if (since != 0) r.running_ns += std::max<std::int64_t>(0, instant_ns - since);
   }
+  r.runnable_ns = g->runnable_ns.load(std::memory_order_relaxed);
   return r;
 }
 
-void runtime::record_exiting(goroutine* g) {
-  if (!registry_->walking()) return;
+namespace {
+// An exiting goroutine has popped its root frame: it is shown at its root's last co_await.
+const promise_base* innermost_of(const goroutine* g) {
+  return g->innermost ? g->innermost : g->root_promise;
+}
+}  // namespace
+
+bool runtime::claim_for_capture(goroutine* g) {
   std::lock_guard guard(capture_m_);
-  if (!active_ || g->created_epoch >= active_->epoch) return;
+  if (!active_ || g->created_epoch >= active_->epoch) return false;
   auto seen = g->profiled_epoch.load(std::memory_order_acquire);
   if (seen >= active_->epoch || !g->profiled_epoch.compare_exchange_strong(seen, active_->epoch)) {
-    return;
+    return false;
   }
   auto& [rec, frames] = active_->exited.emplace_back();
-  rec = make_record(g, frames);
+  rec = make_record(g, active_->instant_ns);
+  collect_frames(innermost_of(g), frames);
   if (rec.state == goroutine_state::dead) rec.state = goroutine_state::running;
+  return true;
+}
+
+void runtime::record_exiting(goroutine* g) {
+  if (registry_->walking()) claim_for_capture(g);
+}
+
+void runtime::record_unreached(goroutine* g) noexcept {
+  // Cheap test first: most goroutines have been reached, or were created after the instant.
+  if (g->profiled_epoch.load(std::memory_order_acquire) >= registry_->epoch()) return;
+  std::lock_guard guard(g->lock);
+  try {
+    claim_for_capture(g);
+  } catch (...) {
+    // Out of memory for the record: the walker reads g later instead (at or after the instant).
+  }
 }
 
 snapshot runtime::take_snapshot() {
@@ -106,6 +160,7 @@ snapshot runtime::take_snapshot() {
     cap.epoch = registry_->begin_walk();
     snap.epoch = cap.epoch;
     snap.started_ns = monotonic_ns();
+    cap.instant_ns = snap.started_ns;
     active_ = &cap;
   }
   std::vector<goroutine*> all;
@@ -114,10 +169,8 @@ snapshot runtime::take_snapshot() {
   snap.goroutines.reserve(all.size());
 
   stack_interner stacks(snap);
-  stack_trace frames;
   for (goroutine* g : all) {
     if (g->created_epoch >= cap.epoch) continue;  // created after the instant
-    frames.clear();
     goroutine_record r;
     {
       // Claim it under its lock: an exit cannot then slip between the claim and the read, and
@@ -128,9 +181,9 @@ snapshot runtime::take_snapshot() {
       if (seen >= cap.epoch || !g->profiled_epoch.compare_exchange_strong(seen, cap.epoch)) {
         continue;
       }
-      r = make_record(g, frames);
+      r = make_record(g, cap.instant_ns);
+      r.stack = stacks.intern_stack_of(g, innermost_of(g));
     }
-    r.stack = stacks.intern(frames);
     snap.goroutines.push_back(std::move(r));
   }
 

@@ -3,6 +3,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "gprofid/detail/spinlock.hpp"
+
 namespace gprofid {
 
 void wait_group::add(std::int64_t delta) {
@@ -28,7 +30,7 @@ void wait_group::add(std::int64_t delta) {
   auto s = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (s & locked_bit) {
-      __builtin_ia32_pause();
+      cpu_relax();
       s = state_.load(std::memory_order_relaxed);
     } else if (state_.compare_exchange_weak(s, s | locked_bit, std::memory_order_acquire,
                                             std::memory_order_relaxed)) {
@@ -49,7 +51,7 @@ bool wait_group::wait_awaiter::await_suspend(std::coroutine_handle<> h) {
   for (;;) {
     if (s == 0) return false;  // counter zero and no wake-up pending
     if (s & locked_bit) {
-      __builtin_ia32_pause();
+      cpu_relax();
       s = state.load(std::memory_order_acquire);
     } else if (state.compare_exchange_weak(s, (s + waiter_one) | locked_bit,
                                            std::memory_order_acquire, std::memory_order_acquire)) {

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
 
+#include "gprofid/channel.hpp"
+#include "gprofid/detail/park.hpp"
+#include "gprofid/labels.hpp"
 #include "gprofid/runtime.hpp"
 #include "tests/runtime/test_support.hpp"
 
@@ -79,6 +83,74 @@ TEST_CASE("snapshot: consistent while goroutines spawn and exit on every worker"
   CHECK(seen.missing_anchors == 0);
   CHECK(seen.dead_or_empty == 0);
   CHECK(seen.max_size > anchors.size());  // churn was really going on
+}
+
+// A ring of goroutines passing one token, each labelling itself with the last token value it
+// received. At any instant the labels read V, V-1, ..., V-n+1 backwards along the ring from the
+// holder: exactly one place where the next goroutine's value is not one more. A goroutine read
+// before the token reached it and another read after it passed would show two such places.
+// Parked goroutines between the members slow the walk down, so the token laps the ring many
+// times while one snapshot reads it.
+constexpr int ring_size = 32;
+constexpr int parked_between = 300;
+constexpr int ring_snapshots = snapshots_to_take / 10;
+
+task<void> ring_member(chan<std::int64_t> in, chan<std::int64_t> out, std::atomic<bool>& done) {
+  for (;;) {
+    auto v = co_await in.recv();
+    this_goroutine::set_label("got", std::to_string(*v));
+    if (done.load()) co_return;  // the others stay parked; the runtime frees them
+    co_await out.send(*v + 1);
+  }
+}
+
+// Places in the ring where the token's trail breaks; -1 if some member has no label yet.
+int token_places(const snapshot& snap, const std::vector<std::uint64_t>& ring) {
+  std::vector<std::int64_t> got;
+  for (auto id : ring) {
+    const goroutine_record* r = snap.find(id);
+    if (!r) return -1;
+    const std::string* v = r->labels ? find_label(*r->labels, "got") : nullptr;
+    if (!v) return -1;
+    got.push_back(std::stoll(*v));
+  }
+  int breaks = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (got[(i + 1) % got.size()] != got[i] + 1) ++breaks;
+  }
+  return breaks;
+}
+
+TEST_CASE("snapshot: exact at the instant: a token passed around a ring is in exactly one place") {
+  runtime rt({.workers = 2});
+  std::atomic<bool> done{false};
+  std::vector<std::uint64_t> ring;
+  int judged = 0, wrong = 0;
+  std::thread sampler;
+  rt.run([](runtime& rt, std::atomic<bool>& done, std::vector<std::uint64_t>& ring, int& judged,
+            int& wrong, std::thread& sampler) -> task<void> {
+    std::vector<chan<std::int64_t>> links;
+    for (int i = 0; i < ring_size; ++i) links.push_back(make_chan<std::int64_t>());
+    for (int i = 0; i < ring_size; ++i) {
+      for (int k = 0; k < parked_between; ++k) go(anchor());
+      ring.push_back(go(ring_member(links[i], links[(i + 1) % ring_size], done)));
+    }
+    sampler = std::thread([&rt, &done, &ring, &judged, &wrong] {
+      for (int taken = 0; judged < ring_snapshots && taken < 100 * ring_snapshots; ++taken) {
+        const int places = token_places(rt.take_snapshot(), ring);
+        if (places < 0) continue;  // before the first lap
+        ++judged;
+        if (places != 1) ++wrong;
+      }
+      done = true;
+    });
+    co_await links[0].send(0);
+    while (!done.load()) co_await yield();
+  }(rt, done, ring, judged, wrong, sampler));
+  sampler.join();
+  MESSAGE(judged << " snapshots judged");
+  CHECK(judged > 0);
+  CHECK(wrong == 0);
 }
 
 TEST_CASE("snapshot: anchors show their wait reason and the main goroutine is running") {

@@ -7,6 +7,7 @@
 
 #include "gprofid/detail/function_name.hpp"
 #include "gprofid/detail/park.hpp"
+#include "gprofid/event.hpp"
 #include "gprofid/runtime.hpp"
 #include "gprofid/traceback.hpp"
 
@@ -61,6 +62,51 @@ TEST_CASE("snapshot: ids, parents, spawn sites, labels and logical stacks") {
   CHECK(stack[0].call_site.line() == spin_line);
   CHECK(stack[1].call_site.line() == nested_line);
   CHECK(child_g->resumes >= 1);
+}
+
+// Stacks keyed by push_frame's hash: equal stacks share an entry at any depth, and a stack that
+// differs only in an outer frame's co_await line, or that changes between snapshots, does not.
+task<void> deep(int depth, event& go_on) {
+  if (depth == 0) {
+    co_await go_on.wait();
+  } else if (depth % 2 == 0) {
+    co_await deep(depth - 1, go_on);
+  } else {
+    co_await deep(depth - 1, go_on);  // another line: another stack
+  }
+}
+
+task<void> park_twice(event& first, event& second) {
+  co_await deep(20, first);
+  co_await deep(20, second);
+}
+
+TEST_CASE("snapshot: stacks of any depth are keyed by the frames and lines they wait at") {
+  runtime rt({.workers = 1});
+  rt.run([](runtime& rt) -> task<void> {
+    event first, second, other;
+    const std::uint64_t a = go(park_twice(first, second));
+    const std::uint64_t b = go(park_twice(first, second));
+    const std::uint64_t c = go(deep(21, other));
+    co_await yield();
+    snapshot s1 = rt.take_snapshot();
+    REQUIRE(s1.find(a));
+    REQUIRE(s1.find(b));
+    REQUIRE(s1.find(c));
+    CHECK(s1.find(a)->stack == s1.find(b)->stack);
+    CHECK(s1.stack_of(*s1.find(a)).size() == 22);
+    CHECK(s1.stack_of(*s1.find(c)).size() == 22);
+    CHECK(s1.find(a)->stack != s1.find(c)->stack);
+    first.set();
+    co_await yield();
+    snapshot s2 = rt.take_snapshot();
+    const stack_trace& moved = s2.stack_of(*s2.find(a));
+    REQUIRE(moved.size() == 22);
+    CHECK(moved.back().call_site.line() != s1.stack_of(*s1.find(a)).back().call_site.line());
+    CHECK(moved.front().call_site.line() == s1.stack_of(*s1.find(a)).front().call_site.line());
+    second.set();
+    other.set();
+  }(rt));
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ class runtime {
   // The thread that runs timers and socket readiness (see reactor.hpp).
   reactor& io_reactor() noexcept { return *reactor_; }
 
-  // The scheduler ends goroutines through finish() and report_lost().
+  // The scheduler ends goroutines through finish() and report_lost(), and has goroutines the
+  // walk of a snapshot has not reached record themselves (record_unreached).
   friend class scheduler;
 
  private:
@@ -99,9 +100,16 @@ class runtime {
   void report_lost(goroutine* g) noexcept;
   struct capture;
   goroutine* create(task<void> t, spawn_site site);
-  goroutine_record make_record(const goroutine* g, stack_trace& frames) const;
+  // Everything but the stack; g->lock held. `instant_ns` ends the slice in progress of a running
+  // goroutine.
+  goroutine_record make_record(const goroutine* g, std::int64_t instant_ns) const;
   // An exiting goroutine that a running snapshot has not reached yet records itself; g->lock held.
   void record_exiting(goroutine* g);
+  // The same for a goroutine about to change state (start or end a run, be woken), so it is
+  // recorded as it was at the instant; takes g->lock. Only while a walk is active.
+  void record_unreached(goroutine* g) noexcept;
+  // Appends g's record to the active capture unless a walk has claimed it; g->lock held.
+  bool claim_for_capture(goroutine* g);
   void handle_failure(goroutine* g);
 
   runtime_options options_;

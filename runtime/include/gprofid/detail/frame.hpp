@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <source_location>
 #include <type_traits>
@@ -33,6 +34,22 @@ struct awaiter_ref {
   }
   decltype(auto) await_resume() { return inner.await_resume(); }
 };
+
+// The hash of one frame of a logical stack: frame `pc` at `depth` (0 = root), waiting at `at`.
+// Covers exactly what stack_frame equality compares (the function follows from pc). A stack's
+// key XORs its frames' hashes, so push and pop update it without storing anything per frame.
+inline std::uint64_t frame_hash(std::uint32_t depth, const void* pc,
+                                const std::source_location& at) noexcept {
+  std::uint64_t h = 0x243f6a8885a308d3ULL ^ depth;
+  auto mix = [&h](std::uint64_t v) {
+    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+  };
+  mix(reinterpret_cast<std::uintptr_t>(pc));
+  mix(reinterpret_cast<std::uintptr_t>(at.file_name()));
+  mix(at.line());
+  return h * 0xbf58476d1ce4e5b9ULL ^ (h >> 31);
+}
 
 struct promise_base {
   // `fn` is defaulted at the point where the compiler constructs the promise, inside the

@@ -46,18 +46,30 @@ class goroutine {
   const std::int64_t created_ns;
   std::uint64_t created_epoch = 0;  // snapshot epoch current at creation (set by the registry)
 
-  // Everything below `lock` is written by the goroutine's worker and read by snapshots.
+  // Everything below `lock` is written by the goroutine's worker and read by snapshots. The
+  // one-byte fields sit together, without padding between them (docs/performance.md, memory per
+  // parked goroutine).
   mutable spinlock lock;
-  promise_base* innermost = nullptr;
   wait_reason reason = wait_reason::none;
+  std::atomic<run_status> status{run_status::runnable};
+  bool unlinked = false;    // registry link state, guarded by the registry shard's mutex
+  std::uint16_t shard = 0;  // the registry shard it is linked in
+  std::uint16_t depth = 0;  // frames outside `innermost` (wraps past 65535: only the key suffers)
+  promise_base* innermost = nullptr;
+  // XOR of frame_hash() of every frame outside `innermost`, each with the co_await it waits at
+  // (fixed while the frames inside it run): with the innermost frame, a snapshot's key for the
+  // whole stack.
+  std::uint64_t outer_hash = 0;
   std::int64_t wait_since_ns = 0;
   label_ptr labels;
 
-  std::atomic<run_status> status{run_status::runnable};
   std::atomic<std::uint64_t> resumes{0};
   std::atomic<std::int64_t> running_ns{0};
   std::atomic<std::int64_t> runnable_ns{0};
   std::int64_t ready_at_ns = 0;  // when it last became runnable; owned by whoever queues it
+  // While it runs: when the run started (0 otherwise); cleared with running_ns's update under
+  // `lock`, so a snapshot adds the slice in progress exactly once.
+  std::atomic<std::int64_t> run_started_ns{0};
 
   scheduler* sched = nullptr;            // the scheduler that runs it
   std::coroutine_handle<> resume_point;  // innermost suspended frame
@@ -67,11 +79,9 @@ class goroutine {
   // Snapshot bookkeeping: the last epoch in which this goroutine was recorded.
   std::atomic<std::uint64_t> profiled_epoch{0};
 
-  // Registry links (guarded by the registry shard's mutex).
+  // Registry links (guarded by the registry shard's mutex; see also shard and unlinked).
   goroutine* prev = nullptr;
   goroutine* next = nullptr;
-  std::uint32_t shard = 0;
-  bool unlinked = false;
   goroutine* retired_next = nullptr;
 
   // The exception that escaped the innermost frame, with the stack it escaped from.
@@ -87,14 +97,21 @@ class goroutine {
 inline void push_frame(goroutine* g, promise_base* p) noexcept {
   if constexpr (!GPROFID_TRACKING) return;
   std::lock_guard guard(g->lock);
-  p->caller = g->innermost;
+  promise_base* c = g->innermost;
+  p->caller = c;
+  // The caller waits at this call's co_await (await_transform stored it) until p is popped.
+  g->outer_hash ^= frame_hash(g->depth++, c->pc, c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
 }
 
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
   if constexpr (!GPROFID_TRACKING) return;
   std::lock_guard guard(g->lock);
-  g->innermost = p->caller;
+  promise_base* c = p->caller;  // null when the root frame finishes
+  if (c) {
+    g->outer_hash ^= frame_hash(--g->depth, c->pc, c->await_site.load(std::memory_order_relaxed));
+  }
+  g->innermost = c;
 }
 
 }  // namespace gprofid
