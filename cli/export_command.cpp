@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -61,13 +62,15 @@ void write_file(const std::string& path, bool force, std::string_view data) {
   }
 }
 
-// "out.pb.gz" -> "out.7.pb.gz"; "out" -> "out.7.pb.gz".
-std::string numbered_path(const std::string& path, std::uint64_t seq) {
+// "out.pb.gz" -> "out.7.pb.gz"; "out" -> "out.7.pb.gz"; `repeat` k > 0 -> "out.7.k.pb.gz".
+std::string numbered_path(const std::string& path, std::uint64_t seq, std::uint64_t repeat = 0) {
   constexpr std::string_view suffix = ".pb.gz";
   std::string stem = path;
   if (stem.size() > suffix.size() && stem.ends_with(suffix))
     stem.resize(stem.size() - suffix.size());
-  return stem + "." + std::to_string(seq) + std::string(suffix);
+  stem += "." + std::to_string(seq);
+  if (repeat > 0) stem += "." + std::to_string(repeat);
+  return stem + std::string(suffix);
 }
 
 int export_pprof(const export_options& o) {
@@ -77,28 +80,30 @@ int export_pprof(const export_options& o) {
     }
     picked_sample picked = pick_sample(o.input, o.sample_index.value_or(-1));
     write_file(o.output, o.force,
-               pprof_goroutine_profile(picked.tables, picked.s, picked.header.start_unix_ns));
+               pprof_goroutine_profile(picked.tables, picked.s, pprof_source_of(picked.header)));
     if (o.output != "-") std::fprintf(stderr, "gprof-id: wrote %s\n", o.output.c_str());
     return exit_ok;
   }
   if (o.output == "-")
     throw usage_error("--all writes one file per sample; name them with -o FILE");
   recording_reader reader(o.input);
+  const pprof_source source = pprof_source_of(reader.header());
   sample s;
-  std::uint64_t written = 0, first_seq = 0, last_seq = 0;
+  // A recording may repeat a sequence number; its later samples get their own files rather
+  // than overwriting (with --force) or refusing (without) the ones this run just wrote.
+  std::map<std::uint64_t, std::uint64_t> times_seen;
+  std::uint64_t written = 0;
+  std::string first_path, last_path;
   while (reader.next(s)) {
-    if (written == 0) first_seq = s.seq;
-    last_seq = s.seq;
-    const std::string path = numbered_path(o.output, s.seq);
-    write_file(path, o.force,
-               pprof_goroutine_profile(reader.tables(), s, reader.header().start_unix_ns));
-    ++written;
+    const std::string path = numbered_path(o.output, s.seq, times_seen[s.seq]++);
+    write_file(path, o.force, pprof_goroutine_profile(reader.tables(), s, source));
+    if (written++ == 0) first_path = path;
+    last_path = path;
   }
   print_warnings(reader.warnings());
   if (written == 0) throw std::out_of_range(o.input + ": the recording has no samples");
   std::fprintf(stderr, "gprof-id: wrote %llu profiles, %s to %s\n",
-               static_cast<unsigned long long>(written), numbered_path(o.output, first_seq).c_str(),
-               numbered_path(o.output, last_seq).c_str());
+               static_cast<unsigned long long>(written), first_path.c_str(), last_path.c_str());
   return exit_ok;
 }
 
@@ -122,13 +127,19 @@ symbol_tables feed(const export_options& o, Add&& add) {
   return reader.tables();
 }
 
+// Streams: each sample's slices go out as it is read, so no trace is ever held in memory.
 int export_trace(const export_options& o) {
-  trace_builder builder;
-  symbol_tables tables = feed(o, [&](const symbol_tables&, const sample& s) { builder.add(s); });
-  std::string text =
-      builder.finish(tables).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  text += '\n';
-  write_file(o.output, o.force, text);
+  output_file out(o.output, o.force);
+  try {
+    trace_writer writer([&](std::string_view piece) { write_all(out, piece); });
+    symbol_tables tables =
+        feed(o, [&](const symbol_tables& t, const sample& s) { writer.add(t, s); });
+    writer.finish(tables);
+    out.close();
+  } catch (...) {
+    out.discard();
+    throw;
+  }
   return exit_ok;
 }
 
@@ -173,7 +184,8 @@ void add_export_command(CLI::App& app, int& result) {
   auto* cmd = app.add_subcommand(
       "export",
       "Convert a recording for other tools: pprof goroutine profiles (go tool pprof), a "
-      "trace-event timeline (ui.perfetto.dev, chrome://tracing) or folded stacks (flame graphs)");
+      "trace-event timeline (Chrome DevTools, speedscope, ui.perfetto.dev) or folded stacks (flame "
+      "graphs); see docs/export.md");
   cmd->add_option("recording", o->input, "the recording (.jsonl)")->required();
   cmd->add_option("--format", o->format, "pprof, trace or folded")
       ->required()

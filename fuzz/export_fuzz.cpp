@@ -20,15 +20,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gprofid::folded_builder by_count;
     gprofid::folded_builder by_wait(
         {.weight = gprofid::folded_weight::waiting_time, .lines = true});
-    gprofid::trace_builder trace;
+    std::string t;
+    gprofid::trace_writer trace([&](std::string_view piece) { t += piece; });
     gprofid::sample s;
     while (reader.next(s)) {
       by_count.add(reader.tables(), s);
       by_wait.add(reader.tables(), s);
       const std::string profile = gprofid::pprof_goroutine_profile_uncompressed(
-          reader.tables(), s, reader.header().start_unix_ns);
+          reader.tables(), s, gprofid::pprof_source_of(reader.header()));
       check(!s.goroutines.empty() || profile.size() < (1u << 20), "empty sample, small profile");
-      trace.add(s);
+      trace.add(reader.tables(), s);
     }
     // One "frame;frame;frame count" per line, whatever the function names hold.
     const std::string folded = by_count.str() + by_wait.str();
@@ -42,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             "each folded line ends with its count");
       begin = end + 1;
     }
-    const std::string t = trace.finish(reader.tables()).dump();
+    trace.finish(reader.tables());
     check(gprofid::fuzz::valid_utf8(t), "trace JSON is valid UTF-8");
   } catch (const gprofid::recording_error&) {
   }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "profile.pb.h"
@@ -77,9 +78,12 @@ TEST_CASE("pprof export is a goroutine profile with one labelled sample per goro
   REQUIRE(p.ParseFromString(pprof_goroutine_profile_uncompressed(f.tables, f.s)));
   REQUIRE(p.string_table_size() > 0);
   CHECK(p.string_table(0).empty());
+  // Go's names for a goroutine profile, by which profile stores recognise one.
   REQUIRE(p.sample_type_size() == 1);
-  CHECK(str(p, p.sample_type(0).type()) == "goroutines");
+  CHECK(str(p, p.sample_type(0).type()) == "goroutine");
   CHECK(str(p, p.sample_type(0).unit()) == "count");
+  CHECK(str(p, p.period_type().type()) == "goroutine");
+  CHECK(str(p, p.period_type().unit()) == "count");
   CHECK(p.time_nanos() == 0);
   REQUIRE(p.sample_size() == 4);
 
@@ -87,14 +91,23 @@ TEST_CASE("pprof export is a goroutine profile with one labelled sample per goro
   CHECK(g42.value_size() == 1);
   CHECK(g42.value(0) == 1);
   auto labels = labels_of(p, g42);
-  CHECK(contains(labels, "goid=42"));
   CHECK(contains(labels, "goid#42"));
-  CHECK(contains(labels, "parent_goid=1"));
+  CHECK(contains(labels, "parent_goid#1"));
   CHECK(contains(labels, "state=waiting"));
   CHECK(contains(labels, "wait_reason=chan receive"));
   CHECK(contains(labels, "gopc=main_task() main.cpp:12"));
   CHECK(contains(labels, "request=abc"));
   CHECK_FALSE(contains(labels_of(p, p.sample(0)), "wait_reason=none"));
+  // Each label once, of one kind: a text copy of goid would make -tags count goroutines twice.
+  for (const pb::Sample& sample : p.sample()) {
+    std::set<std::string> keys;
+    for (const auto& l : sample.label()) CHECK(keys.insert(str(p, l.key())).second);
+  }
+  // Numbers have units, else pprof drops the value 0 (main's parent_goid) when it reads them.
+  for (const auto& l : p.sample(0).label()) {
+    if (l.str() == 0) CHECK(str(p, l.num_unit()) != "");
+  }
+  CHECK(contains(labels_of(p, p.sample(0)), "parent_goid#0"));
 
   // Leaf first: consume at worker.cpp:31, then worker.
   REQUIRE(g42.location_id_size() == 2);
@@ -120,12 +133,28 @@ TEST_CASE("pprof export is a goroutine profile with one labelled sample per goro
   CHECK(p.location_size() == 4);
 }
 
-TEST_CASE("pprof export dates the profile when the recording's start is known") {
+TEST_CASE("pprof export dates the profile and names the program from the recording's header") {
   fixture f;
+  recording_header h;
+  h.start_unix_ns = 1'700'000'000'000'000'000;
+  h.workload = "./server";
+  h.command_line = {"./server", "--port", "8080"};
+  const pprof_source source = pprof_source_of(h);
+  CHECK(source.program == "./server");
+  CHECK(source.command_line == "./server --port 8080");
   pb::Profile p;
-  REQUIRE(p.ParseFromString(
-      pprof_goroutine_profile_uncompressed(f.tables, f.s, 1'700'000'000'000'000'000)));
+  REQUIRE(p.ParseFromString(pprof_goroutine_profile_uncompressed(f.tables, f.s, source)));
   CHECK(p.time_nanos() == 1'700'000'000'005'000'000);
+  REQUIRE(p.mapping_size() == 1);
+  CHECK(str(p, p.mapping(0).filename()) == "./server");
+  std::vector<std::string> comments;
+  for (auto c : p.comment()) comments.push_back(str(p, c));
+  CHECK(contains(comments, "./server --port 8080"));
+
+  // Without a command line (an older recording), the workload names the program.
+  h.command_line.clear();
+  h.workload = "http";
+  CHECK(pprof_source_of(h).program == "http");
 }
 
 TEST_CASE("pprof export is gzip-compressed") {
@@ -170,11 +199,12 @@ TEST_CASE("go tool pprof reads the exported profile") {
 
   SUBCASE("-raw lists every function, file and line") {
     std::string raw = run(pprof + "-raw " + file + " 2>&1");
-    CHECK(raw.find("goroutines/count") != std::string::npos);
+    CHECK(raw.find("goroutine/count") != std::string::npos);
+    CHECK(raw.find("PeriodType: goroutine count") != std::string::npos);
     CHECK(raw.find("consume(int) worker.cpp:31") != std::string::npos);
     CHECK(raw.find("worker(int) worker.cpp:20") != std::string::npos);
     CHECK(raw.find("main_task() main.cpp:14") != std::string::npos);
-    CHECK(raw.find("goid:[42]") != std::string::npos);
+    CHECK(raw.find("goid:[42 goid]") != std::string::npos);
     CHECK(raw.find("wait_reason:[chan receive]") != std::string::npos);
   }
   SUBCASE("-traces shows each goroutine's stack with count 1") {
@@ -195,6 +225,18 @@ TEST_CASE("go tool pprof reads the exported profile") {
     std::string runnable = run(pprof + "-tagfocus goid=43 -traces " + file + " 2>&1");
     CHECK(count(runnable, "         1   produce(int)\n") == 1);
     CHECK(count(runnable, "consume") == 0);
+  }
+  SUBCASE("-tags counts every goroutine once per label") {
+    std::string tags = run(pprof + "-tags " + file + " 2>&1");
+    CHECK(count(tags, " goid: Total 4.0\n") == 1);
+    CHECK(count(tags, " parent_goid: Total 4.0\n") == 1);
+    CHECK(count(tags, " state: Total 4.0\n") == 1);
+    CHECK(count(tags, " gopc: Total 4.0\n") == 1);
+  }
+  SUBCASE("-tagfocus parent_goid=0 keeps the goroutines spawned from outside any goroutine") {
+    std::string traces = run(pprof + "-tagfocus parent_goid=0 -traces " + file + " 2>&1");
+    CHECK(count(traces, "         1   main_task()\n") == 1);
+    CHECK(count(traces, "-----------+") == 2);
   }
   std::filesystem::remove_all(dir);
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
@@ -49,55 +50,52 @@ struct fixture {
   }
 };
 
-bool is_number(const json& j) {
-  return j.is_number();
-}
+using thread_key = std::pair<std::int64_t, std::int64_t>;
 
-// Checks the rules of the trace event format that viewers rely on, and returns the events.
-json::array_t checked_events(const json& trace) {
+// Checks the rules of the trace event format that the consumers rely on (tests/consumers runs
+// the consumers themselves), and returns the events.
+json::array_t checked_events(const std::string& text) {
+  const json trace = json::parse(text);
   REQUIRE(trace.is_object());
   CHECK(trace.at("displayTimeUnit") == "ns");
   REQUIRE(trace.at("traceEvents").is_array());
   const json::array_t& events = trace.at("traceEvents").get_ref<const json::array_t&>();
 
-  std::set<std::int64_t> named_processes;
-  std::set<std::pair<std::int64_t, std::int64_t>> named_threads, used_threads;
-  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::pair<double, double>>> slices;
+  std::map<std::int64_t, std::string> process_names;
+  std::set<thread_key> named_threads, used_threads;
+  std::map<thread_key, std::vector<std::pair<double, double>>> slices;
   std::map<std::int64_t, int> flow_starts, flow_ends;
   for (const json& e : events) {
     INFO(e.dump());
     REQUIRE(e.contains("ph"));
     REQUIRE(e.at("name").is_string());
-    REQUIRE(is_number(e.at("pid")));
-    REQUIRE(is_number(e.at("tid")));
+    REQUIRE(e.at("pid").is_number());
+    REQUIRE(e.at("tid").is_number());
     const std::string ph = e.at("ph");
-    const auto thread =
-        std::make_pair(e.at("pid").get<std::int64_t>(), e.at("tid").get<std::int64_t>());
+    const thread_key thread{e.at("pid").get<std::int64_t>(), e.at("tid").get<std::int64_t>()};
     if (ph == "M") {
       REQUIRE(e.at("args").is_object());
       const std::string name = e.at("name");
-      if (name == "process_name") named_processes.insert(thread.first);
+      if (name == "process_name") process_names[thread.first] = e.at("args").at("name");
       if (name == "thread_name") named_threads.insert(thread);
-      if (name == "process_name" || name == "thread_name")
-        CHECK(e.at("args").at("name").is_string());
       continue;
     }
-    REQUIRE(is_number(e.at("ts")));
+    REQUIRE(e.at("ts").is_number());
     const double ts = e.at("ts");
     CHECK(ts >= 0);
     used_threads.insert(thread);
     if (ph == "X") {
-      REQUIRE(is_number(e.at("dur")));
-      CHECK(e.at("dur").get<double>() >= 0);
-      slices[thread].emplace_back(ts, ts + e.at("dur").get<double>());
-    } else if (ph == "i") {
-      CHECK((e.at("s") == "t" || e.at("s") == "p" || e.at("s") == "g"));
+      CHECK(e.at("cat").is_string());
+      REQUIRE(e.at("dur").is_number());
+      CHECK(e.at("dur").get<double>() > 0);
+      slices[thread].emplace_back(ts, e.at("dur").get<double>());
+    } else if (ph == "I") {
+      CHECK(e.at("s") == "t");
     } else if (ph == "C") {
-      REQUIRE(e.at("args").is_object());
       for (const auto& [k, v] : e.at("args").items()) CHECK(v.is_number());
     } else if (ph == "s" || ph == "f") {
       REQUIRE(e.at("cat").is_string());
-      REQUIRE(is_number(e.at("id")));
+      REQUIRE(e.at("id").is_number());
       ++(ph == "s" ? flow_starts : flow_ends)[e.at("id").get<std::int64_t>()];
     } else {
       FAIL("unexpected phase " << ph);
@@ -108,31 +106,66 @@ json::array_t checked_events(const json& trace) {
     CHECK(n == 1);
     CHECK(flow_ends[id] == 1);
   }
+  std::set<std::string> distinct;
+  for (const auto& [pid, name] : process_names) distinct.insert(name);
+  CHECK(distinct.size() == process_names.size());
   for (const auto& thread : used_threads) {
-    CHECK(named_processes.count(thread.first) == 1);
-    if (thread.first != 0) CHECK(named_threads.count(thread) == 1);  // pid 0: counters
+    CHECK(process_names.count(thread.first) == 1);
+    CHECK(named_threads.count(thread) == 1);
   }
-  // Complete events of one thread must nest; ours never overlap.
+  // Slices of one thread never overlap, as DevTools computes their ends (ts + dur in double)
+  // and as speedscope does (after subtracting the thread's first timestamp).
   for (auto& [thread, spans] : slices) {
     std::sort(spans.begin(), spans.end());
-    for (std::size_t i = 1; i < spans.size(); ++i) CHECK(spans[i - 1].second <= spans[i].first);
+    const double origin = spans.front().first;
+    for (std::size_t i = 1; i < spans.size(); ++i) {
+      CHECK(spans[i - 1].first + spans[i - 1].second <= spans[i].first);
+      CHECK((spans[i - 1].first - origin) + spans[i - 1].second <= spans[i].first - origin);
+    }
   }
   return events;
 }
 
-std::vector<json> of(const json::array_t& events, const std::string& ph, std::int64_t tid) {
+std::vector<json> of(const json::array_t& events, const std::string& ph, std::int64_t tid,
+                     std::int64_t pid = -1) {
   std::vector<json> out;
   for (const json& e : events) {
-    if (e.at("ph") == ph && e.at("tid") == tid) out.push_back(e);
+    if (e.at("ph") == ph && e.at("tid") == tid && (pid < 0 || e.at("pid") == pid)) out.push_back(e);
   }
   return out;
 }
 
-TEST_CASE("trace export follows the trace event format") {
-  fixture f;
-  json trace = chrome_trace(f.tables, f.samples);
-  // What a viewer reads is the serialized text.
-  checked_events(json::parse(trace.dump()));
+TEST_CASE("micros_text writes nanoseconds as exact decimal microseconds") {
+  CHECK(micros_text(0) == "0");
+  CHECK(micros_text(2000) == "2");
+  CHECK(micros_text(1500) == "1.5");
+  CHECK(micros_text(1234567) == "1234.567");
+  CHECK(micros_text(7759600) == "7759.6");
+  CHECK(micros_text(1) == "0.001");
+  CHECK(micros_text(9'007'199'254'740'991) == "9007199254740.991");
+  CHECK(micros_text(-5) == "0");
+}
+
+TEST_CASE("fitted_duration never lets a slice's computed end pass the next slice's start") {
+  // The slice of issue 15: 7759.6 + 221.52 is 7981.120000000001 in double.
+  CHECK(7759.6 + 221.52 > 7981.12);
+  const std::int64_t d = fitted_duration(7'759'600, 7'981'120, 0);
+  CHECK(d < 221'520);
+  CHECK(d >= 221'518);
+  CHECK(7759.6 + static_cast<double>(d) / 1000 <= 7981.12);
+  CHECK(fitted_duration(0, 1'000'000, 0) == 1'000'000);  // exact sums stay exact
+  CHECK(fitted_duration(5, 5, 0) == 0);
+  // Over many boundaries of one track, both ways the consumers compute an end hold.
+  const std::int64_t origin = 123'456'789;
+  for (std::int64_t start = origin; start < origin + 50'000'000; start += 777'777) {
+    const std::int64_t end = start + 777'777;
+    const std::int64_t fit = fitted_duration(start, end, origin);
+    const double ts = static_cast<double>(start) / 1000, next = static_cast<double>(end) / 1000;
+    const double dur = static_cast<double>(fit) / 1000, o = static_cast<double>(origin) / 1000;
+    CHECK(ts + dur <= next);
+    CHECK((ts - o) + dur <= next - o);
+    CHECK(end - start - fit <= 2);
+  }
 }
 
 TEST_CASE("trace export draws one track per goroutine, grouped by spawn site") {
@@ -146,6 +179,7 @@ TEST_CASE("trace export draws one track per goroutine, grouped by spawn site") {
     }
     return std::string("(none)");
   };
+  CHECK(name_of("process_name", 0, 0) == "gprof-id");
   CHECK(name_of("process_name", 1, 0) == "main()");
   CHECK(name_of("process_name", 2, 0) == "main_task()");
   CHECK(name_of("thread_name", 1, 1) == "g1 main_task()");
@@ -153,15 +187,34 @@ TEST_CASE("trace export draws one track per goroutine, grouped by spawn site") {
   CHECK(name_of("thread_name", 2, 3) == "g3 worker(int)");
 }
 
-TEST_CASE("trace slices follow each goroutine's states between samples") {
+TEST_CASE("two spawn sites in one function are told apart by their lines") {
+  fixture f;
+  f.tables.sites[1].function = "main()";
+  auto events = checked_events(chrome_trace(f.tables, f.samples));
+  std::map<std::int64_t, std::string> names;
+  for (const json& e : events) {
+    if (e.at("ph") == "M" && e.at("name") == "process_name")
+      names[e.at("pid")] = e.at("args").at("name");
+  }
+  CHECK(names.at(1) == "main() (main.cpp:5)");
+  CHECK(names.at(2) == "main() (main.cpp:12)");
+}
+
+TEST_CASE("trace slices are named by state or wait reason and end where the next begins") {
   fixture f;
   auto events = checked_events(chrome_trace(f.tables, f.samples));
 
-  auto main_slices = of(events, "X", 1);
-  REQUIRE(main_slices.size() == 1);
+  // main is split where it spawned 3 (0.5 ms) and 2 (1.5 ms): the arrows start there.
+  auto main_slices = of(events, "X", 1, 1);
+  REQUIRE(main_slices.size() == 3);
   CHECK(main_slices[0].at("name") == "running");
+  CHECK(main_slices[0].at("cat") == "goroutine");
   CHECK(main_slices[0].at("ts") == 0.0);
-  CHECK(main_slices[0].at("dur") == 4000.0);  // one interval past the last sample
+  CHECK(main_slices[0].at("dur") == 500.0);
+  CHECK(main_slices[1].at("ts") == 500.0);
+  CHECK(main_slices[1].at("dur") == 1000.0);
+  CHECK(main_slices[2].at("ts") == 1500.0);
+  CHECK(main_slices[2].at("dur") == 2500.0);  // one interval past the last sample
 
   auto g3 = of(events, "X", 3);
   REQUIRE(g3.size() == 2);
@@ -171,57 +224,127 @@ TEST_CASE("trace slices follow each goroutine's states between samples") {
   CHECK(g3[1].at("name") == "sleep");
   CHECK(g3[1].at("ts") == 1600.0);
   CHECK(g3[1].at("dur") == 2400.0);
+  CHECK(g3[1].at("args").at("state") == "waiting");
   CHECK(g3[1].at("args").at("wait_reason") == "sleep");
   CHECK(g3[1].at("args").at("stack") == json::array({"worker(int) worker.cpp:20"}));
 
+  // 2 was first seen waiting: from its creation until the wait it ran or waited to run.
   auto g2 = of(events, "X", 2);
-  REQUIRE(g2.size() == 1);
-  CHECK(g2[0].at("name") == "chan receive");
-  CHECK(g2[0].at("ts") == 1700.0);
-  CHECK(g2[0].at("dur") == 1300.0);
-  CHECK(g2[0].at("args").at("labels") == json{{"request", "abc"}});
-  CHECK(g2[0].at("args").at("stack") ==
+  REQUIRE(g2.size() == 2);
+  CHECK(g2[0].at("name") == "running|runnable");
+  CHECK(g2[0].at("ts") == 1500.0);
+  CHECK(g2[0].at("dur") == 200.0);
+  CHECK(g2[1].at("name") == "chan receive");
+  CHECK(g2[1].at("ts") == 1700.0);
+  CHECK(g2[1].at("dur") == 1300.0);
+  CHECK(g2[1].at("args").at("labels") == json{{"request", "abc"}});
+  CHECK(g2[1].at("args").at("stack") ==
         json::array({"consume(int) worker.cpp:31", "worker(int) worker.cpp:20"}));
-  auto exits = of(events, "i", 2);
+  auto exits = of(events, "I", 2);
   REQUIRE(exits.size() == 1);
+  CHECK(exits[0].at("name") == "exit");
   CHECK(exits[0].at("ts") == 3000.0);
-  CHECK(of(events, "i", 3).empty());
+  CHECK(of(events, "I", 3).empty());
 }
 
-TEST_CASE("trace flows go from the parent's slice at creation to the child's first slice") {
+TEST_CASE("spawn arrows bind as DevTools binds them: same category, pid, tid and ts") {
   fixture f;
   auto events = checked_events(chrome_trace(f.tables, f.samples));
-  auto starts = of(events, "s", 1);
+  auto starts = of(events, "s", 1, 1);
   REQUIRE(starts.size() == 2);
   std::map<std::int64_t, double> start_ts;
   for (const json& s : starts) start_ts[s.at("id")] = s.at("ts");
-  CHECK(start_ts.at(2) == 1500.0);
+  CHECK(start_ts.at(2) == 1500.0);  // the child's creation
   CHECK(start_ts.at(3) == 500.0);
   auto end2 = of(events, "f", 2);
   REQUIRE(end2.size() == 1);
-  CHECK(end2[0].at("id") == 2);
   CHECK(end2[0].at("bp") == "e");
-  CHECK(end2[0].at("ts") == 1700.0);
-  CHECK(of(events, "s", 0).empty());  // nothing flows into main
+  CHECK(end2[0].at("ts") == 1700.0);  // the child's first slice after its creation
+  auto end3 = of(events, "f", 3);
+  REQUIRE(end3.size() == 1);
+  CHECK(end3[0].at("ts") == 1600.0);
+  // Each end has a slice of its category starting at exactly its timestamp on its thread.
+  for (const json& flow : {starts[0], starts[1], end2[0], end3[0]}) {
+    INFO(flow.dump());
+    int bound = 0;
+    for (const json& x : of(events, "X", flow.at("tid"), flow.at("pid"))) {
+      bound += x.at("ts") == flow.at("ts") && x.at("cat") == flow.at("cat");
+    }
+    CHECK(bound == 1);
+  }
+  // Written in time order: a start before its end.
+  std::size_t s2 = 0, f2 = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].at("ph") == "s" && events[i].at("id") == 2) s2 = i;
+    if (events[i].at("ph") == "f" && events[i].at("id") == 2) f2 = i;
+  }
+  CHECK(s2 < f2);
 }
 
-TEST_CASE("trace counters give goroutines per state at each sample") {
+TEST_CASE("a child that never leaves its first slice still gets its arrow") {
+  fixture f;
+  // 3 stays runnable, in the slice it was created in, to the end.
+  for (sample& s : f.samples) {
+    for (goroutine_sample& g : s.goroutines) {
+      if (g.id == 3) g = {.id = 3, .parent_id = 1, .site = 1, .stack = 2, .created_ns = 500'000};
+    }
+  }
+  std::string text;
+  trace_writer w([&](std::string_view piece) { text += piece; });
+  for (const sample& s : f.samples) w.add(f.tables, s);
+  w.finish(f.tables);
+  CHECK(w.flows_written() == 2);
+  CHECK(w.flows_skipped() == 0);
+  auto events = checked_events(text);
+  auto g3 = of(events, "X", 3);
+  REQUIRE(g3.size() == 2);  // split where the first sample saw it
+  CHECK(g3[1].at("ts") == 1000.0);
+  CHECK(of(events, "f", 3).at(0).at("ts") == 1000.0);
+}
+
+TEST_CASE("trace counts goroutines per state as a counter and as slices DevTools draws") {
   fixture f;
   auto events = checked_events(chrome_trace(f.tables, f.samples));
-  auto counters = of(events, "C", 0);
+  auto counters = of(events, "C", 0, 0);
   REQUIRE(counters.size() == 3);
   CHECK(counters[1].at("ts") == 2000.0);
   CHECK(counters[1].at("args") == json{{"running", 1}, {"runnable", 0}, {"waiting", 2}});
   CHECK(counters[0].at("args") == json{{"running", 1}, {"runnable", 1}, {"waiting", 0}});
+  auto count_slices = of(events, "X", 0, 0);
+  REQUIRE(count_slices.size() == 3);
+  CHECK(count_slices[1].at("name") == "3 goroutines");
+  CHECK(count_slices[1].at("ts") == 2000.0);
+  CHECK(count_slices[1].at("dur") == 1000.0);
+  CHECK(count_slices[2].at("dur") == 1000.0);  // the last one lasts an interval too
 }
 
 TEST_CASE("a single sample still gives slices of positive length") {
   fixture f;
   f.samples.resize(1);
   auto events = checked_events(chrome_trace(f.tables, f.samples));
-  auto main_slices = of(events, "X", 1);
-  REQUIRE(main_slices.size() == 1);
-  CHECK(main_slices[0].at("dur").get<double>() > 0);
+  auto main_slices = of(events, "X", 1, 1);
+  REQUIRE(main_slices.size() == 2);
+  CHECK(main_slices[1].at("dur").get<double>() > 0);
+}
+
+TEST_CASE("the trace is written while samples are added, not held until the end") {
+  symbol_tables tables;
+  tables.sites = {{"main()", "main.cpp", 5, 0}};
+  tables.frames = {{"main()", "main.cpp", 6, 0}};
+  tables.stacks = {{0}};
+  std::size_t written = 0;
+  trace_writer w([&](std::string_view piece) { written += piece.size(); });
+  for (int i = 0; i < 1000; ++i) {
+    sample s;
+    s.seq = static_cast<std::uint64_t>(i);
+    s.time_ns = i * 1'000'000;
+    // Every goroutine changes state at every sample: one closed slice each per sample.
+    const auto state = i % 2 ? goroutine_state::running : goroutine_state::runnable;
+    for (std::uint64_t id = 1; id <= 10; ++id) s.goroutines.push_back({.id = id, .state = state});
+    w.add(tables, s);
+  }
+  CHECK(written > 500'000);  // most of the 10'000 slices are out before finish()
+  w.finish(tables);
 }
 
 }  // namespace

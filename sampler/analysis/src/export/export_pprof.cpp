@@ -68,14 +68,14 @@ class location_table {
 
   // The one mapping every location belongs to. Marked fully symbolised so pprof never tries to
   // symbolise the addresses against a binary it does not have.
-  void add_mapping() {
+  void add_mapping(std::string_view program) {
     auto* m = profile_.add_mapping();
     m->set_id(1);
     if (low_pc_ <= high_pc_) {
       m->set_memory_start(low_pc_);
       m->set_memory_limit(high_pc_ + 1);
     }
-    m->set_filename(strings_.index("gprof-id"));
+    m->set_filename(strings_.index(program.empty() ? std::string_view("unknown") : program));
     m->set_has_functions(true);
     m->set_has_filenames(true);
     m->set_has_line_numbers(true);
@@ -111,29 +111,34 @@ void add_string_label(pb::Sample& out, string_table& strings, std::string_view k
   l->set_str(strings.index(value));
 }
 
+// pprof drops a numeric label of value 0 that has no unit, so every one has a unit (for ids,
+// their own key, the unit pprof would assume). A unit does not stop `-tagfocus goid=42`, whose
+// unitless value matches any unit pprof cannot convert.
 void add_number_label(pb::Sample& out, string_table& strings, std::string_view key,
                       std::int64_t value, std::string_view unit) {
   auto* l = out.add_label();
   l->set_key(strings.index(key));
   l->set_num(value);
-  if (!unit.empty()) l->set_num_unit(strings.index(unit));
+  l->set_num_unit(strings.index(unit));
 }
 
 pb::Profile build_profile(const symbol_tables& tables, const sample& s,
-                          std::int64_t start_unix_ns) {
+                          const pprof_source& source) {
   pb::Profile p;
   string_table strings(p);
   location_table locations(p, strings, tables);
 
+  // Go's goroutine profile: sample type and period type goroutine/count, period 1.
   auto* type = p.add_sample_type();
-  type->set_type(strings.index("goroutines"));
+  type->set_type(strings.index("goroutine"));
   type->set_unit(strings.index("count"));
   p.mutable_period_type()->set_type(type->type());
   p.mutable_period_type()->set_unit(type->unit());
   p.set_period(1);
-  if (start_unix_ns != 0) p.set_time_nanos(start_unix_ns + s.time_ns);
+  if (source.start_unix_ns != 0) p.set_time_nanos(source.start_unix_ns + s.time_ns);
   p.add_comment(strings.index("gprof-id sample " + std::to_string(s.seq) + " at +" +
                               std::to_string(s.time_ns) + "ns"));
+  if (!source.command_line.empty()) p.add_comment(strings.index(source.command_line));
 
   for (const goroutine_sample& g : s.goroutines) {
     auto* out = p.add_sample();
@@ -141,8 +146,6 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s,
     for (std::uint32_t frame : tables.stacks.at(g.stack)) {
       out->add_location_id(locations.location(frame));
     }
-    add_string_label(*out, strings, "goid", std::to_string(g.id));
-    add_string_label(*out, strings, "parent_goid", std::to_string(g.parent_id));
     add_string_label(*out, strings, "state", to_string(g.state));
     if (g.state == goroutine_state::waiting && g.reason != wait_reason::none) {
       add_string_label(*out, strings, "wait_reason", to_string(g.reason));
@@ -151,14 +154,16 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s,
     if (g.labels) {
       for (const auto& [key, value] : *g.labels) add_string_label(*out, strings, key, value);
     }
-    // pprof reads `-tagfocus goid=42` as a numeric range, which only numeric labels match.
-    add_number_label(*out, strings, "goid", static_cast<std::int64_t>(g.id), "");
-    add_number_label(*out, strings, "parent_goid", static_cast<std::int64_t>(g.parent_id), "");
+    // Numbers only: pprof reads `-tagfocus goid=42` as a numeric range, which only numeric
+    // labels match, and a text copy would make `-tags` count every goroutine twice.
+    add_number_label(*out, strings, "goid", static_cast<std::int64_t>(g.id), "goid");
+    add_number_label(*out, strings, "parent_goid", static_cast<std::int64_t>(g.parent_id),
+                     "parent_goid");
     if (g.state == goroutine_state::waiting) {
       add_number_label(*out, strings, "wait_ns", g.wait_ns, "nanoseconds");
     }
   }
-  locations.add_mapping();
+  locations.add_mapping(source.program);
   return p;
 }
 
@@ -182,14 +187,24 @@ std::string gzip(const std::string& data) {
 
 }  // namespace
 
+pprof_source pprof_source_of(const recording_header& h) {
+  pprof_source source{.start_unix_ns = h.start_unix_ns};
+  source.program = h.command_line.empty() ? h.workload : h.command_line.front();
+  for (const std::string& word : h.command_line) {
+    if (!source.command_line.empty()) source.command_line += ' ';
+    source.command_line += word;
+  }
+  return source;
+}
+
 std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s,
-                                                 std::int64_t start_unix_ns) {
-  return build_profile(tables, s, start_unix_ns).SerializeAsString();
+                                                 const pprof_source& source) {
+  return build_profile(tables, s, source).SerializeAsString();
 }
 
 std::string pprof_goroutine_profile(const symbol_tables& tables, const sample& s,
-                                    std::int64_t start_unix_ns) {
-  return gzip(pprof_goroutine_profile_uncompressed(tables, s, start_unix_ns));
+                                    const pprof_source& source) {
+  return gzip(pprof_goroutine_profile_uncompressed(tables, s, source));
 }
 
 }  // namespace gprofid

@@ -1,25 +1,38 @@
-// Exports one sample as a pprof goroutine profile (gzip-compressed profile.proto): one pprof
-// sample per goroutine, labelled with its id, parent, state and spawn site, for `go tool pprof`.
+// Exports one sample as a pprof goroutine profile (gzip-compressed profile.proto) like Go's own
+// (sample type goroutine/count): one pprof sample per goroutine, labelled with its id, parent,
+// state and spawn site, for `go tool pprof` and the tools that read Go's profiles.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid {
 
+// What a profile says about the recording it comes from.
+struct pprof_source {
+  std::int64_t start_unix_ns = 0;  // the recording's start; 0: unknown (the profile is undated)
+  std::string program;             // the recorded program's executable, named by the mapping
+  std::string command_line;        // how it was run, for the profile's comments; may be empty
+};
+
+// The source of a recording's profiles, from its header: the program is the first word of the
+// command line (gprof-id itself for a built-in workload), else the workload's name.
+pprof_source pprof_source_of(const recording_header& h);
+
 // The gzip-compressed serialized profile (a .pb.gz file's contents). Every goroutine of `s`
 // becomes one pprof sample of value 1 whose locations are its logical stack, with string labels
-// goid, parent_goid, state, wait_reason, gopc and the goroutine's own labels, and numeric labels
-// goid and parent_goid (so that `-tagfocus goid=42` selects exactly goroutine 42) and, while
-// waiting, wait_ns. `start_unix_ns` is the recording's start (header start_unix_ns); when
-// non-zero the profile's time is the sample's wall-clock time.
+// state, wait_reason, gopc and the goroutine's own labels, and numeric labels goid and
+// parent_goid (`-tagfocus goid=42` selects goroutine 42, `parent_goid=0` those spawned from
+// outside any goroutine) and, while waiting, wait_ns. Each label once, so `-tags` counts each
+// goroutine once. The profile's time is the sample's wall-clock time when the start is known.
 std::string pprof_goroutine_profile(const symbol_tables& tables, const sample& s,
-                                    std::int64_t start_unix_ns = 0);
+                                    const pprof_source& source = {});
 
 // The uncompressed serialized profile, for tests and for tools that gzip themselves.
 std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s,
-                                                 std::int64_t start_unix_ns = 0);
+                                                 const pprof_source& source = {});
 
 }  // namespace gprofid
