@@ -34,6 +34,24 @@ std::string_view strip_return_type(std::string_view s) {
   return cut == std::string_view::npos ? s : s.substr(cut + 1);
 }
 
+// GCC names a coroutine's actor "void ns::{anonymous}::f(f(int)::_Z...Frame*)": the ramp
+// signature inside is qualified only as far as its own scope. Puts back the qualification the
+// actor's own name has, so that a spawn site inside a coroutine reads like the coroutine's frames
+// ("ns::{anonymous}::f(int)"). `outer` is the actor's name without its parameters.
+std::string qualified_like(std::string_view outer, std::string_view ramp) {
+  // The longest tail of `outer` at a "::" boundary that `ramp` starts with, followed by '('.
+  for (std::size_t from = 0; from < outer.size();) {
+    std::string_view tail = outer.substr(from);
+    if (ramp.size() > tail.size() && ramp.starts_with(tail) && ramp[tail.size()] == '(') {
+      return std::string(outer.substr(0, from)) + std::string(ramp);
+    }
+    std::size_t next = outer.find("::", from);
+    if (next == std::string_view::npos) break;
+    from = next + 2;
+  }
+  return std::string(ramp);
+}
+
 }  // namespace
 
 std::string display_function_name(std::string_view pretty) {
@@ -54,7 +72,8 @@ std::string display_function_name(std::string_view pretty) {
     }
     std::size_t mangled = pretty.rfind("::_Z");
     if (open != std::string_view::npos && mangled != std::string_view::npos && mangled > open) {
-      return std::string(pretty.substr(open + 1, mangled - open - 1));
+      return qualified_like(strip_return_type(pretty.substr(0, open)),
+                            pretty.substr(open + 1, mangled - open - 1));
     }
   }
   return std::string(strip_return_type(pretty));

@@ -18,5 +18,16 @@ TEST_CASE("display_function_name strips return types and coroutine actor wrapper
   CHECK(display_function_name("int main()") == "main()");
 }
 
+TEST_CASE("a coroutine's actor is named as qualified as the coroutine's own frames") {
+  // GCC qualifies the ramp signature inside an actor's name only as far as the ramp's own scope.
+  CHECK(display_function_name("void ns::{anonymous}::pipeline(pipeline(ctx)::"
+                              "_ZN2ns12_GLOBAL__N_18pipelineENS0_3ctxE.Frame*)") ==
+        "ns::{anonymous}::pipeline(ctx)");
+  CHECK(display_function_name("void ns::C::run(C::run(int)::_ZN2ns1C3runEi.Frame*)") ==
+        "ns::C::run(int)");
+  CHECK(display_function_name("gprofid::task<void> ns::{anonymous}::pipeline(ctx)") ==
+        "ns::{anonymous}::pipeline(ctx)");
+}
+
 }  // namespace
 }  // namespace gprofid
