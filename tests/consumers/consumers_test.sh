@@ -5,7 +5,7 @@
 # count, whose -tagfocus parent_goid=0 finds the root goroutines, and which -diff_base compares.
 #   consumers_test.sh GPROF_ID
 set -u
-G=${1:?usage: consumers_test.sh path/to/gprof-id}
+G=$(realpath "${1:?usage: consumers_test.sh path/to/gprof-id}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -d "$HERE/node_modules/@paulirish/trace_engine" ] || [ ! -d "$HERE/node_modules/speedscope" ]; then
   echo "FAIL the consumers are not installed: run make consumers (npm ci in $HERE)"
