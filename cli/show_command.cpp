@@ -42,7 +42,9 @@ int run_show(const show_options& o) {
 void add_show_command(CLI::App& app, int& result) {
   auto o = std::make_shared<show_options>();
   auto* cmd = app.add_subcommand(
-      "show", "One sample as a Go-style goroutine dump (debug=2), grouped, or as a tree");
+      "show",
+      "One sample as a Go-style goroutine dump for reading (laid out like debug=2; tools that "
+      "parse Go dumps do not read it), grouped, or as a tree");
   cmd->add_option("recording", o->input, "REC or REC@N")->required();
   cmd->add_option("--sample", o->sample, "which sample (negative: from the end; default: last)")
       ->check(whole_number_in(-max_sample_index, max_sample_index));
