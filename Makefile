@@ -57,7 +57,7 @@ test-tsan: deps
 	cmake --build $(BUILD)-tsan -j $(JOBS) --target runtime_tests recorder_tests
 	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^(runtime|recorder)_tests$$'
 
-test-asan: deps
+test-asan: deps consumers
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DGPROFID_SANITIZE=address -DGPROFID_WERROR=$(SANITIZER_WERROR) $(LAUNCHER) >/dev/null
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure -j $(JOBS) -E '^packaging_'
