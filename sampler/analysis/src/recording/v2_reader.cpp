@@ -1,0 +1,712 @@
+#include "recording/v2_reader.hpp"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/recording/json_text.hpp"
+#include "gprofid/recording/recording_format_v2.hpp"
+#include "gprofid/recording/v2_blocks.hpp"
+#include "gprofid/recording/varint.hpp"
+
+namespace gprofid {
+namespace {
+
+namespace v2 = recording_format_v2;
+namespace bit = recording_format_v2::field_bit;
+
+// A problem at byte `at` of the payload being decoded; the reader adds file and offset.
+struct decode_error {
+  std::string message;
+  std::size_t at;
+};
+
+std::int64_t wrapping_add(std::int64_t a, std::int64_t b) noexcept {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
+std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) noexcept {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
+
+// Reads varints and byte strings from a payload, never past its end.
+class cursor {
+ public:
+  explicit cursor(std::string_view payload)
+      : begin_(reinterpret_cast<const std::uint8_t*>(payload.data())),
+        p_(begin_),
+        end_(begin_ + payload.size()) {}
+
+  std::uint64_t u(const char* what) {
+    std::uint64_t v = 0;
+    const std::uint8_t* at = p_;
+    switch (varint::read(p_, end_, v)) {
+      case varint::status::ok:
+        return v;
+      case varint::status::truncated:
+        throw decode_error{std::string(what) + ": varint runs past the end of the block", pos(at)};
+      case varint::status::overflow:
+        throw decode_error{std::string(what) + ": varint overflows 64 bits", pos(at)};
+    }
+    return v;
+  }
+  std::int64_t s(const char* what) { return varint::unzigzag(u(what)); }
+  std::uint64_t u(const char* what, std::uint64_t max) {
+    const std::size_t at = pos();
+    const std::uint64_t v = u(what);
+    if (v > max) {
+      throw decode_error{std::string(what) + " " + std::to_string(v) + " is out of range", at};
+    }
+    return v;
+  }
+  // A count of items of at least `min_bytes` each: never more than the bytes left could hold,
+  // so no count read from the file makes the reader allocate or loop beyond the file's size.
+  std::uint64_t count(const char* what, std::size_t min_bytes) {
+    const std::size_t at = pos();
+    const std::uint64_t n = u(what);
+    if (n > remaining() / min_bytes) {
+      throw decode_error{std::string(what) + " " + std::to_string(n) + " cannot fit in the " +
+                             std::to_string(remaining()) + " bytes left of the block",
+                         at};
+    }
+    return n;
+  }
+  std::string_view bytes(const char* what) {
+    const std::size_t at = pos();
+    const std::uint64_t n = u(what);
+    if (n > remaining()) {
+      throw decode_error{
+          std::string(what) + ": length " + std::to_string(n) + " runs past the end of the block",
+          at};
+    }
+    std::string_view s(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return s;
+  }
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+  bool done() const noexcept { return p_ == end_; }
+  std::size_t pos() const noexcept { return pos(p_); }
+  std::size_t pos(const std::uint8_t* at) const noexcept {
+    return static_cast<std::size_t>(at - begin_);
+  }
+
+ private:
+  const std::uint8_t* begin_;
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+};
+
+// Tagged fields: calls fn(field, wire, cursor) for each; fn reads varint values itself and
+// returns false for a field it does not know, which is then skipped.
+template <class Fn>
+void for_each_tagged(cursor& c, Fn&& fn) {
+  while (!c.done()) {
+    const std::size_t at = c.pos();
+    const std::uint64_t key = c.u("field key");
+    const auto wire = static_cast<std::uint8_t>(key & 7);
+    if (wire != v2::wire::varint && wire != v2::wire::bytes) {
+      throw decode_error{"unknown wire type " + std::to_string(wire), at};
+    }
+    if (fn(key >> 3, wire, c)) continue;
+    if (wire == v2::wire::varint) {
+      c.u("unknown field");
+    } else {
+      c.bytes("unknown field");
+    }
+  }
+}
+
+std::string text(std::string_view s, const char* what, std::size_t at) {
+  std::string t(s);
+  if (sanitize_utf8(t) != t) {
+    throw decode_error{std::string(what) + " is not valid UTF-8 (recordings are UTF-8 text)", at};
+  }
+  return t;
+}
+
+bool valid_state_code(std::uint64_t code) {
+  if ((code >> 2) > std::numeric_limits<std::uint8_t>::max()) return false;
+  const auto r = static_cast<wait_reason>(code >> 2);
+  const auto st = static_cast<goroutine_state>(code & 3);
+  return parse_wait_reason(to_string(r)) == r && parse_goroutine_state(to_string(st)) == st;
+}
+
+// As the writer predicts it (v2_encoder.cpp): a goroutine still waiting has waited the time
+// between the samples longer.
+std::int64_t predicted_wait(goroutine_state before, std::int64_t wait_before, goroutine_state now,
+                            std::int64_t dt) noexcept {
+  if (now != goroutine_state::waiting || before != goroutine_state::waiting) return 0;
+  return wrapping_add(wait_before, dt);
+}
+
+}  // namespace
+
+struct v2_reader::block {
+  std::uint8_t type = 0;
+  std::uint8_t flags = 0;
+  std::string_view payload;  // raw or decompressed
+  bool compressed = false;
+};
+
+struct v2_reader::zstd_state {
+  struct deleter {
+    void operator()(ZSTD_DCtx* d) const noexcept { ZSTD_freeDCtx(d); }
+  };
+  std::unique_ptr<ZSTD_DCtx, deleter> dctx{ZSTD_createDCtx()};
+};
+
+namespace {
+std::string block_name(std::uint8_t type) {
+  switch (static_cast<v2::block_type>(type)) {
+    case v2::block_type::header:
+      return "header";
+    case v2::block_type::tables:
+      return "tables";
+    case v2::block_type::sample:
+      return "sample";
+    case v2::block_type::end:
+      return "end";
+  }
+  return "type " + std::to_string(type);
+}
+}  // namespace
+
+v2_reader::v2_reader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {
+  auto fail = [&](const std::string& m) { throw recording_error(name_, 0, "offset 0: " + m); };
+  if (!fill(v2::preamble_size)) {
+    if (std::string_view(buf_).substr(0, v2::magic.size()) != v2::magic.substr(0, buf_.size()))
+      fail("not a gprof-id recording (unknown first bytes)");
+    fail("the recording ends within its 16-byte preamble (cut short)");
+  }
+  const std::uint32_t version = v2_blocks::preamble_version(buf_.data());
+  if (version == 0) fail("not a gprof-id recording (unknown first bytes)");
+  if (version > static_cast<std::uint32_t>(v2::version)) {
+    fail("recording format version " + std::to_string(version) +
+         " is newer than this gprof-id supports (" + std::to_string(v2::version) +
+         "); use a newer gprof-id");
+  }
+  if (version != static_cast<std::uint32_t>(v2::version)) {
+    fail("invalid binary recording format version " + std::to_string(version));
+  }
+  pos_ = v2::preamble_size;
+  read_header_block();
+}
+
+v2_reader::~v2_reader() = default;
+
+bool v2_reader::fill(std::size_t need) {
+  while (buf_.size() - pos_ < need) {
+    if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+      buf_.erase(0, pos_);
+      consumed_ += pos_;
+      pos_ = 0;
+    }
+    if (!in_) return false;
+    // Grow by what arrives, at most a few MB at a time: a length read from the file decides
+    // how much is asked for, never how much is allocated before the bytes are there.
+    const std::size_t want = std::clamp<std::size_t>(need - (buf_.size() - pos_), 1 << 16, 1 << 22);
+    const std::size_t old = buf_.size();
+    buf_.resize(old + want);
+    in_.read(buf_.data() + old, static_cast<std::streamsize>(want));
+    buf_.resize(old + static_cast<std::size_t>(in_.gcount()));
+    if (in_.bad()) {
+      throw recording_error(name_, 0,
+                            "offset " + std::to_string(consumed_ + buf_.size()) +
+                                ": read error: " + std::strerror(errno));
+    }
+  }
+  return true;
+}
+
+v2_reader::read_result v2_reader::read_block(block& b) {
+  block_offset_ = consumed_ + pos_;
+  if (!fill(v2::block_header_size)) {
+    return buf_.size() == pos_ ? read_result::end_of_file : read_result::torn;
+  }
+  ++block_no_;
+  const v2_blocks::block_header h = v2_blocks::parse_header(buf_.data() + pos_);
+  b.type = h.type;
+  b.flags = h.flags;
+  const std::uint32_t length = h.length;
+  const std::string where =
+      "offset " + std::to_string(block_offset_) + ", block " + std::to_string(block_no_) + ": ";
+  if (length > v2::max_block_bytes) {
+    throw recording_error(name_, 0,
+                          where + "block length " + std::to_string(length) +
+                              " is over the format's limit of " +
+                              std::to_string(v2::max_block_bytes) + " bytes");
+  }
+  if (!fill(v2::block_header_size + length)) return read_result::torn;
+  const std::string_view stored(buf_.data() + pos_ + v2::block_header_size, length);
+  if (v2_blocks::checksum(buf_.data() + pos_, stored) != h.crc) {
+    throw recording_error(name_, 0, where + "bad checksum (the block is corrupt)");
+  }
+  pos_ += v2::block_header_size + length;
+  if (b.flags & ~v2::block_flag::known) {
+    throw recording_error(name_, 0, where + "unknown block flags " + std::to_string(b.flags));
+  }
+  b.compressed = (b.flags & v2::block_flag::zstd) != 0;
+  if (!b.compressed) {
+    b.payload = stored;
+    return read_result::block;
+  }
+  // varint decompressed size, then one zstd frame that must decompress to exactly that.
+  try {
+    cursor c(stored);
+    const std::uint64_t size = c.u("decompressed size", v2::max_block_bytes);
+    const std::string_view frame = stored.substr(c.pos());
+    if (!zstd_) zstd_ = std::make_unique<zstd_state>();
+    if (!zstd_->dctx) throw std::bad_alloc();
+    ZSTD_DCtx_reset(zstd_->dctx.get(), ZSTD_reset_session_only);
+    // The output grows as zstd produces it, up to one byte past the declared size (to see a
+    // frame that is longer than it says).
+    raw_.resize(std::min<std::uint64_t>(size + 1, std::max<std::size_t>(frame.size() * 8, 4096)));
+    ZSTD_inBuffer zin{frame.data(), frame.size(), 0};
+    ZSTD_outBuffer zout{raw_.data(), raw_.size(), 0};
+    while (true) {
+      const std::size_t r = ZSTD_decompressStream(zstd_->dctx.get(), &zout, &zin);
+      if (ZSTD_isError(r)) {
+        throw decode_error{std::string("corrupt zstd data: ") + ZSTD_getErrorName(r), c.pos()};
+      }
+      if (zout.pos > size) {
+        throw decode_error{"zstd data decompresses to more than the " + std::to_string(size) +
+                               " bytes it declares",
+                           c.pos()};
+      }
+      if (r == 0) break;
+      if (zout.pos == zout.size) {
+        raw_.resize(std::min<std::uint64_t>(size + 1, raw_.size() * 2));
+        zout.dst = raw_.data();
+        zout.size = raw_.size();
+      } else if (zin.pos == zin.size) {
+        throw decode_error{"zstd frame is incomplete", c.pos()};
+      }
+    }
+    if (zout.pos != size || zin.pos != zin.size) {
+      throw decode_error{"zstd frame does not match its declared size " + std::to_string(size),
+                         c.pos()};
+    }
+    b.payload = std::string_view(raw_.data(), zout.pos);
+  } catch (const decode_error& e) {
+    throw recording_error(
+        name_, 0,
+        where.substr(0, where.size() - 2) + " (" + block_name(b.type) + "): " + e.message);
+  }
+  return read_result::block;
+}
+
+void v2_reader::read_header_block() {
+  block b;
+  const read_result r = read_block(b);
+  if (r != read_result::block) {
+    throw recording_error(name_, 0,
+                          "offset " + std::to_string(block_offset_) +
+                              ": the recording ends before its header block (cut short)");
+  }
+  if (b.type != static_cast<std::uint8_t>(v2::block_type::header)) {
+    throw recording_error(name_, 0,
+                          "offset " + std::to_string(block_offset_) +
+                              ": expected a header block first, got a block of type " +
+                              std::to_string(b.type));
+  }
+  namespace f = v2::header_field;
+  header_ = {};
+  header_.version = v2::version;
+  header_.runtime_version.clear();
+  cursor c(b.payload);
+  try {
+    for_each_tagged(c, [&](std::uint64_t field, std::uint8_t wire, cursor& c) {
+      const std::size_t at = c.pos();
+      if (wire == v2::wire::bytes) {
+        const std::string_view s = c.bytes("header field");
+        switch (field) {
+          case f::workload:
+            header_.workload = text(s, "workload", at);
+            return true;
+          case f::command:
+            header_.command_line.push_back(text(s, "command", at));
+            return true;
+          case f::start:
+            header_.start_wall = text(s, "start", at);
+            return true;
+          case f::runtime:
+            header_.runtime_version = text(s, "runtime", at);
+            return true;
+        }
+        return true;  // already skipped
+      }
+      const std::int64_t v = c.s("header field");
+      switch (field) {
+        case f::pid:
+          header_.pid = v;
+          break;
+        case f::interval_ns:
+          header_.interval_ns = v;
+          break;
+        case f::start_unix_ns:
+          header_.start_unix_ns = v;
+          break;
+        case f::start_monotonic_ns:
+          header_.start_monotonic_ns = v;
+          break;
+        case f::workers:
+          header_.workers = v;
+          break;
+      }
+      return true;
+    });
+  } catch (const decode_error& e) {
+    const std::uint64_t at =
+        b.compressed ? block_offset_ : block_offset_ + v2::block_header_size + e.at;
+    throw recording_error(name_, 0,
+                          "offset " + std::to_string(at) + ", block " + std::to_string(block_no_) +
+                              " (header): " + e.message);
+  }
+}
+
+void v2_reader::read_tables(const block& b) {
+  cursor c(b.payload);
+  auto string_at = [&](const char* what) -> const std::string& {
+    const std::size_t at = c.pos();
+    const std::uint64_t i = c.u(what);
+    if (i >= strings_.size()) {
+      throw decode_error{std::string(what) + " refers to undefined string " + std::to_string(i),
+                         at};
+    }
+    return strings_[i];
+  };
+  auto read_locations = [&](const char* what, std::vector<code_location>& table) {
+    const std::uint64_t n = c.count(what, 4);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      code_location l;
+      l.function = string_at("function");
+      l.file = string_at("file");
+      l.line = static_cast<std::uint32_t>(c.u("line", std::numeric_limits<std::uint32_t>::max()));
+      l.pc = c.u("pc");
+      table.push_back(std::move(l));
+    }
+  };
+  const std::uint64_t n_strings = c.count("string count", 1);
+  for (std::uint64_t i = 0; i < n_strings; ++i) {
+    const std::size_t at = c.pos();
+    strings_.push_back(text(c.bytes("string"), "string", at));
+  }
+  read_locations("site count", tables_.sites);
+  read_locations("frame count", tables_.frames);
+  const std::uint64_t n_stacks = c.count("stack count", 1);
+  for (std::uint64_t i = 0; i < n_stacks; ++i) {
+    const std::uint64_t depth = c.count("stack depth", 1);
+    std::vector<std::uint32_t> frames;
+    frames.reserve(depth);
+    for (std::uint64_t k = 0; k < depth; ++k) {
+      const std::size_t at = c.pos();
+      const std::uint64_t f = c.u("frame id");
+      if (f >= tables_.frames.size()) {
+        throw decode_error{"stack " + std::to_string(tables_.stacks.size()) +
+                               " refers to undefined frame " + std::to_string(f),
+                           at};
+      }
+      frames.push_back(static_cast<std::uint32_t>(f));
+    }
+    tables_.stacks.push_back(std::move(frames));
+  }
+  const std::uint64_t n_sets = c.count("label set count", 1);
+  for (std::uint64_t i = 0; i < n_sets; ++i) {
+    const std::size_t at = c.pos();
+    const std::uint64_t n = c.count("label count", 2);
+    label_set set;
+    set.reserve(n);
+    for (std::uint64_t k = 0; k < n; ++k) {
+      const std::string& key = string_at("label key");
+      const std::string& value = string_at("label value");
+      if (!set.empty() && set.back().first >= key) {
+        throw decode_error{
+            "label set " + std::to_string(label_sets_.size()) + ": keys not sorted and unique", at};
+      }
+      set.emplace_back(key, value);
+    }
+    label_sets_.push_back(std::make_shared<const label_set>(std::move(set)));
+  }
+  // Bytes after the known sections: tables a newer writer added, ignored.
+}
+
+void v2_reader::read_sample(const block& b, sample& out) {
+  cursor c(b.payload);
+  const std::uint64_t flags = c.u("sample flags");
+  if (flags & ~v2::sample_flag::known) {
+    throw decode_error{"unknown sample flags " + std::to_string(flags), 0};
+  }
+  const bool keyframe = (flags & v2::sample_flag::keyframe) != 0;
+  if (!keyframe && !have_state_) {
+    throw decode_error{"a delta sample before any keyframe", 0};
+  }
+  out.seq = c.u("seq");
+  out.time_ns = c.s("t_ns");
+  out.duration_ns = c.s("snapshot_ns");
+  out.pause_ns = c.s("pause_ns");
+  const std::size_t count_at = c.pos();
+  const std::uint64_t claimed = c.u("goroutine count");
+  const std::int64_t dt = keyframe ? 0 : wrapping_sub(out.time_ns, previous_t_ns_);
+  if (keyframe) current_.clear();
+
+  exits_.clear();
+  const std::uint64_t n_exits = c.count("exit count", 1);
+  std::uint64_t id = 0;
+  for (std::uint64_t i = 0; i < n_exits; ++i) {
+    const std::size_t at = c.pos();
+    const std::uint64_t d = c.u("exited id");
+    if ((i > 0 && d == 0) || id + d < id) {
+      throw decode_error{"exited goroutine ids must increase (goes from " + std::to_string(id) +
+                             " by " + std::to_string(d) + ")",
+                         at};
+    }
+    id += d;
+    exits_.push_back(id);
+  }
+
+  // Merge: the previous goroutines, minus the exited, plus the records, all sorted by id.
+  next_.clear();
+  std::size_t p = 0, e = 0;
+  // Moves the unchanged goroutines below `limit` (or up to it) to next_, minus the exited ones;
+  // every exit below the limit must name one of them.
+  auto keep_below = [&](std::uint64_t limit, bool inclusive) {
+    auto below = [&](std::uint64_t x) { return x < limit || (inclusive && x == limit); };
+    while (p < current_.size() && below(current_[p].id)) {
+      const std::uint64_t gid = current_[p].id;
+      if (e < exits_.size() && exits_[e] < gid) break;  // an exit of no one: reported below
+      if (e < exits_.size() && exits_[e] == gid) {
+        ++e;
+        ++p;
+        continue;
+      }
+      // Unchanged, so as predicted: still waiting, for the time between the samples longer.
+      goroutine_sample& g = next_.emplace_back(std::move(current_[p++]));
+      g.wait_ns = predicted_wait(g.state, g.wait_ns, g.state, dt);
+    }
+    if (e < exits_.size() && below(exits_[e]) &&
+        (p == current_.size() || exits_[e] < current_[p].id)) {
+      throw decode_error{"exit of goroutine " + std::to_string(exits_[e]) + ", which is not alive",
+                         count_at};
+    }
+  };
+  const std::uint64_t n_records = c.count("record count", 2);
+  id = 0;
+  for (std::uint64_t i = 0; i < n_records; ++i) {
+    const std::size_t at = c.pos();
+    const std::uint64_t d = c.u("goroutine id");
+    if ((i > 0 && d == 0) || id + d < id) {
+      throw decode_error{"goroutine ids must increase (goes from " + std::to_string(id) + " by " +
+                             std::to_string(d) + ")",
+                         at};
+    }
+    id += d;
+    const std::uint64_t mask = c.u("field mask");
+    if (mask & ~bit::known) {
+      throw decode_error{"goroutine " + std::to_string(id) + ": unknown field bits " +
+                             std::to_string(mask & ~bit::known),
+                         at};
+    }
+    keep_below(id, false);
+    const bool alive = p < current_.size() && current_[p].id == id;
+    const bool exiting = alive && e < exits_.size() && exits_[e] == id;
+    goroutine_sample g;
+    if (mask & bit::created) {
+      if (alive) {
+        throw decode_error{"goroutine " + std::to_string(id) + " created while alive", at};
+      }
+      g.id = id;
+      g.created_ns = out.time_ns;
+    } else {
+      if (!alive || exiting) {
+        throw decode_error{
+            "delta for goroutine " + std::to_string(id) +
+                (exiting ? ", which exits in the same sample" : ", which does not exist"),
+            at};
+      }
+      g = std::move(current_[p++]);
+    }
+    const goroutine_state base_state = g.state;
+    const std::int64_t base_wait = g.wait_ns;
+    if (mask & bit::state) {
+      const std::size_t vat = c.pos();
+      const std::uint64_t code = c.u("state");
+      if (!valid_state_code(code)) {
+        throw decode_error{
+            "goroutine " + std::to_string(id) + ": unknown state/wait code " + std::to_string(code),
+            vat};
+      }
+      g.state = static_cast<goroutine_state>(code & 3);
+      g.reason = static_cast<wait_reason>(code >> 2);
+    }
+    if (mask & bit::stack) g.stack = static_cast<std::uint32_t>(c.u("stack", UINT32_MAX));
+    const std::int64_t want_wait =
+        (mask & bit::created) ? 0 : predicted_wait(base_state, base_wait, g.state, dt);
+    g.wait_ns = (mask & bit::wait_ns) ? wrapping_add(want_wait, c.s("wait_ns")) : want_wait;
+    if (mask & bit::resumes) g.resumes += static_cast<std::uint64_t>(c.s("resumes"));
+    if (mask & bit::running_ns) g.running_ns = wrapping_add(g.running_ns, c.s("running_ns"));
+    if (mask & bit::runnable_ns) g.runnable_ns = wrapping_add(g.runnable_ns, c.s("runnable_ns"));
+    if (mask & bit::labels) {
+      const std::size_t vat = c.pos();
+      const std::uint64_t l = c.u("labels");
+      if (l > label_sets_.size()) {
+        throw decode_error{"goroutine " + std::to_string(id) + " refers to undefined label set " +
+                               std::to_string(l - 1),
+                           vat};
+      }
+      g.labels = l == 0 ? nullptr : label_sets_[l - 1];
+    }
+    if (mask & bit::site) g.site = static_cast<std::uint32_t>(c.u("site", UINT32_MAX));
+    if (mask & bit::parent) {
+      g.parent_id = static_cast<std::uint64_t>(
+          wrapping_add(static_cast<std::int64_t>(g.parent_id), c.s("parent")));
+    }
+    if (mask & bit::created_ns) g.created_ns = wrapping_add(g.created_ns, c.s("created_ns"));
+    if (mask & bit::extension) c.bytes("extension");  // fields a newer writer added
+    if (g.site >= tables_.sites.size()) {
+      throw decode_error{
+          "goroutine " + std::to_string(id) + " refers to undefined site " + std::to_string(g.site),
+          at};
+    }
+    if (g.stack >= tables_.stacks.size()) {
+      throw decode_error{"goroutine " + std::to_string(id) + " refers to undefined stack " +
+                             std::to_string(g.stack),
+                         at};
+    }
+    next_.push_back(std::move(g));
+  }
+  keep_below(UINT64_MAX, true);
+  if (next_.size() != claimed) {
+    throw decode_error{"claims " + std::to_string(claimed) + " goroutines but holds " +
+                           std::to_string(next_.size()),
+                       count_at};
+  }
+  // Bytes after the records: per-sample fields a newer writer added, ignored.
+  current_.swap(next_);
+  have_state_ = true;
+  previous_t_ns_ = out.time_ns;
+  out.goroutines = current_;
+}
+
+void v2_reader::read_end(const block& b) {
+  namespace f = v2::end_field;
+  cursor c(b.payload);
+  recording_end e;
+  for_each_tagged(c, [&](std::uint64_t field, std::uint8_t wire, cursor& c) {
+    if (wire != v2::wire::varint) return false;
+    const std::size_t at = c.pos();
+    const std::uint64_t v = c.u("end field");
+    auto as_int = [&](std::uint64_t u) {
+      const std::int64_t s = varint::unzigzag(u);
+      if (s < std::numeric_limits<int>::min() || s > std::numeric_limits<int>::max()) {
+        throw decode_error{"end field out of range", at};
+      }
+      return static_cast<int>(s);
+    };
+    switch (field) {
+      case f::samples:
+        e.samples = v;
+        break;
+      case f::reason:
+        if (v >= end_reason_names.size()) {
+          throw decode_error{"unknown end reason " + std::to_string(v), at};
+        }
+        e.reason = static_cast<end_reason>(v);
+        break;
+      case f::exit_status:
+        e.exit_status = as_int(v);
+        break;
+      case f::signal:
+        e.signal = as_int(v);
+        break;
+    }
+    return true;
+  });
+  end_ = e;
+}
+
+bool v2_reader::next(sample& out) {
+  while (!done_) {
+    block b;
+    read_result r;
+    try {
+      r = read_block(b);
+    } catch (const std::bad_alloc&) {
+      throw recording_error(name_, 0,
+                            "offset " + std::to_string(block_offset_) + ": out of memory");
+    }
+    if (r == read_result::end_of_file) break;
+    if (r == read_result::torn) {
+      warnings_.push_back(name_ + ": offset " + std::to_string(block_offset_) +
+                          ": incomplete last block ignored (the recording was cut short)");
+      break;
+    }
+    const std::string where =
+        "offset " + std::to_string(block_offset_) + ", block " + std::to_string(block_no_);
+    if (end_) throw recording_error(name_, 0, where + ": a block after the end block");
+    try {
+      switch (static_cast<v2::block_type>(b.type)) {
+        case v2::block_type::sample:
+          read_sample(b, out);
+          ++samples_read_;
+          return true;
+        case v2::block_type::tables:
+          read_tables(b);
+          break;
+        case v2::block_type::end:
+          read_end(b);
+          break;
+        case v2::block_type::header:
+          throw recording_error(name_, 0, where + ": a second header block");
+        default:
+          if (b.type >= v2::first_optional_type) break;  // an optional block a newer writer added
+          throw recording_error(name_, 0, where + ": unknown block type " + std::to_string(b.type));
+      }
+    } catch (const decode_error& e) {
+      const std::uint64_t at =
+          b.compressed ? block_offset_ : block_offset_ + v2::block_header_size + e.at;
+      std::string what = b.type == static_cast<std::uint8_t>(v2::block_type::sample)
+                             ? " (sample " + std::to_string(samples_read_) + ")"
+                             : " (" + block_name(b.type) + ")";
+      throw recording_error(
+          name_, 0,
+          "offset " + std::to_string(at) + ", block " + std::to_string(block_no_) + what + ": " +
+              e.message +
+              (b.compressed ? " (at byte " + std::to_string(e.at) + " of the decompressed block)"
+                            : ""));
+    } catch (const std::bad_alloc&) {
+      throw recording_error(name_, 0, where + ": out of memory");
+    }
+  }
+  finish();
+  return false;
+}
+
+void v2_reader::finish() {
+  if (done_) return;
+  done_ = true;
+  const std::string at = name_ + ": offset " + std::to_string(consumed_ + pos_) + ": ";
+  if (!end_) {
+    warnings_.push_back(at + "no end block (the recording was cut short)");
+    return;
+  }
+  // The same warnings as for v1 (recording_reader.cpp): the end says how the program ended.
+  if (end_->reason == end_reason::workload_killed) {
+    warnings_.push_back(at + "the recorded program was killed" +
+                        (end_->signal ? " by signal " + std::to_string(*end_->signal) : "") +
+                        "; the recording ends at its last sample");
+  } else if (end_->reason == end_reason::workload_exited) {
+    warnings_.push_back(
+        at + "the recorded program failed" +
+        (end_->exit_status ? " (exit status " + std::to_string(*end_->exit_status) + ")" : "") +
+        "; the recording ends at its last sample");
+  } else if (end_->reason == end_reason::error) {
+    warnings_.push_back(at + "the recorder failed; the recording ends at its last sample");
+  }
+}
+
+}  // namespace gprofid

@@ -1,0 +1,71 @@
+// Reads recording format v2 (docs/recording-format.md "Version 2") block by block, holding the
+// tables and one sample's goroutines: each sample block is applied to the previous sample's
+// state. recording_reader uses it for files that start with the v2 magic.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/sample.hpp"
+
+namespace gprofid {
+
+class v2_reader {
+ public:
+  // Reads the preamble and the header block at once; throws recording_error.
+  v2_reader(std::istream& in, std::string name);
+  ~v2_reader();
+  v2_reader(const v2_reader&) = delete;
+  v2_reader& operator=(const v2_reader&) = delete;
+
+  const recording_header& header() const noexcept { return header_; }
+  const symbol_tables& tables() const noexcept { return tables_; }
+  // The next sample, or false at the end (see recording_reader::next).
+  bool next(sample& out);
+  const std::optional<recording_end>& end() const noexcept { return end_; }
+  const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+  // The file offset of the block read last.
+  std::uint64_t offset() const noexcept { return block_offset_; }
+
+ private:
+  struct block;
+  struct zstd_state;
+  enum class read_result { block, end_of_file, torn };
+  read_result read_block(block& b);
+  bool fill(std::size_t need);
+  void read_header_block();
+  void read_tables(const block& b);
+  void read_sample(const block& b, sample& out);
+  void read_end(const block& b);
+  void finish();
+
+  std::istream& in_;
+  std::string name_;
+  std::string buf_;  // input read ahead; [pos_, size) is unread
+  std::size_t pos_ = 0;
+  std::uint64_t consumed_ = 0;  // file offset of buf_[0]
+  std::string raw_;             // a decompressed payload
+  std::unique_ptr<zstd_state> zstd_;
+
+  recording_header header_;
+  symbol_tables tables_;
+  std::vector<std::string> strings_;
+  std::vector<label_ptr> label_sets_;
+  std::vector<goroutine_sample> current_, next_;
+  std::vector<std::uint64_t> exits_;
+  std::int64_t previous_t_ns_ = 0;
+  bool have_state_ = false;  // a keyframe was read: deltas apply to current_
+  std::uint64_t block_no_ = 0;
+  std::uint64_t block_offset_ = 0;
+  std::uint64_t samples_read_ = 0;
+  std::optional<recording_end> end_;
+  std::vector<std::string> warnings_;
+  bool done_ = false;
+};
+
+}  // namespace gprofid

@@ -1,0 +1,101 @@
+// Recording format v2 (binary, docs/recording-format.md "Version 2"): the preamble, block
+// framing, block types and field numbers that the writer and the reader share.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace gprofid::recording_format_v2 {
+
+inline constexpr int version = 2;
+
+// The first 16 bytes of a v2 file: a byte no text starts with, the name, bytes that text-mode
+// transfers mangle (as PNG does), then the version as a little-endian u32. A v1 file starts
+// with '{' or whitespace, so one byte tells the two apart.
+inline constexpr std::string_view magic{"\x89GPROFID\r\n\x1a\n", 12};
+inline constexpr std::size_t preamble_size = 16;
+inline constexpr unsigned char first_byte = 0x89;
+
+// Block framing: type u8, flags u8, payload length u32 LE, CRC-32C u32 LE of the first six
+// bytes and the payload, then the payload.
+inline constexpr std::size_t block_header_size = 10;
+// No block may be longer (stored or decompressed): a bound on what a reader allocates, far
+// above a keyframe of a million goroutines (~30 MB).
+inline constexpr std::uint32_t max_block_bytes = 1u << 30;
+
+enum class block_type : std::uint8_t {
+  header = 1,  // tagged fields of recording_header; first, exactly once
+  tables = 2,  // new strings, sites, frames, stacks and label sets, in that order
+  sample = 3,  // a keyframe or a delta from the previous sample
+  end = 4,     // tagged fields of recording_end; last
+};
+// Types at or above this may be skipped by a reader that does not know them; an unknown type
+// below it is an error.
+inline constexpr std::uint8_t first_optional_type = 0x80;
+
+namespace block_flag {
+inline constexpr std::uint8_t zstd = 1;  // payload: varint decompressed size, then a zstd frame
+inline constexpr std::uint8_t known = zstd;
+}  // namespace block_flag
+
+// Tagged fields (header, end, goroutine extensions): varint key = number << 3 | wire type.
+namespace wire {
+inline constexpr std::uint8_t varint = 0;
+inline constexpr std::uint8_t bytes = 2;  // varint length, then the bytes
+}  // namespace wire
+
+namespace header_field {
+inline constexpr std::uint32_t workload = 1;            // bytes
+inline constexpr std::uint32_t command = 2;             // bytes, repeated: one per argument
+inline constexpr std::uint32_t pid = 3;                 // zigzag varint
+inline constexpr std::uint32_t interval_ns = 4;         // zigzag varint
+inline constexpr std::uint32_t start = 5;               // bytes, RFC 3339
+inline constexpr std::uint32_t start_unix_ns = 6;       // zigzag varint
+inline constexpr std::uint32_t start_monotonic_ns = 7;  // zigzag varint
+inline constexpr std::uint32_t workers = 8;             // zigzag varint
+inline constexpr std::uint32_t runtime = 9;             // bytes
+}  // namespace header_field
+
+namespace end_field {
+inline constexpr std::uint32_t samples = 1;      // varint
+inline constexpr std::uint32_t reason = 2;       // varint, end_reason
+inline constexpr std::uint32_t exit_status = 3;  // zigzag varint; absent: unknown
+inline constexpr std::uint32_t signal = 4;       // zigzag varint; absent: not killed
+}  // namespace end_field
+
+// Sample payload: varint flags, varint seq, zigzag t_ns, snapshot_ns, pause_ns, varint
+// goroutine count, varint n + n exited id deltas, varint n + n goroutine records.
+namespace sample_flag {
+inline constexpr std::uint64_t keyframe = 1;  // the state before it is empty
+inline constexpr std::uint64_t known = keyframe;
+}  // namespace sample_flag
+
+// A goroutine record: varint id delta, varint mask, then one value per set bit in bit order.
+// Bit 0 says the goroutine is new; the others name the fields that differ from its baseline
+// (the previous sample's values, or for a new goroutine zeros and created_ns = t_ns).
+namespace field_bit {
+inline constexpr std::uint64_t created = 1 << 0;      // no value
+inline constexpr std::uint64_t state = 1 << 1;        // varint reason << 2 | state
+inline constexpr std::uint64_t stack = 1 << 2;        // varint stack index
+inline constexpr std::uint64_t wait_ns = 1 << 3;      // zigzag, actual - predicted
+inline constexpr std::uint64_t resumes = 1 << 4;      // zigzag delta
+inline constexpr std::uint64_t running_ns = 1 << 5;   // zigzag delta
+inline constexpr std::uint64_t runnable_ns = 1 << 6;  // zigzag delta
+inline constexpr std::uint64_t labels = 1 << 7;       // varint: 0 none, i + 1 label set i
+inline constexpr std::uint64_t site = 1 << 8;         // varint site index
+inline constexpr std::uint64_t parent = 1 << 9;       // zigzag delta (id - parent)
+inline constexpr std::uint64_t created_ns = 1 << 10;  // zigzag delta
+// varint length + tagged fields: per-goroutine fields added later; readers skip the ones they
+// do not know, so adding one is not a format break.
+inline constexpr std::uint64_t extension = 1 << 11;
+inline constexpr std::uint64_t known = (1 << 12) - 1;
+}  // namespace field_bit
+
+// Keyframe defaults: a full sample every this many samples or this much recording time.
+inline constexpr std::uint32_t default_keyframe_samples = 100;
+inline constexpr std::int64_t default_keyframe_ns = 10'000'000'000;
+// Blocks shorter than this are stored raw: zstd would not pay for its frame header.
+inline constexpr std::size_t default_compress_min_bytes = 256;
+
+}  // namespace gprofid::recording_format_v2

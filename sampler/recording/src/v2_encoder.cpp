@@ -1,0 +1,381 @@
+#include "gprofid/recording/v2_encoder.hpp"
+
+#include <zstd.h>
+
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include "gprofid/recording/json_text.hpp"
+#include "gprofid/recording/v2_blocks.hpp"
+#include "gprofid/recording/varint.hpp"
+
+namespace gprofid {
+namespace {
+
+namespace v2 = recording_format_v2;
+namespace bit = recording_format_v2::field_bit;
+using varint::append;
+using varint::append_signed;
+
+// Wrapping difference: exact for any two values, decoded by wrapping addition.
+std::int64_t delta(std::int64_t now, std::int64_t before) noexcept {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(now) -
+                                   static_cast<std::uint64_t>(before));
+}
+std::int64_t delta(std::uint64_t now, std::uint64_t before) noexcept {
+  return static_cast<std::int64_t>(now - before);
+}
+
+void append_key(std::string& out, std::uint32_t field, std::uint8_t wire) {
+  append(out, (static_cast<std::uint64_t>(field) << 3) | wire);
+}
+void append_tagged(std::string& out, std::uint32_t field, std::int64_t v) {
+  append_key(out, field, v2::wire::varint);
+  append_signed(out, v);
+}
+void append_tagged_unsigned(std::string& out, std::uint32_t field, std::uint64_t v) {
+  append_key(out, field, v2::wire::varint);
+  append(out, v);
+}
+void append_bytes(std::string& out, std::string_view s) {
+  append(out, s.size());
+  out += s;
+}
+// Strings are stored as valid UTF-8, as v1 stores them, so both formats read back the same.
+void append_text(std::string& out, std::string_view s) {
+  append_bytes(out, sanitize_utf8(s));
+}
+void append_tagged_text(std::string& out, std::uint32_t field, std::string_view s) {
+  append_key(out, field, v2::wire::bytes);
+  append_text(out, s);
+}
+
+struct cctx_deleter {
+  void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
+};
+
+struct label_set_hash {
+  std::size_t operator()(const label_set& s) const noexcept {
+    std::size_t h = s.size();
+    for (const auto& [k, v] : s) {
+      h = h * 31 + std::hash<std::string>{}(k);
+      h = h * 31 + std::hash<std::string>{}(v);
+    }
+    return h;
+  }
+};
+
+// One goroutine as the previous sample left it.
+struct goroutine_state_v2 {
+  std::uint64_t id = 0;
+  std::uint64_t parent = 0;
+  std::uint32_t site = 0;
+  std::uint32_t stack = 0;
+  std::uint64_t state_code = 0;  // reason << 2 | state
+  std::int64_t created_ns = 0;
+  std::int64_t wait_ns = 0;
+  std::uint64_t labels = 0;  // 0: none, i + 1: label set i
+  label_ptr label_object;    // held so that pointer equality means the same label set
+  std::uint64_t resumes = 0;
+  std::int64_t running_ns = 0;
+  std::int64_t runnable_ns = 0;
+};
+
+constexpr std::uint64_t waiting_code = static_cast<std::uint64_t>(goroutine_state::waiting);
+
+// What the reader expects wait_ns to be without being told: a goroutine still waiting has
+// waited the time between the samples longer.
+std::int64_t predicted_wait(const goroutine_state_v2& base, std::uint64_t new_state_code,
+                            std::int64_t dt) noexcept {
+  if ((new_state_code & 3) != waiting_code || (base.state_code & 3) != waiting_code) return 0;
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(base.wait_ns) +
+                                   static_cast<std::uint64_t>(dt));
+}
+
+}  // namespace
+
+struct v2_encoder::state {
+  v2_options options;
+  std::unique_ptr<ZSTD_CCtx, cctx_deleter> cctx;
+  std::string payload, compressed, records, exits, strings_part, rest_part;
+
+  // Interned strings and label sets, and how much of the caller's tables was written.
+  std::unordered_map<std::string, std::uint32_t> strings;
+  std::uint32_t string_count = 0;
+  std::uint32_t pending_strings = 0;
+  std::unordered_map<label_set, std::uint32_t, label_set_hash> label_sets;
+  std::vector<const label_set*> pending_label_sets;
+  struct {
+    std::uint32_t sites = 0, frames = 0, stacks = 0;
+  } written;
+
+  std::vector<goroutine_state_v2> previous, next;
+  std::int64_t previous_t_ns = 0;
+  bool have_previous = false;
+  std::uint64_t samples_since_keyframe = 0;
+  std::int64_t keyframe_t_ns = 0;
+  v2_encoder_stats stats;
+
+  std::uint32_t intern_string(const std::string& s) {
+    auto [it, inserted] = strings.try_emplace(s, string_count);
+    if (inserted) {
+      ++string_count;
+      ++pending_strings;
+      append_text(strings_part, s);
+    }
+    return it->second;
+  }
+
+  std::uint64_t label_id(const label_ptr& p, const goroutine_state_v2* base) {
+    if (!p || p->empty()) return 0;
+    if (base && base->label_object.get() == p.get()) return base->labels;
+    auto [it, inserted] = label_sets.try_emplace(*p, static_cast<std::uint32_t>(label_sets.size()));
+    if (inserted) pending_label_sets.push_back(&it->first);
+    return std::uint64_t{it->second} + 1;
+  }
+
+  void append_block(std::string& out, v2::block_type type, std::string_view body) {
+    std::uint8_t flags = 0;
+    if (options.zstd_level > 0 && body.size() >= options.compress_min_bytes) {
+      if (!cctx) cctx.reset(ZSTD_createCCtx());
+      compressed.clear();
+      append(compressed, body.size());
+      const std::size_t head = compressed.size();
+      compressed.resize(head + ZSTD_compressBound(body.size()));
+      const std::size_t n =
+          cctx ? ZSTD_compressCCtx(cctx.get(), compressed.data() + head, compressed.size() - head,
+                                   body.data(), body.size(), options.zstd_level)
+               : 0;
+      if (cctx && !ZSTD_isError(n) && head + n < body.size()) {
+        compressed.resize(head + n);
+        body = compressed;
+        flags |= v2::block_flag::zstd;
+      }
+    }
+    if (body.size() > v2::max_block_bytes) {
+      throw std::length_error("recording block of " + std::to_string(body.size()) +
+                              " bytes is over the format's limit");
+    }
+    v2_blocks::append(out, static_cast<std::uint8_t>(type), flags, body);
+  }
+
+  void append_location(const code_location& l) {
+    append(rest_part, intern_string(l.function));
+    append(rest_part, intern_string(l.file));
+    append(rest_part, l.line);
+    append(rest_part, l.pc);
+  }
+
+  // The tables block for everything new: the caller's entries past `written`, and the label
+  // sets the sample just interned.
+  void append_tables(std::string& out, const symbol_tables& t) {
+    strings_part.clear();
+    rest_part.clear();
+    pending_strings = 0;
+    append(rest_part, t.sites.size() - written.sites);
+    for (auto i = written.sites; i < t.sites.size(); ++i) append_location(t.sites[i]);
+    append(rest_part, t.frames.size() - written.frames);
+    for (auto i = written.frames; i < t.frames.size(); ++i) append_location(t.frames[i]);
+    append(rest_part, t.stacks.size() - written.stacks);
+    for (auto i = written.stacks; i < t.stacks.size(); ++i) {
+      append(rest_part, t.stacks[i].size());
+      for (auto f : t.stacks[i]) append(rest_part, f);
+    }
+    append(rest_part, pending_label_sets.size());
+    for (const label_set* set : pending_label_sets) {
+      append(rest_part, set->size());
+      for (const auto& [k, v] : *set) {
+        append(rest_part, intern_string(k));
+        append(rest_part, intern_string(v));
+      }
+    }
+    const bool any = pending_strings > 0 || !pending_label_sets.empty() ||
+                     written.sites < t.sites.size() || written.frames < t.frames.size() ||
+                     written.stacks < t.stacks.size();
+    pending_label_sets.clear();
+    written.sites = static_cast<std::uint32_t>(t.sites.size());
+    written.frames = static_cast<std::uint32_t>(t.frames.size());
+    written.stacks = static_cast<std::uint32_t>(t.stacks.size());
+    if (!any) return;
+    payload.clear();
+    append(payload, pending_strings);
+    payload += strings_part;
+    payload += rest_part;
+    append_block(out, v2::block_type::tables, payload);
+  }
+
+  // Appends the record of `g` against `base` (its previous state, or null for a new
+  // goroutine) to `records` if anything differs, and leaves its new state in `now`.
+  bool append_record(const goroutine_sample& g, const goroutine_state_v2* base,
+                     std::uint64_t previous_id, std::int64_t t_ns, std::int64_t dt,
+                     goroutine_state_v2& now) {
+    goroutine_state_v2 fresh;
+    fresh.created_ns = t_ns;
+    const goroutine_state_v2& b = base ? *base : fresh;
+    now.id = g.id;
+    now.parent = g.parent_id;
+    now.site = g.site;
+    now.stack = g.stack;
+    now.state_code =
+        static_cast<std::uint64_t>(g.reason) << 2 | static_cast<std::uint64_t>(g.state);
+    now.created_ns = g.created_ns;
+    now.wait_ns = g.wait_ns;
+    now.labels = label_id(g.labels, base);
+    if (now.labels == 0) {
+      now.label_object.reset();
+    } else if (base && base->label_object.get() == g.labels.get()) {
+      now.label_object = std::move(base->label_object);  // no reference count traffic
+    } else {
+      now.label_object = g.labels;
+    }
+    now.resumes = g.resumes;
+    now.running_ns = g.running_ns;
+    now.runnable_ns = g.runnable_ns;
+
+    const std::int64_t want_wait = predicted_wait(b, now.state_code, base ? dt : 0);
+    std::uint64_t mask = base ? 0 : bit::created;
+    if (now.state_code != b.state_code) mask |= bit::state;
+    if (now.stack != b.stack) mask |= bit::stack;
+    if (now.wait_ns != want_wait) mask |= bit::wait_ns;
+    if (now.resumes != b.resumes) mask |= bit::resumes;
+    if (now.running_ns != b.running_ns) mask |= bit::running_ns;
+    if (now.runnable_ns != b.runnable_ns) mask |= bit::runnable_ns;
+    if (now.labels != b.labels) mask |= bit::labels;
+    if (now.site != b.site) mask |= bit::site;
+    if (now.parent != b.parent) mask |= bit::parent;
+    if (now.created_ns != b.created_ns) mask |= bit::created_ns;
+    if (mask == 0) return false;
+
+    append(records, g.id - previous_id);
+    append(records, mask);
+    if (mask & bit::state) append(records, now.state_code);
+    if (mask & bit::stack) append(records, now.stack);
+    if (mask & bit::wait_ns) append_signed(records, delta(now.wait_ns, want_wait));
+    if (mask & bit::resumes) append_signed(records, delta(now.resumes, b.resumes));
+    if (mask & bit::running_ns) append_signed(records, delta(now.running_ns, b.running_ns));
+    if (mask & bit::runnable_ns) append_signed(records, delta(now.runnable_ns, b.runnable_ns));
+    if (mask & bit::labels) append(records, now.labels);
+    if (mask & bit::site) append(records, now.site);
+    if (mask & bit::parent) append_signed(records, delta(now.parent, b.parent));
+    if (mask & bit::created_ns) append_signed(records, delta(now.created_ns, b.created_ns));
+    return true;
+  }
+};
+
+v2_encoder::v2_encoder(v2_options options) : st_(std::make_unique<state>()) {
+  if (options.keyframe_samples == 0) options.keyframe_samples = 1;
+  st_->options = options;
+}
+v2_encoder::~v2_encoder() = default;
+v2_encoder::v2_encoder(v2_encoder&&) noexcept = default;
+v2_encoder& v2_encoder::operator=(v2_encoder&&) noexcept = default;
+
+const v2_encoder_stats& v2_encoder::stats() const noexcept {
+  return st_->stats;
+}
+
+void v2_encoder::append_header(std::string& out, const recording_header& h) {
+  namespace f = v2::header_field;
+  v2_blocks::append_preamble(out);
+  std::string& p = st_->payload;
+  p.clear();
+  append_tagged_text(p, f::workload, h.workload);
+  for (const auto& arg : h.command_line) append_tagged_text(p, f::command, arg);
+  append_tagged(p, f::pid, h.pid);
+  append_tagged(p, f::interval_ns, h.interval_ns);
+  append_tagged_text(p, f::start, h.start_wall);
+  append_tagged(p, f::start_unix_ns, h.start_unix_ns);
+  append_tagged(p, f::start_monotonic_ns, h.start_monotonic_ns);
+  append_tagged(p, f::workers, h.workers);
+  append_tagged_text(p, f::runtime, h.runtime_version);
+  st_->append_block(out, v2::block_type::header, p);
+}
+
+void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_tables& tables) {
+  state& st = *st_;
+  for (std::size_t i = 0; i < s.goroutines.size(); ++i) {
+    const auto& g = s.goroutines[i];
+    if (g.site >= tables.sites.size() || g.stack >= tables.stacks.size()) {
+      throw std::logic_error("v2_encoder: sample refers to an undefined site or stack");
+    }
+    if (i > 0 && s.goroutines[i - 1].id >= g.id) {
+      throw std::logic_error("v2_encoder: goroutines not sorted by id or not unique");
+    }
+  }
+  const bool keyframe =
+      !st.have_previous || st.samples_since_keyframe >= st.options.keyframe_samples ||
+      (st.options.keyframe_ns > 0 && delta(s.time_ns, st.keyframe_t_ns) >= st.options.keyframe_ns);
+  if (keyframe) {
+    st.previous.clear();
+    st.samples_since_keyframe = 0;
+    st.keyframe_t_ns = s.time_ns;
+    ++st.stats.keyframes;
+  }
+  const std::int64_t dt = delta(s.time_ns, st.previous_t_ns);
+
+  // Merge the previous goroutines with this sample's, both sorted by id.
+  st.records.clear();
+  st.exits.clear();
+  st.next.resize(s.goroutines.size());
+  std::uint64_t n_records = 0, n_exits = 0, last_record_id = 0, last_exit_id = 0;
+  std::size_t p = 0;
+  for (std::size_t i = 0; i < s.goroutines.size(); ++i) {
+    const auto& g = s.goroutines[i];
+    while (p < st.previous.size() && st.previous[p].id < g.id) {
+      append(st.exits, st.previous[p].id - last_exit_id);
+      last_exit_id = st.previous[p++].id;
+      ++n_exits;
+    }
+    goroutine_state_v2* base =
+        p < st.previous.size() && st.previous[p].id == g.id ? &st.previous[p++] : nullptr;
+    goroutine_state_v2& now = st.next[i];
+    if (st.append_record(g, base, last_record_id, s.time_ns, dt, now)) {
+      last_record_id = g.id;
+      ++n_records;
+    }
+  }
+  for (; p < st.previous.size(); ++p) {
+    append(st.exits, st.previous[p].id - last_exit_id);
+    last_exit_id = st.previous[p].id;
+    ++n_exits;
+  }
+
+  st.append_tables(out, tables);
+  std::string& pl = st.payload;
+  pl.clear();
+  append(pl, keyframe ? v2::sample_flag::keyframe : 0);
+  append(pl, s.seq);
+  append_signed(pl, s.time_ns);
+  append_signed(pl, s.duration_ns);
+  append_signed(pl, s.pause_ns);
+  append(pl, s.goroutines.size());
+  append(pl, n_exits);
+  pl += st.exits;
+  append(pl, n_records);
+  pl += st.records;
+  st.append_block(out, v2::block_type::sample, pl);
+
+  st.previous.swap(st.next);
+  st.previous_t_ns = s.time_ns;
+  st.have_previous = true;
+  ++st.samples_since_keyframe;
+  st.stats.goroutine_records += n_records;
+  st.stats.goroutine_samples += s.goroutines.size();
+}
+
+void v2_encoder::append_end(std::string& out, const recording_end& e) {
+  namespace f = v2::end_field;
+  std::string p;
+  append_tagged_unsigned(p, f::samples, e.samples);
+  append_tagged_unsigned(p, f::reason, static_cast<std::uint64_t>(e.reason));
+  if (e.exit_status) append_tagged(p, f::exit_status, *e.exit_status);
+  if (e.signal) append_tagged(p, f::signal, *e.signal);
+  state raw;  // never compressed: an end block is a few bytes
+  raw.options.zstd_level = 0;
+  raw.append_block(out, v2::block_type::end, p);
+}
+
+}  // namespace gprofid
