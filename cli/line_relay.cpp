@@ -8,6 +8,8 @@
 #include <system_error>
 
 #include "cli/recording_channel.hpp"
+#include "gprofid/recording/recording_format_v2.hpp"
+#include "gprofid/recording/v2_blocks.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -69,6 +71,14 @@ bool line_relay::pump(int in_fd) {
 }
 
 void line_relay::feed(std::string_view bytes) {
+  if (mode_ == mode::unknown && !bytes.empty()) {
+    mode_ = static_cast<unsigned char>(bytes[0]) == recording_format_v2::first_byte ? mode::blocks
+                                                                                    : mode::lines;
+  }
+  if (mode_ == mode::blocks) {
+    feed_blocks(bytes);
+    return;
+  }
   if (skipping_) {
     const auto nl = bytes.find('\n');
     if (nl == std::string_view::npos) return;
@@ -136,6 +146,74 @@ void line_relay::forward(std::string_view lines) {
     if (type == "header") header_ = true;
     out_.append(line);
   }
+  write_out();
+}
+
+void line_relay::feed_blocks(std::string_view bytes) {
+  namespace v2 = recording_format_v2;
+  if (broken_) return;
+  partial_.append(bytes);
+  out_.clear();
+  std::size_t p = preamble_done_ ? 0 : v2::preamble_size;
+  if (partial_.size() < p) return;
+  if (!preamble_done_ && v2_blocks::preamble_version(partial_.data()) == 0) {
+    reject(std::string_view(partial_).substr(0, p), "is not a recording preamble");
+    broken_ = true;
+    partial_.clear();
+    return;
+  }
+  while (partial_.size() - p >= v2::block_header_size) {
+    const auto h = v2_blocks::parse_header(partial_.data() + p);
+    if (h.length > std::min<std::size_t>(max_line_, v2::max_block_bytes)) {
+      // Nothing after a length no writer makes can be trusted to be a block boundary.
+      reject(std::string_view(partial_).substr(p, v2::block_header_size),
+             "is a block of " + std::to_string(h.length) + " bytes, over the limit");
+      broken_ = true;
+      break;
+    }
+    const std::size_t n = v2::block_header_size + h.length;
+    if (partial_.size() - p < n) break;
+    const std::string_view block = std::string_view(partial_).substr(p, n);
+    p += n;
+    const auto type = static_cast<v2::block_type>(h.type);
+    std::string why;
+    if (end_) {
+      why = "follows the program's end block";
+    } else if (type == v2::block_type::header) {
+      why = header_ ? "is a second header block" : "";
+    } else if (!header_) {
+      why = "comes before the header block";
+    } else if (type != v2::block_type::tables && type != v2::block_type::sample &&
+               type != v2::block_type::end && h.type < v2::first_optional_type) {
+      why = "is a block of unknown type " + std::to_string(h.type);
+    }
+    if (!why.empty()) {
+      reject(block, why);
+      continue;
+    }
+    ++line_no_;
+    if (type == v2::block_type::end) {
+      end_ = true;
+      continue;
+    }
+    if (type == v2::block_type::sample) ++samples_;
+    if (type == v2::block_type::header) header_ = true;
+    out_.append(block);
+  }
+  if (!preamble_done_) {
+    if (out_.empty()) {
+      partial_.erase(v2::preamble_size, p - v2::preamble_size);
+      return;  // the preamble goes out with the first whole block
+    }
+    out_.insert(0, partial_, 0, v2::preamble_size);
+    preamble_done_ = true;
+  }
+  partial_.erase(0, p);
+  if (broken_) partial_.clear();
+  write_out();
+}
+
+void line_relay::write_out() {
   std::string_view rest = out_;
   while (!rest.empty()) {
     const ssize_t n = ::write(out_fd_, rest.data(), rest.size());

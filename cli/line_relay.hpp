@@ -1,5 +1,8 @@
-// Copies a recording from the recorded program's channel to the output, whole lines only: a line
-// is written once its newline has arrived, so the output never ends in half a line. Only what the
+// Copies a recording from the recorded program's channel to the output, whole lines (v1) or whole
+// blocks (v2, told apart by the first byte) only: a line is written once its newline has arrived,
+// a block once all its bytes have, so the output never ends in half a line or block. For v2 the
+// same rules hold for blocks: the preamble and header first and once, then tables and sample
+// blocks, anything else (an unknown type, a length over the format's limit) rejected. Only what the
 // channel's owner wrote (the first process that writes to it) and only well-formed recording lines
 // are copied: header first and once, then site, frame, stack and sample lines, each a JSON object
 // that starts with its type, as recording_writer writes them. Everything else is counted and
@@ -36,8 +39,10 @@ class line_relay {
   bool saw_header() const noexcept { return header_; }
   // Whether the owner wrote its end line: its recording is complete.
   bool saw_end() const noexcept { return end_; }
-  // Bytes of an unterminated last line (dropped, never written).
+  // Bytes of an unterminated last line or incomplete last block (dropped, never written).
   std::size_t pending() const noexcept { return partial_.size(); }
+  // The program writes format v2 (so the end must be a v2 end block).
+  bool binary() const noexcept { return mode_ == mode::blocks; }
 
   // The process whose lines are relayed (0 until someone writes, or if the kernel does not say).
   pid_t owner() const noexcept { return owner_; }
@@ -55,6 +60,13 @@ class line_relay {
   std::string reject_reason(std::string_view line) const;
 
   void reject(std::string_view line, const std::string& why);
+  void feed_blocks(std::string_view bytes);
+  void write_out();
+
+  enum class mode { unknown, lines, blocks };
+  mode mode_ = mode::unknown;
+  bool preamble_done_ = false;
+  bool broken_ = false;  // a block header no writer makes: the rest is dropped
 
   int out_fd_;
   std::size_t max_line_;

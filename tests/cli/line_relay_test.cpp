@@ -9,6 +9,8 @@
 #include <string>
 
 #include "cli/launch.hpp"
+#include "gprofid/recording/recording_format_v2.hpp"
+#include "gprofid/recording/v2_blocks.hpp"
 
 namespace {
 
@@ -108,4 +110,37 @@ TEST_CASE("line_relay drops a line that never ends instead of holding all of it"
   CHECK(relay.rejected_lines() == 1);
   CHECK(relay.first_rejected() == "line 2: \"aaaaaaaaaa\" is longer than 16 bytes");
   CHECK(out.drain() == "{\"type\":\"header\"}\n{\"type\":\"sample\",\"seq\":0}\n");
+}
+
+TEST_CASE("line_relay forwards whole v2 blocks only, counting samples and dropping the end") {
+  namespace v2 = gprofid::recording_format_v2;
+  auto block = [](v2::block_type t, std::string_view payload) {
+    std::string b;
+    gprofid::v2_blocks::append(b, static_cast<std::uint8_t>(t), 0, payload);
+    return b;
+  };
+  std::string preamble;
+  gprofid::v2_blocks::append_preamble(preamble);
+  const std::string header = block(v2::block_type::header, "h");
+  const std::string sample0 = block(v2::block_type::sample, "s0");
+  const std::string sample1 = block(v2::block_type::sample, "s1");
+  const std::string end = block(v2::block_type::end, "e");
+  std::string unknown;
+  gprofid::v2_blocks::append(unknown, 9, 0, "?");
+  sink out;
+  gprofid::cli::line_relay relay(out.fds[1]);
+  relay.feed(preamble.substr(0, 5));
+  CHECK(relay.binary());
+  relay.feed(preamble.substr(5) + header.substr(0, 4));
+  CHECK_FALSE(relay.saw_header());  // nothing goes out before a whole block
+  relay.feed(header.substr(4) + sample0 + unknown + sample1.substr(0, 3));
+  CHECK(relay.saw_header());
+  CHECK(relay.samples() == 1);
+  CHECK(relay.pending() == 3);
+  CHECK(relay.rejected_lines() == 1);
+  relay.feed(sample1.substr(3) + end + sample0.substr(0, 2));
+  CHECK(relay.samples() == 2);
+  CHECK(relay.saw_end());
+  CHECK(relay.pending() == 2);
+  CHECK(out.drain() == preamble + header + sample0 + sample1);
 }

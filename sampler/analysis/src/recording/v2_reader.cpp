@@ -1,4 +1,4 @@
-#include "recording/v2_reader.hpp"
+#include "v2_reader.hpp"
 
 #include <zstd.h>
 

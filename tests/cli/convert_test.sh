@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Recording format v2 end to end: `record` writes v2 by default (in-process and through an
+# external program's pipe), `convert` turns it into v1 JSON Lines and back, and every reading
+# command (diff, diff --summary, diff --format json, show, export) prints the same for the v2
+# recording as for its v1 conversion. Usage: convert_test.sh GPROF_ID ECHO_SERVER
+set -u
+G=$1
+ECHO_SERVER=$2
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+cd "$DIR"
+FAILED=0
+fail() {
+  echo "FAIL: $*" >&2
+  FAILED=1
+}
+is_v2() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' ')" = 894750524f464944 ]; }
+
+# same NAME ARGS...: the command prints the same for a.rec (v2) and a.jsonl (its conversion),
+# each copied to the name "rec" (outputs name their input) in its own directory.
+same() {
+  local name=$1
+  shift
+  (cd v2 && "$G" "${@//REC/rec}") >v2.out 2>v2.err
+  local s2=$?
+  (cd v1 && "$G" "${@//REC/rec}") >v1.out 2>v1.err
+  local s1=$?
+  [ "$s1" = "$s2" ] || fail "$name: exit status $s2 for v2, $s1 for v1 ($(cat v2.err))"
+  [ -s v1.out ] || fail "$name: no output"
+  cmp -s v1.out v2.out || fail "$name: v2 and v1 outputs differ: $(diff v1.out v2.out | head -5)"
+}
+
+"$G" record -q -w leak -i 20ms -n 12 --opt leak_every=5ms -o a.rec || fail "record leak"
+is_v2 a.rec || fail "record did not write v2 by default"
+"$G" convert a.rec --to jsonl -o a.jsonl || fail "convert --to jsonl"
+jq -e . a.jsonl >/dev/null || fail "a.jsonl is not JSON lines"
+[ "$(jq -s '[.[] | select(.type == "sample")] | length' a.jsonl)" = 12 ] || fail "a.jsonl: not 12 samples"
+[ "$(tail -1 a.jsonl | jq -r .reason)" = samples ] || fail "a.jsonl: end reason"
+"$G" convert a.jsonl --to v2 -o b.rec || fail "convert --to v2"
+is_v2 b.rec || fail "convert --to v2 did not write v2"
+cmp -s a.rec b.rec || fail "v2 -> jsonl -> v2 is not the same file"
+[ "$(stat -c %s a.rec)" -lt "$(($(stat -c %s a.jsonl) / 4))" ] || fail "v2 is not 4x smaller than v1"
+
+mkdir v1 v2 && cp a.rec v2/rec && cp a.jsonl v1/rec
+same "diff" diff REC
+same "diff --format json" diff REC --format json
+same "diff --summary" diff REC --summary
+same "diff first last" diff REC@0 REC@-1
+same "show" show REC
+same "show --group" show REC@3 --group
+same "show --tree" show REC --tree
+same "export folded" export REC --format folded
+same "export folded time" export REC --format folded --weight time --lines
+same "export trace" export REC --format trace
+same "export pprof" export REC --format pprof --sample 5 -o - -f
+
+# --format jsonl keeps v1; an output named .jsonl is v1 too.
+"$G" record -q -w pipeline -i 20ms -n 2 --format jsonl -o p.out || fail "record --format jsonl"
+jq -e . p.out >/dev/null || fail "--format jsonl did not write JSON lines"
+"$G" record -q -w pipeline -i 20ms -n 2 -o p.jsonl || fail "record -o p.jsonl"
+jq -e . p.jsonl >/dev/null || fail "-o p.jsonl did not write JSON lines"
+
+# An external program records v2 through the pipe; record appends the end block.
+"$G" record -q -i 20ms -n 4 -o echo.rec -- "$ECHO_SERVER" 2 || fail "record echo_server"
+is_v2 echo.rec || fail "echo_server recording is not v2"
+"$G" convert echo.rec --to jsonl | jq -e -s '(map(select(.type == "sample")) | length) == 4 and
+  (last | .type == "end" and .samples == 4)' >/dev/null || fail "echo_server v2: 4 samples and an end"
+
+# Damage: a cut-short v2 file is read with a warning; a corrupt one is one error line, status 3.
+head -c $(($(stat -c %s a.rec) - 7)) a.rec >cut.rec
+"$G" show cut.rec >/dev/null 2>cut.err || fail "cut-short v2: $(cat cut.err)"
+grep -q 'incomplete last block ignored' cut.err || fail "cut-short v2: no warning ($(cat cut.err))"
+cp a.rec bad.rec
+printf '\x55' | dd of=bad.rec bs=1 seek=40 conv=notrunc 2>/dev/null
+"$G" diff bad.rec >/dev/null 2>bad.err
+status=$?
+[ "$status" = 3 ] || fail "corrupt v2: exit status $status, want 3"
+[ "$(wc -l <bad.err)" = 1 ] && grep -q '^gprof-id: bad.rec: offset [0-9]*, block [0-9]*' bad.err ||
+  fail "corrupt v2: $(cat bad.err)"
+"$G" convert a.rec --to v2 >/dev/null 2>&1 </dev/null || true
+
+[ "$FAILED" = 0 ] && echo "convert_test: ok"
+exit "$FAILED"

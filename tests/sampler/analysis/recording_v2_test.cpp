@@ -1,0 +1,394 @@
+// Recording format v2: what the encoder writes, the reader returns the same (for every kind of
+// change, keyframe interval and compression), unchanged goroutines cost nothing, and each kind of
+// damaged input is one error line naming the file, the offset and the block, after everything
+// before it was read.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/recording/recording_format_v2.hpp"
+#include "gprofid/recording/v2_blocks.hpp"
+#include "gprofid/recording/v2_encoder.hpp"
+#include "gprofid/recording/varint.hpp"
+
+namespace gprofid {
+namespace {
+
+namespace fs = std::filesystem;
+namespace v2 = recording_format_v2;
+namespace bit = recording_format_v2::field_bit;
+
+const fs::path corpus_dir =
+    fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "fuzz" / "corpus" / "reader";
+
+recording_header test_header() {
+  recording_header h;
+  h.workload = "w";
+  h.command_line = {"w", "--x", "caf\xC3\xA9"};
+  h.pid = 42;
+  h.interval_ns = 10;
+  h.start_wall = "1970-01-01T00:00:00.000000000Z";
+  h.start_unix_ns = -5;
+  h.start_monotonic_ns = 77;
+  h.workers = 2;
+  return h;
+}
+
+symbol_tables test_tables() {
+  symbol_tables t;
+  t.sites = {{"main", "m.cpp", 1, 0}, {"spawn()", "m.cpp", 9, 0x401000}};
+  t.frames = {{"f()", "m.cpp", 5, 0x20}, {"g()", "g.cpp", 7, 0xFFFFFFFFFFFFFFFF}};
+  t.stacks = {{0}, {1, 0}};
+  return t;
+}
+
+goroutine_sample waiting(std::uint64_t id, std::int64_t wait_ns) {
+  goroutine_sample g;
+  g.id = id;
+  g.parent_id = 1;
+  g.site = 1;
+  g.stack = 1;
+  g.state = goroutine_state::waiting;
+  g.reason = wait_reason::chan_receive;
+  g.wait_ns = wait_ns;
+  g.created_ns = 3;
+  g.resumes = 1;
+  return g;
+}
+
+// Five samples with every kind of change: creations, exits, state, stack, labels, counters,
+// a wait that restarts, extreme values.
+std::vector<sample> test_samples() {
+  const auto tenant = std::make_shared<const label_set>(label_set{{"tenant", "t-1"}});
+  std::vector<sample> out(5);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].seq = i;
+    out[i].time_ns = 100 * static_cast<std::int64_t>(i) + 7;
+    out[i].duration_ns = 3;
+    out[i].pause_ns = static_cast<std::int64_t>(i);
+  }
+  goroutine_sample main_g;
+  main_g.id = 1;
+  main_g.state = goroutine_state::running;
+  main_g.running_ns = 50;
+  out[0].goroutines = {main_g, waiting(2, 4), waiting(3, 4)};
+  out[0].goroutines[2].labels = tenant;
+  // 2 waits on (wait_ns advances by 100), 3 wakes up, 4 and 1000 are new.
+  main_g.running_ns = 150;
+  main_g.resumes = 2;
+  out[1].goroutines = {main_g, waiting(2, 104), waiting(3, 0), waiting(4, 0), waiting(1000, 9)};
+  out[1].goroutines[2].state = goroutine_state::runnable;
+  out[1].goroutines[2].reason = wait_reason::none;
+  out[1].goroutines[2].labels = tenant;
+  out[1].goroutines[3].labels = std::make_shared<const label_set>(*tenant);  // same content
+  // 2 and 3 exit; 4 moves to another stack and waits again from 0; extreme counters.
+  out[2].goroutines = {main_g, waiting(4, 0), waiting(1000, 109)};
+  out[2].goroutines[1].stack = 0;
+  out[2].goroutines[2].running_ns = INT64_MIN;
+  out[2].goroutines[2].runnable_ns = INT64_MAX;
+  out[2].goroutines[2].resumes = UINT64_MAX;
+  // Nothing changes but the time.
+  out[3].goroutines = out[2].goroutines;
+  out[3].goroutines[2].wait_ns = 209;
+  // Everything exits but 1, which changes site and parent.
+  out[4].goroutines = {main_g};
+  out[4].goroutines[0].site = 1;
+  out[4].goroutines[0].parent_id = UINT64_MAX;
+  out[4].goroutines[0].created_ns = INT64_MIN;
+  return out;
+}
+
+std::string encode(const std::vector<sample>& samples, v2_options options = {},
+                   const recording_end* end = nullptr) {
+  v2_encoder enc(options);
+  std::string out;
+  enc.append_header(out, test_header());
+  for (const auto& s : samples) enc.append_sample(out, s, test_tables());
+  if (end) v2_encoder::append_end(out, *end);
+  return out;
+}
+
+bool same_labels(const label_ptr& a, const label_ptr& b) {
+  const bool la = a && !a->empty(), lb = b && !b->empty();
+  return la == lb && (!la || *a == *b);
+}
+
+void check_same(const sample& got, const sample& want) {
+  CHECK(got.seq == want.seq);
+  CHECK(got.time_ns == want.time_ns);
+  CHECK(got.duration_ns == want.duration_ns);
+  CHECK(got.pause_ns == want.pause_ns);
+  REQUIRE(got.goroutines.size() == want.goroutines.size());
+  for (std::size_t i = 0; i < got.goroutines.size(); ++i) {
+    const auto& a = got.goroutines[i];
+    const auto& b = want.goroutines[i];
+    INFO("sample ", want.seq, " goroutine ", b.id);
+    CHECK(a.id == b.id);
+    CHECK(a.parent_id == b.parent_id);
+    CHECK(a.site == b.site);
+    CHECK(a.stack == b.stack);
+    CHECK(a.state == b.state);
+    CHECK(a.reason == b.reason);
+    CHECK(a.created_ns == b.created_ns);
+    CHECK(a.wait_ns == b.wait_ns);
+    CHECK(same_labels(a.labels, b.labels));
+    CHECK(a.resumes == b.resumes);
+    CHECK(a.running_ns == b.running_ns);
+    CHECK(a.runnable_ns == b.runnable_ns);
+  }
+}
+
+struct read_result {
+  std::vector<sample> samples;
+  std::vector<std::string> warnings;
+  std::string error;
+};
+
+read_result read_all(const std::string& bytes) {
+  read_result r;
+  std::istringstream in(bytes);
+  try {
+    recording_reader reader(in, "t.gprofid");
+    sample s;
+    while (reader.next(s)) r.samples.push_back(s);
+    r.warnings = reader.warnings();
+  } catch (const recording_error& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
+TEST_CASE("v2: the reader returns what the encoder was given, for every keyframe interval") {
+  const auto samples = test_samples();
+  const recording_end end{5, end_reason::samples, 0, std::nullopt};
+  for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
+    for (int level : {0, 1}) {
+      INFO("keyframe every ", k, " samples, zstd level ", level);
+      v2_options o;
+      o.keyframe_samples = k;
+      o.zstd_level = level;
+      o.compress_min_bytes = 1;
+      const std::string bytes = encode(samples, o, &end);
+      std::istringstream in(bytes);
+      recording_reader r(in, "t.gprofid");
+      recording_header want_header = test_header();
+      want_header.version = 2;
+      CHECK(r.header() == want_header);
+      sample s;
+      for (const auto& want : samples) {
+        REQUIRE(r.next(s));
+        check_same(s, want);
+      }
+      CHECK_FALSE(r.next(s));
+      CHECK(r.tables().sites == test_tables().sites);
+      CHECK(r.tables().frames == test_tables().frames);
+      CHECK(r.tables().stacks == test_tables().stacks);
+      REQUIRE(r.end());
+      CHECK(*r.end() == end);
+      CHECK(r.warnings().empty());
+    }
+  }
+}
+
+TEST_CASE("v2: every v1 corpus recording reads back the same after encoding") {
+  for (const auto& entry : fs::directory_iterator(corpus_dir)) {
+    INFO(entry.path().string());
+    const recording rec = read_recording(entry.path().string());
+    v2_options o;
+    o.keyframe_samples = 2;
+    v2_encoder enc(o);
+    std::string bytes;
+    enc.append_header(bytes, rec.header);
+    for (const auto& s : rec.samples) enc.append_sample(bytes, s, rec.tables);
+    const read_result back = read_all(bytes);
+    CHECK(back.error == "");
+    REQUIRE(back.samples.size() == rec.samples.size());
+    for (std::size_t i = 0; i < rec.samples.size(); ++i)
+      check_same(back.samples[i], rec.samples[i]);
+  }
+}
+
+TEST_CASE("v2: unchanged goroutines cost nothing; a changed one a few bytes") {
+  sample s;
+  for (std::uint64_t id = 1; id <= 1000; ++id) s.goroutines.push_back(waiting(id, 5));
+  v2_options o;
+  o.zstd_level = 0;
+  v2_encoder enc(o);
+  std::string bytes;
+  enc.append_header(bytes, test_header());
+  enc.append_sample(bytes, s, test_tables());
+  const std::size_t keyframe_end = bytes.size();
+  s.seq = 1;
+  s.time_ns = 100'000'000;
+  for (auto& g : s.goroutines) g.wait_ns += 100'000'000;  // still waiting: predicted
+  enc.append_sample(bytes, s, test_tables());
+  const std::size_t unchanged = bytes.size() - keyframe_end;
+  CHECK(unchanged < 32);  // the block header and the sample's own fields
+  s.seq = 2;
+  s.time_ns = 200'000'000;
+  for (auto& g : s.goroutines) {
+    g.wait_ns += 100'000'000;
+    if (g.id % 10 == 0) {  // 100 of them ran: state, stack, counters
+      g.state = goroutine_state::runnable;
+      g.reason = wait_reason::none;
+      g.wait_ns = 0;
+      g.stack = 0;
+      g.resumes += 1;
+      g.running_ns += 23'456;
+      g.runnable_ns += 1'234;
+    }
+  }
+  const std::size_t before = bytes.size();
+  enc.append_sample(bytes, s, test_tables());
+  const double per_changed = double(bytes.size() - before - unchanged) / 100;
+  MESSAGE("bytes per changed goroutine: ", per_changed);
+  CHECK(per_changed <= 16);
+  CHECK(enc.stats().keyframes == 1);
+}
+
+// A recording whose first sample (goroutine 1, waiting) is fine, followed by `block`.
+struct damaged {
+  std::string bytes;
+  std::size_t block_at;  // where the appended block starts
+};
+damaged after_first_sample(std::uint8_t type, const std::string& payload) {
+  sample s;
+  s.goroutines = {waiting(1, 5)};
+  v2_options o;
+  o.zstd_level = 0;
+  damaged d{encode({s}, o), 0};
+  d.block_at = d.bytes.size();
+  v2_blocks::append(d.bytes, type, 0, payload);
+  return d;
+}
+
+// A delta sample payload: seq 1, t 100, `count` goroutines alive, the exits and records given.
+std::string delta_payload(std::uint64_t count, const std::vector<std::uint64_t>& exits,
+                          const std::vector<std::vector<std::uint64_t>>& records,
+                          std::uint64_t n_records = UINT64_MAX) {
+  std::string p;
+  varint::append(p, 0);  // flags: a delta
+  varint::append(p, 1);  // seq
+  varint::append_signed(p, 100);
+  varint::append_signed(p, 1);
+  varint::append_signed(p, 0);
+  varint::append(p, count);
+  varint::append(p, exits.size());
+  for (auto e : exits) varint::append(p, e);
+  varint::append(p, n_records == UINT64_MAX ? records.size() : n_records);
+  for (const auto& r : records) {
+    for (auto v : r) varint::append(p, v);
+  }
+  return p;
+}
+
+constexpr std::uint8_t sample_type = static_cast<std::uint8_t>(v2::block_type::sample);
+
+std::string at(const damaged& d, std::size_t payload_byte, int block) {
+  return "t.gprofid: offset " + std::to_string(d.block_at + v2::block_header_size + payload_byte) +
+         ", block " + std::to_string(block) + " (sample 1): ";
+}
+
+TEST_CASE("v2: each damaged input is one error line with file, offset and block") {
+  // The blocks of after_first_sample: header 1, tables 2, sample 3; the damage is block 4.
+  SUBCASE("a delta for an id that does not exist") {
+    const auto d = after_first_sample(sample_type, delta_payload(1, {}, {{7, bit::stack, 0}}));
+    const auto r = read_all(d.bytes);
+    CHECK(r.samples.size() == 1);  // what came before is read
+    CHECK(r.error == at(d, 9, 4) + "delta for goroutine 7, which does not exist");
+  }
+  SUBCASE("an id that goes backwards") {
+    const auto d = after_first_sample(
+        sample_type, delta_payload(2, {}, {{1, bit::stack, 0}, {0, bit::created}}));
+    CHECK(read_all(d.bytes).error ==
+          at(d, 12, 4) + "goroutine ids must increase (goes from 1 by 0)");
+  }
+  SUBCASE("an exit of an id that is not alive") {
+    const auto d = after_first_sample(sample_type, delta_payload(1, {9}, {}));
+    CHECK(read_all(d.bytes).error == at(d, 6, 4) + "exit of goroutine 9, which is not alive");
+  }
+  SUBCASE("a sample claiming 10^9 goroutines") {
+    const auto d = after_first_sample(sample_type, delta_payload(1'000'000'000, {}, {}));
+    CHECK(read_all(d.bytes).error == at(d, 6, 4) + "claims 1000000000 goroutines but holds 1");
+    const auto e = after_first_sample(sample_type, delta_payload(1, {}, {}, 1'000'000'000));
+    CHECK(read_all(e.bytes).error ==
+          at(e, 8, 4) + "record count 1000000000 cannot fit in the 0 bytes left of the block");
+  }
+  SUBCASE("an overflowing varint") {
+    std::string p = delta_payload(1, {}, {});
+    p.resize(6);  // flags, seq, t_ns (2 bytes), snapshot_ns, pause_ns; then a count of 11 bytes
+    p += std::string(10, '\xFF') + '\x01';
+    const auto d = after_first_sample(sample_type, p);
+    CHECK(read_all(d.bytes).error == at(d, 6, 4) + "goroutine count: varint overflows 64 bits");
+  }
+  SUBCASE("an unknown block type, and an optional one that is skipped") {
+    const auto d = after_first_sample(9, "x");
+    CHECK(read_all(d.bytes).error ==
+          "t.gprofid: offset " + std::to_string(d.block_at) + ", block 4: unknown block type 9");
+    const auto opt = after_first_sample(0x90, "x");
+    const auto r = read_all(opt.bytes);
+    CHECK(r.error == "");
+    CHECK(r.samples.size() == 1);
+  }
+  SUBCASE("a bad checksum") {
+    auto d = after_first_sample(sample_type, delta_payload(1, {}, {}));
+    d.bytes.back() ^= 0x40;
+    const auto r = read_all(d.bytes);
+    CHECK(r.samples.size() == 1);
+    CHECK(r.error == "t.gprofid: offset " + std::to_string(d.block_at) +
+                         ", block 4: bad checksum (the block is corrupt)");
+  }
+  SUBCASE("a length far past the end of the file") {
+    auto d = after_first_sample(sample_type, delta_payload(1, {}, {}));
+    d.bytes[d.block_at + 5] = '\x7F';  // length ~2^31: over the limit
+    CHECK(read_all(d.bytes).error ==
+          "t.gprofid: offset " + std::to_string(d.block_at) + ", block 4: block length " +
+              std::to_string(0x7F000000u + static_cast<std::uint8_t>(d.bytes[d.block_at + 2])) +
+              " is over the format's limit of 1073741824 bytes");
+  }
+  SUBCASE("a truncated last block: a warning, as v1's incomplete last line") {
+    auto d = after_first_sample(sample_type, delta_payload(1, {}, {}));
+    for (std::size_t cut : {std::size_t{3}, v2::block_header_size + 2}) {
+      const auto r = read_all(d.bytes.substr(0, d.block_at + cut));
+      CHECK(r.error == "");
+      CHECK(r.samples.size() == 1);
+      REQUIRE(r.warnings.size() == 2);
+      CHECK(r.warnings[0] == "t.gprofid: offset " + std::to_string(d.block_at) +
+                                 ": incomplete last block ignored (the recording was cut short)");
+    }
+  }
+  SUBCASE("a newer version, and not a recording") {
+    std::string bytes = encode({});
+    bytes[12] = 3;
+    CHECK(read_all(bytes).error ==
+          "t.gprofid: offset 0: recording format version 3 is newer than this gprof-id supports "
+          "(2); use a newer gprof-id");
+    bytes[1] = 'X';
+    CHECK(read_all(bytes).error ==
+          "t.gprofid: offset 0: not a gprof-id recording (unknown first bytes)");
+  }
+}
+
+TEST_CASE("v2: a goroutine extension a newer writer added is skipped") {
+  // Goroutine 1 changes its stack and carries an extension field (tag 1, varint 5).
+  std::string ext;
+  varint::append(ext, 1 << 3 | v2::wire::varint);
+  varint::append(ext, 5);
+  std::vector<std::uint64_t> record = {1, bit::stack | bit::extension, 0, ext.size()};
+  std::string p = delta_payload(1, {}, {record});
+  p += ext;
+  p += "trailing per-sample bytes";
+  const auto d = after_first_sample(sample_type, p);
+  const auto r = read_all(d.bytes);
+  CHECK(r.error == "");
+  REQUIRE(r.samples.size() == 2);
+  CHECK(r.samples[1].goroutines.at(0).stack == 0);
+  CHECK(r.samples[1].goroutines.at(0).wait_ns == 5 + 100);
+}
+
+}  // namespace
+}  // namespace gprofid
