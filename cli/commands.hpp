@@ -11,5 +11,6 @@ void add_workloads_command(CLI::App& app, int& result);
 void add_diff_command(CLI::App& app, int& result);
 void add_show_command(CLI::App& app, int& result);
 void add_export_command(CLI::App& app, int& result);
+void add_convert_command(CLI::App& app, int& result);
 
 }  // namespace gprofid::cli

@@ -10,6 +10,7 @@
 #include <spdlog/logger.h>
 
 #include "cli/output_file.hpp"
+#include "gprofid/recording/recording_writer.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::cli {
@@ -21,6 +22,7 @@ struct record_request {
   std::size_t workers = 0;        // 0: the runtime's default
   std::int64_t first_sample_timeout_ns = 5'000'000'000;
   bool quiet = false;
+  recording_encoding format = recording_encoding::v2;
 
   // Exactly one of these.
   const workloads::workload* workload = nullptr;

@@ -1,6 +1,7 @@
 // `gprof-id record`: parses the options, checks everything that can be checked before any file
 // is created or program started, then records a built-in workload or an external program.
 #include <signal.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -20,7 +21,8 @@ namespace gprofid::cli {
 namespace {
 
 struct record_flags {
-  std::string output = "gprof-id.jsonl";
+  std::string output = "gprof-id.rec";
+  std::string format;  // "": v2, or jsonl for an output named *.jsonl
   bool force = false;
   std::string interval = "100ms";
   std::string duration;
@@ -64,6 +66,14 @@ bool build_request(const record_flags& f, record_request& req, spdlog::logger& l
     req.first_sample_timeout_ns = parse_duration(f.first_sample_timeout);
   } catch (const duration_error& e) {
     log.error("{}: {}", flag, e.what());
+    return false;
+  }
+  // v2 unless asked otherwise; an output named *.jsonl is asked for JSON Lines.
+  req.format = f.format.empty() ? (f.output.ends_with(".jsonl") ? recording_encoding::jsonl
+                                                                : recording_encoding::v2)
+                                : *parse_recording_encoding(f.format);
+  if (req.format == recording_encoding::v2 && f.output == "-" && ::isatty(STDOUT_FILENO)) {
+    log.error("a v2 recording is binary: name a file with -o, or use --format jsonl");
     return false;
   }
   req.max_samples = f.samples;
@@ -136,6 +146,10 @@ void add_record_command(CLI::App& app, int& result) {
   cmd->add_option("-o,--output", flags->output, "Recording file ('-' for stdout)")
       ->capture_default_str();
   cmd->add_flag("-f,--force", flags->force, "Overwrite the output file if it exists");
+  cmd->add_option("--format", flags->format,
+                  "v2 (binary, the default) or jsonl (v1 JSON Lines, also for an output named "
+                  "*.jsonl); gprof-id convert turns one into the other")
+      ->check(CLI::IsMember({"v2", "jsonl"}));
   cmd->add_option("-i,--interval", flags->interval, "Time between samples (ns, us, ms, s)")
       ->capture_default_str();
   cmd->add_option("-d,--duration", flags->duration, "Stop after this long (e.g. 10s)");

@@ -69,6 +69,8 @@ std::vector<std::pair<std::string, std::string>> recording_environment(const rec
                      std::to_string(req.duration_ns));
   if (req.workers > 0)
     env.emplace_back(std::string(gprofid::environment::workers), std::to_string(req.workers));
+  env.emplace_back(std::string(gprofid::environment::record_format),
+                   std::string(to_string(req.format)));
   return env;
 }
 
@@ -233,7 +235,9 @@ int record_program(const record_request& req, output_file& out, spdlog::logger& 
   // The file holds only what was accepted, but the run did not record what the program sent.
   if ((rejected || channel_closed) && status == exit_ok) status = exit_bad_input;
   try {
-    recording_writer writer(out.fd(), out.name());
+    // In the format the program streamed (a program of an older gprof-id may ignore ours).
+    recording_writer writer(out.fd(), out.name(),
+                            relay.binary() ? recording_encoding::v2 : recording_encoding::jsonl);
     writer.write_end(end);
     out.close();
   } catch (const std::exception& e) {

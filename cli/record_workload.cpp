@@ -60,7 +60,7 @@ class end_writer {
 int record_workload(const record_request& req, output_file& out, spdlog::logger& log) {
   const auto& w = *req.workload;
   interrupts sigs;  // before the runtime starts its threads, which inherit the mask
-  recording_writer writer(out.fd(), out.name());
+  recording_writer writer(out.fd(), out.name(), req.format);
   end_writer ender(writer);
   std::optional<periodic_sampler> sampler;
   event stop;

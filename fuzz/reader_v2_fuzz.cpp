@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "fuzz/fuzz_check.hpp"
+#include "fuzz_check.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/recording/recording_format_v2.hpp"
 #include "gprofid/recording/v2_blocks.hpp"

@@ -28,6 +28,8 @@ std::vector<result> sampling_overhead(const job& j);
 std::vector<result> identity(const job& j);
 // diff_bench.cpp
 std::vector<result> diff(const job& j);
+// recording_bench.cpp
+std::vector<result> recording_format(const job& j);
 
 // Op name -> measurement.
 const std::map<std::string, runner>& runners();

@@ -60,6 +60,7 @@ class auto_record_service final : public runtime_service {
     options.sampling = {.interval_ns = settings_.interval_ns,
                         .max_samples = settings_.max_samples,
                         .max_duration_ns = settings_.max_duration_ns};
+    options.format = settings_.format;
     options.command_line = own_command_line();
     if (!options.command_line.empty()) options.workload = options.command_line.front();
     try {
@@ -112,6 +113,14 @@ std::optional<auto_record_settings> auto_record_settings_from_env() {
     s.interval_ns = *v;
   if (auto v = env_number(environment::max_samples.data(), 0, 1LL << 40)) s.max_samples = *v;
   if (auto v = env_number(environment::duration_ns.data(), 0, 1LL << 62)) s.max_duration_ns = *v;
+  if (const char* f = std::getenv(environment::record_format.data())) {
+    if (auto e = parse_recording_encoding(f)) {
+      s.format = *e;
+    } else {
+      std::fprintf(stderr, "gprof-id: ignoring %s=%s (want v2 or jsonl)\n",
+                   environment::record_format.data(), f);
+    }
+  }
   return s;
 }
 

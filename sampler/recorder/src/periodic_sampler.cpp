@@ -137,12 +137,13 @@ void recording_session::stop(end_reason reason) {
 
 std::unique_ptr<recording_session> start_recording(runtime& rt, const std::string& path,
                                                    const recording_options& options) {
-  return std::make_unique<recording_session>(rt, recording_writer::create(path), options);
+  return std::make_unique<recording_session>(rt, recording_writer::create(path, options.format),
+                                             options);
 }
 
 std::unique_ptr<recording_session> start_recording(runtime& rt, int fd,
                                                    const recording_options& options) {
-  return std::make_unique<recording_session>(rt, recording_writer(fd), options);
+  return std::make_unique<recording_session>(rt, recording_writer(fd, {}, options.format), options);
 }
 
 }  // namespace gprofid

@@ -75,24 +75,44 @@ void append_location(std::string& out, std::string_view type, std::uint32_t id,
 
 }  // namespace
 
-recording_writer::recording_writer(int fd, std::string name)
+std::optional<recording_encoding> parse_recording_encoding(std::string_view s) noexcept {
+  if (s == "jsonl") return recording_encoding::jsonl;
+  if (s == "v2") return recording_encoding::v2;
+  return std::nullopt;
+}
+
+std::string_view to_string(recording_encoding e) noexcept {
+  return e == recording_encoding::v2 ? "v2" : "jsonl";
+}
+
+namespace {
+std::unique_ptr<v2_encoder> encoder_for(recording_encoding e) {
+  return e == recording_encoding::v2 ? std::make_unique<v2_encoder>() : nullptr;
+}
+}  // namespace
+
+recording_writer::recording_writer(int fd, std::string name, recording_encoding encoding)
     : kind_(sink_kind::fd),
       fd_(fd),
-      name_(name.empty() ? "file descriptor " + std::to_string(fd) : std::move(name)) {
+      name_(name.empty() ? "file descriptor " + std::to_string(fd) : std::move(name)),
+      v2_(encoder_for(encoding)) {
   struct stat st {};
   if (::fstat(fd, &st) == 0) identity_ = {st.st_dev, st.st_ino};
 }
 
-recording_writer::recording_writer(std::FILE* file, std::string name)
-    : kind_(sink_kind::file), file_(file), name_(name.empty() ? "recording" : std::move(name)) {}
+recording_writer::recording_writer(std::FILE* file, std::string name, recording_encoding encoding)
+    : kind_(sink_kind::file),
+      file_(file),
+      name_(name.empty() ? "recording" : std::move(name)),
+      v2_(encoder_for(encoding)) {}
 
-recording_writer::recording_writer(std::ostream& out, std::string name)
-    : kind_(sink_kind::stream), stream_(&out), name_(std::move(name)) {}
+recording_writer::recording_writer(std::ostream& out, std::string name, recording_encoding encoding)
+    : kind_(sink_kind::stream), stream_(&out), name_(std::move(name)), v2_(encoder_for(encoding)) {}
 
-recording_writer recording_writer::create(const std::string& path) {
+recording_writer recording_writer::create(const std::string& path, recording_encoding encoding) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "creating " + path);
-  recording_writer w(fd, path);
+  recording_writer w(fd, path, encoding);
   w.owns_fd_ = true;
   return w;
 }
@@ -107,7 +127,8 @@ recording_writer::recording_writer(recording_writer&& o) noexcept
       name_(std::move(o.name_)),
       buf_(std::move(o.buf_)),
       written_(o.written_),
-      bytes_(o.bytes_) {}
+      bytes_(o.bytes_),
+      v2_(std::move(o.v2_)) {}
 
 recording_writer::~recording_writer() {
   if (owns_fd_) ::close(fd_);
@@ -168,10 +189,15 @@ void recording_writer::flush_line_buffer() {
 
 void recording_writer::write_header(const recording_header& h) {
   buf_.clear();
+  if (v2_) {
+    v2_->append_header(buf_, h);
+    flush_line_buffer();
+    return;
+  }
   buf_ += "{\"type\":\"header\",\"format\":";
   append_json_string(buf_, recording_format::name);
   buf_ += ",\"version\":";
-  append_json_int(buf_, h.version);
+  append_json_int(buf_, recording_format::version);  // what this writes, whatever was read
   buf_ += ",\"workload\":";
   append_json_string(buf_, h.workload);
   buf_ += ",\"command\":[";
@@ -282,8 +308,12 @@ void recording_writer::write_sample(const sample& s, const symbol_tables& tables
     }
   }
   buf_.clear();
-  append_definitions(tables, new_from);
-  append_sample(s);
+  if (v2_) {
+    v2_->append_sample(buf_, s, tables);
+  } else {
+    append_definitions(tables, new_from);
+    append_sample(s);
+  }
   flush_line_buffer();
   written_ = {static_cast<std::uint32_t>(tables.sites.size()),
               static_cast<std::uint32_t>(tables.frames.size()),
@@ -296,6 +326,11 @@ void recording_writer::write_sample(const sample& s, const symbol_tables& tables
 
 void recording_writer::write_end(const recording_end& e) {
   buf_.clear();
+  if (v2_) {
+    v2_encoder::append_end(buf_, e);
+    flush_line_buffer();
+    return;
+  }
   buf_ += "{\"type\":\"end\",\"samples\":";
   append_json_int(buf_, e.samples);
   buf_ += ",\"reason\":\"";

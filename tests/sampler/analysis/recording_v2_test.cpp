@@ -22,8 +22,7 @@ namespace fs = std::filesystem;
 namespace v2 = recording_format_v2;
 namespace bit = recording_format_v2::field_bit;
 
-const fs::path corpus_dir =
-    fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "fuzz" / "corpus" / "reader";
+const fs::path corpus_dir = fs::path(GPROFID_SOURCE_DIR) / "fuzz" / "corpus" / "reader";
 
 recording_header test_header() {
   recording_header h;

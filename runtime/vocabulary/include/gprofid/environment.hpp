@@ -18,7 +18,10 @@ inline constexpr std::string_view interval_ns = "GPROFID_INTERVAL_NS";
 inline constexpr std::string_view max_samples = "GPROFID_MAX_SAMPLES";
 // Stop after this long, in nanoseconds (0: no limit).
 inline constexpr std::string_view duration_ns = "GPROFID_DURATION_NS";
+// The recording format to stream: "v2" (binary) or "jsonl" (v1, the default when unset).
+inline constexpr std::string_view record_format = "GPROFID_RECORD_FORMAT";
 
-inline constexpr std::array all = {workers, record_fd, interval_ns, max_samples, duration_ns};
+inline constexpr std::array all = {workers,     record_fd,   interval_ns,
+                                   max_samples, duration_ns, record_format};
 
 }  // namespace gprofid::environment

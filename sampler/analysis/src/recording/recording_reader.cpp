@@ -13,6 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gprofid/recording/json_text.hpp"
+#include "gprofid/recording/recording_format_v2.hpp"
+#include "jsonl_fast_sample.hpp"
+#include "v2_reader.hpp"
 
 namespace gprofid {
 namespace {
@@ -201,6 +204,19 @@ goroutine_sample read_goroutine(const json& g, const symbol_tables& t, const std
   return out;
 }
 
+// Goroutines in id order, ids unique: what every reader of a sample relies on.
+void sort_and_check_ids(sample& out, const std::string& where) {
+  auto by_id = [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; };
+  if (!std::is_sorted(out.goroutines.begin(), out.goroutines.end(), by_id)) {
+    std::sort(out.goroutines.begin(), out.goroutines.end(), by_id);
+  }
+  auto dup = std::adjacent_find(out.goroutines.begin(), out.goroutines.end(),
+                                [](const auto& a, const auto& b) { return a.id == b.id; });
+  if (dup != out.goroutines.end()) {
+    throw line_error(where + ": duplicate goroutine id " + std::to_string(dup->id));
+  }
+}
+
 void read_sample(const json& obj, const symbol_tables& t, sample& out) {
   out.seq = get_uint(obj, "seq", "sample line");
   const std::string where = "sample " + std::to_string(out.seq);
@@ -213,15 +229,7 @@ void read_sample(const json& obj, const symbol_tables& t, sample& out) {
   out.goroutines.reserve(gs.size());
   label_ptr previous_labels;
   for (const json& g : gs) out.goroutines.push_back(read_goroutine(g, t, where, previous_labels));
-  auto by_id = [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; };
-  if (!std::is_sorted(out.goroutines.begin(), out.goroutines.end(), by_id)) {
-    std::sort(out.goroutines.begin(), out.goroutines.end(), by_id);
-  }
-  auto dup = std::adjacent_find(out.goroutines.begin(), out.goroutines.end(),
-                                [](const auto& a, const auto& b) { return a.id == b.id; });
-  if (dup != out.goroutines.end()) {
-    throw line_error(where + ": duplicate goroutine id " + std::to_string(dup->id));
-  }
+  sort_and_check_ids(out, where);
 }
 
 recording_end read_end(const json& obj) {
@@ -326,12 +334,34 @@ recording_error::recording_error(const std::string& file, std::uint64_t line,
 
 recording_reader::recording_reader(std::istream& in, std::string name)
     : in_(&in), name_(std::move(name)) {
-  read_header();
+  open();
 }
 
 recording_reader::recording_reader(std::unique_ptr<std::istream> owned, std::string name)
     : owned_(std::move(owned)), in_(owned_.get()), name_(std::move(name)) {
-  read_header();
+  open();
+}
+
+void recording_reader::open() {
+  // A v1 recording starts with '{' or whitespace, a v2 one with a byte no text starts with.
+  if (in_->peek() == recording_format_v2::first_byte) {
+    v2_ = std::make_unique<v2_reader>(*in_, name_);
+  } else {
+    read_header();
+  }
+}
+
+const recording_header& recording_reader::header() const noexcept {
+  return v2_ ? v2_->header() : header_;
+}
+const symbol_tables& recording_reader::tables() const noexcept {
+  return v2_ ? v2_->tables() : tables_;
+}
+const std::optional<recording_end>& recording_reader::end() const noexcept {
+  return v2_ ? v2_->end() : end_;
+}
+const std::vector<std::string>& recording_reader::warnings() const noexcept {
+  return v2_ ? v2_->warnings() : warnings_;
 }
 
 void recording_reader::read_header() {
@@ -381,11 +411,20 @@ recording_reader::recording_reader(const std::string& path)
 recording_reader::~recording_reader() = default;
 
 bool recording_reader::next(sample& out) {
+  if (v2_) return v2_->next(out);
   while (!done_ && std::getline(*in_, line_)) {
     ++line_no_;
     const bool complete = !in_->eof();  // getline stopped at a newline, not at end of input
     if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
+      // Samples are nearly all of a recording: parsed without a DOM when they are plain. Any
+      // doubt and the DOM path below reads the line, with its precise errors.
+      label_ptr previous_labels;
+      if (!end_ && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
+        sort_and_check_ids(out, "sample " + std::to_string(out.seq));
+        check_sequence(out.seq);
+        return true;
+      }
       json obj;
       try {
         obj = parse_line(line_);

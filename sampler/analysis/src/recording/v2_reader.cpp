@@ -694,6 +694,11 @@ void v2_reader::finish() {
     warnings_.push_back(at + "no end block (the recording was cut short)");
     return;
   }
+  if (end_->samples != samples_read_) {
+    warnings_.push_back(at + "the end block says " + std::to_string(end_->samples) +
+                        " samples, the file has " + std::to_string(samples_read_) +
+                        " (samples were lost or added)");
+  }
   // The same warnings as for v1 (recording_reader.cpp): the end says how the program ended.
   if (end_->reason == end_reason::workload_killed) {
     warnings_.push_back(at + "the recorded program was killed" +

@@ -1,5 +1,6 @@
-// Reads a recording (format v1, docs/recording-format.md) one sample at a time, holding only the
-// symbol tables and the current sample, and validating every line as it goes.
+// Reads a recording one sample at a time, holding only the symbol tables and the current sample,
+// and validating it as it goes: format v1 (JSON Lines) or v2 (binary blocks), told apart by the
+// first byte (docs/recording-format.md); both give the same samples.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +17,9 @@
 
 namespace gprofid {
 
-// A malformed, unsupported or unreadable recording. what() is "FILE:LINE: message" (1-based
-// line), or "FILE: message" when no line is involved (e.g. the file cannot be opened).
+// A malformed, unsupported or unreadable recording. what() is "FILE:LINE: message" (v1, 1-based
+// line), "FILE: offset N, block B (sample S): message" (v2), or "FILE: message" when no line is
+// involved (e.g. the file cannot be opened).
 class recording_error : public std::runtime_error {
  public:
   recording_error(const std::string& file, std::uint64_t line, const std::string& message);
@@ -31,6 +33,8 @@ class recording_error : public std::runtime_error {
   std::string message_;
 };
 
+class v2_reader;
+
 class recording_reader {
  public:
   // Reads from `in`; `name` is the file name used in messages. Reads the header at once.
@@ -41,24 +45,25 @@ class recording_reader {
   recording_reader(const recording_reader&) = delete;
   recording_reader& operator=(const recording_reader&) = delete;
 
-  const recording_header& header() const noexcept { return header_; }
+  const recording_header& header() const noexcept;
   // Every site, frame and stack defined so far; a sample refers only to entries defined before
   // it, so after next() returns it these cover it.
-  const symbol_tables& tables() const noexcept { return tables_; }
+  const symbol_tables& tables() const noexcept;
 
   // The next sample, or false at the end of the input (then end() says how the recording
   // ended, if it says). Throws recording_error on an invalid line.
   bool next(sample& out);
 
   // The end line, once next() has returned false; empty when the recording was cut short.
-  const std::optional<recording_end>& end() const noexcept { return end_; }
+  const std::optional<recording_end>& end() const noexcept;
   // "FILE:LINE: message" for each recoverable problem: a truncated last line, a missing end.
-  const std::vector<std::string>& warnings() const noexcept { return warnings_; }
-  // The number of the last line read (1-based).
+  const std::vector<std::string>& warnings() const noexcept;
+  // The number of the last line read (1-based; 0 for v2).
   std::uint64_t line_number() const noexcept { return line_no_; }
 
  private:
   recording_reader(std::unique_ptr<std::istream> owned, std::string name);
+  void open();
   void read_header();
   // Counts a sample and warns when its seq repeats or goes back.
   void check_sequence(std::uint64_t seq);
@@ -78,6 +83,7 @@ class recording_reader {
   std::uint64_t last_seq_line_ = 0;
   std::uint64_t sequence_warnings_ = 0;
   std::uint64_t end_line_ = 0;
+  std::unique_ptr<v2_reader> v2_;  // set for a v2 recording, which it reads instead
 };
 
 // A whole recording in memory, for tools that need every sample at once.

@@ -1,11 +1,14 @@
 // Recording a program from the outside: when `gprof-id record -- PROGRAM` starts a program
 // linked with gprofid::gprofid, the program's first runtime finds GPROFID_RECORD_FD (and
-// GPROFID_INTERVAL_NS, GPROFID_MAX_SAMPLES, GPROFID_DURATION_NS) in its environment and records
-// itself to that descriptor, through the runtime's weak gprofid_runtime_started hook.
+// GPROFID_INTERVAL_NS, GPROFID_MAX_SAMPLES, GPROFID_DURATION_NS, GPROFID_RECORD_FORMAT) in its
+// environment and records itself to that descriptor, through the runtime's weak
+// gprofid_runtime_started hook.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+
+#include "gprofid/recording/recording_writer.hpp"
 
 namespace gprofid {
 
@@ -17,6 +20,7 @@ struct auto_record_settings {
   std::int64_t interval_ns = 100'000'000;
   std::uint64_t max_samples = 0;
   std::int64_t max_duration_ns = 0;
+  recording_encoding format = recording_encoding::jsonl;
 };
 
 // The settings in the environment, or nullopt when GPROFID_RECORD_FD is not set. Malformed

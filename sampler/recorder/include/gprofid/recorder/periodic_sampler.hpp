@@ -74,6 +74,7 @@ struct recording_options {
   sampler_options sampling{};
   std::string workload{};                   // recorded in the header
   std::vector<std::string> command_line{};  // recorded in the header
+  recording_encoding format = recording_encoding::jsonl;
 };
 
 // An in-program recording in progress. stop() (or the destructor) stops sampling and writes the
