@@ -76,7 +76,7 @@ done
 expect_status 0 "$GPROF_ID" record -q -w worker-pool -i 10ms -n 3 -o "$DIR/n3.jsonl"
 check_recording "$DIR/n3.jsonl" samples
 [ "$(q "$DIR/n3.jsonl" length)" = 3 ] || fail "-n 3 gave $(q "$DIR/n3.jsonl" length) samples"
-"$GPROF_ID" record -q -w leak -i 10ms -n 2 -o - >"$DIR/stdout.jsonl" 2>/dev/null || fail "-o - failed"
+"$GPROF_ID" record -q -w leak -i 10ms -n 2 --format jsonl -o - >"$DIR/stdout.jsonl" 2>/dev/null || fail "-o - failed"
 check_recording "$DIR/stdout.jsonl" samples
 expect_status 4 "$GPROF_ID" record -q -w leak -n 1 -o "$DIR/n3.jsonl"
 expect_status 0 "$GPROF_ID" record -q -w leak -i 10ms -n 1 --force -o "$DIR/n3.jsonl"
