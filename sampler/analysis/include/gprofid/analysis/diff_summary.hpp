@@ -8,6 +8,7 @@
 
 #include "gprofid/analysis/diff.hpp"
 #include "gprofid/recording/sample.hpp"
+#include "gprofid/saturating.hpp"
 
 namespace gprofid {
 
@@ -56,7 +57,7 @@ struct goroutine_lifecycle {
 
   // created -> last seen, for goroutines created inside; else first seen -> last seen.
   std::int64_t lifetime_ns() const noexcept {
-    return last_seen_ns - (created_inside ? created_ns : first_seen_ns);
+    return saturating_sub(last_seen_ns, created_inside ? created_ns : first_seen_ns);
   }
 
   // Bookkeeping of the runs in progress.
