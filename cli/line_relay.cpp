@@ -140,6 +140,7 @@ void line_relay::forward(std::string_view lines) {
     const std::string_view type = type_of(line);
     if (type == "end") {
       end_ = true;
+      end_line_.assign(line);
       continue;
     }
     if (type == "sample") ++samples_;
@@ -214,7 +215,10 @@ void line_relay::feed_blocks(std::string_view bytes) {
 }
 
 void line_relay::write_out() {
-  std::string_view rest = out_;
+  write_through(out_);
+}
+
+void line_relay::write_through(std::string_view rest) {
   while (!rest.empty()) {
     const ssize_t n = ::write(out_fd_, rest.data(), rest.size());
     if (n < 0) {

@@ -7,7 +7,8 @@
 // are copied: header first and once, then site, frame, stack and sample lines, each a JSON object
 // that starts with its type, as recording_writer writes them. Everything else is counted and
 // reported, never written. It counts the samples and holds back the program's own end line (the
-// recorder writes the end line, since only it knows how the program ended).
+// recorder writes the end line, since only it knows how the program ended; `record --pid` writes
+// the held-back line itself).
 #pragma once
 
 #include <sys/types.h>
@@ -39,6 +40,10 @@ class line_relay {
   bool saw_header() const noexcept { return header_; }
   // Whether the owner wrote its end line: its recording is complete.
   bool saw_end() const noexcept { return end_; }
+  // The last end line held back, newline included; empty if none came (or the program writes v2).
+  const std::string& end_line() const noexcept { return end_line_; }
+  // Writes `bytes` to the output as they are (a held-back end line). Throws like pump().
+  void write_through(std::string_view bytes);
   // Bytes of an unterminated last line or incomplete last block (dropped, never written).
   std::size_t pending() const noexcept { return partial_.size(); }
   // The program writes format v2 (so the end must be a v2 end block).
@@ -73,6 +78,7 @@ class line_relay {
   bool skipping_ = false;  // dropping the rest of an overlong line, up to its newline
   std::string partial_;
   std::string out_;
+  std::string end_line_;
   std::uint64_t samples_ = 0;
   std::uint64_t line_no_ = 0;  // of the owner's stream
   bool header_ = false;

@@ -1,5 +1,6 @@
 // `gprof-id record`: what to record and how, as parsed from the command line, and the two ways
-// of recording it (a built-in workload in-process, or an external program through a pipe).
+// of recording it (a built-in workload in-process, an external program through a pipe, or a
+// running program through its debug socket).
 #pragma once
 
 #include <cstdint>
@@ -28,10 +29,13 @@ struct record_request {
   const workloads::workload* workload = nullptr;
   workloads::workload_args workload_args;
   std::vector<std::string> command;  // PROGRAM ARGS...
+  int pid = 0;                       // a running program's, through its debug socket
 };
 
 // Both return an exit_status (cli/exit_status.hpp) and write the end line whatever happens.
 int record_workload(const record_request& req, output_file& out, spdlog::logger& log);
 int record_program(const record_request& req, output_file& out, spdlog::logger& log);
+// Records the running program req.pid through its debug socket (docs/attach.md).
+int record_attached(const record_request& req, output_file& out, spdlog::logger& log);
 
 }  // namespace gprofid::cli

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ struct record_flags {
   int verbose = 0;
   bool quiet = false;
   std::vector<std::string> command;
+  std::optional<int> pid;
 };
 
 std::shared_ptr<spdlog::logger> make_logger(const record_flags& f) {
@@ -79,6 +81,19 @@ bool build_request(const record_flags& f, record_request& req, spdlog::logger& l
   req.max_samples = f.samples;
   req.workers = f.workers;
   req.quiet = f.quiet;
+  if (f.pid) {
+    if (!f.command.empty() || !f.workload.empty() || !f.workload_options.empty() || f.workers) {
+      log.error(
+          "--pid attaches to a running program: give no --workload, --opt, --workers or PROGRAM");
+      return false;
+    }
+    if (*f.pid <= 0) {
+      log.error("--pid {}: not a process id", *f.pid);
+      return false;
+    }
+    req.pid = *f.pid;
+    return true;
+  }
   if (!f.command.empty()) {
     if (!f.workload.empty() || !f.workload_options.empty()) {
       log.error("give either --workload NAME or -- PROGRAM [ARGS...], not both");
@@ -127,6 +142,7 @@ int run_record(const record_flags& f) {
     log->error("{}", e.what());
     return exit_io_error;
   }
+  if (req.pid != 0) return record_attached(req, *out, *log);
   return req.command.empty() ? record_workload(req, *out, *log) : record_program(req, *out, *log);
 }
 
@@ -140,6 +156,7 @@ void add_record_command(CLI::App& app, int& result) {
   cmd->footer(
       "Usage: gprof-id record [OPTIONS] [--workload NAME [--opt KEY=VALUE]...]\n"
       "       gprof-id record [OPTIONS] -- PROGRAM [ARGS...]\n"
+      "       gprof-id record [OPTIONS] --pid PID   (GPROFID_DEBUG_SOCKET=1, docs/attach.md)\n"
       "Without --workload or PROGRAM it records the default workload (see gprof-id workloads).\n"
       "It records until the workload or program ends, --duration or --samples is reached, or\n"
       "Ctrl-C; the recording always ends with an \"end\" line. Exit statuses: docs/exit-codes.md.");
@@ -166,6 +183,8 @@ void add_record_command(CLI::App& app, int& result) {
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", flags->verbose, "Say more on stderr");
   cmd->add_flag("-q,--quiet", flags->quiet, "Only errors and warnings on stderr; no progress line");
+  cmd->add_option("--pid", flags->pid,
+                  "Attach to this running program's debug socket (docs/attach.md)");
   cmd->add_option("command", flags->command, "PROGRAM [ARGS...] to record (after --)");
   cmd->callback([flags, &result] { result = run_record(*flags); });
 }

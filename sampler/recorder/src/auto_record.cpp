@@ -8,14 +8,15 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gprofid/environment.hpp"
+#include "gprofid/recorder/debug_service.hpp"
 #include "gprofid/recorder/periodic_sampler.hpp"
+#include "gprofid/recorder/profile.hpp"
 #include "gprofid/runtime.hpp"
 
 namespace gprofid {
@@ -33,14 +34,6 @@ std::optional<long long> env_number(const char* name, long long lo, long long hi
     return std::nullopt;
   }
   return v;
-}
-
-std::vector<std::string> own_command_line() {
-  std::vector<std::string> args;
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string arg;
-  while (std::getline(in, arg, '\0')) args.push_back(arg);
-  return args;
 }
 
 // Where the private duplicate of the recording descriptor goes: above the numbers a program
@@ -144,12 +137,25 @@ void start_auto_record(runtime& rt, const auto_record_settings& s) {
 }  // namespace gprofid
 
 extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
-  // One recording per process: a second runtime (or a test's many) is not recorded.
+  // One recording and one debug socket per process: a second runtime (or a test's many) gets
+  // neither.
   static std::atomic<bool> claimed{false};
-  if (!rt || !std::getenv(gprofid::environment::record_fd.data()) || claimed.exchange(true)) return;
-  try {
-    if (auto s = gprofid::auto_record_settings_from_env()) gprofid::start_auto_record(*rt, *s);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "gprof-id: cannot record this program: %s\n", e.what());
+  if (!rt) return;
+  const bool record = std::getenv(gprofid::environment::record_fd.data()) != nullptr;
+  const bool debug = gprofid::debug_socket_requested_by_env();
+  if (!(record || debug) || claimed.exchange(true)) return;
+  if (record) {
+    try {
+      if (auto s = gprofid::auto_record_settings_from_env()) gprofid::start_auto_record(*rt, *s);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gprof-id: cannot record this program: %s\n", e.what());
+    }
+  }
+  if (debug) {
+    try {
+      rt->add_service(std::make_unique<gprofid::debug_service>());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gprof-id: no debug socket: %s\n", e.what());
+    }
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 
 #include "gprofid/clock.hpp"
 #include "gprofid/recording/recording_writer.hpp"
@@ -85,6 +86,14 @@ recording_header header_for(const runtime& rt, std::int64_t interval_ns) {
   h.start_unix_ns = unix_now - (mono_now - rt.started_ns());
   h.start_wall = format_rfc3339_utc(h.start_unix_ns);
   return h;
+}
+
+std::vector<std::string> own_command_line() {
+  std::vector<std::string> args;
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(in, arg, '\0')) args.push_back(arg);
+  return args;
 }
 
 }  // namespace gprofid

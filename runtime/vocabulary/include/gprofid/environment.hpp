@@ -1,6 +1,7 @@
 // Every environment variable gprof-id reads or sets, in one table: the runtime reads
 // GPROFID_WORKERS, `gprof-id record` sets the GPROFID_RECORD_* family for the program it starts,
-// and the in-process recorder reads it. docs/recording.md documents them.
+// and the in-process recorder reads it; GPROFID_DEBUG_SOCKET starts the debug service.
+// docs/recording.md and docs/attach.md document them.
 #pragma once
 
 #include <array>
@@ -21,7 +22,10 @@ inline constexpr std::string_view duration_ns = "GPROFID_DURATION_NS";
 // The recording format to stream: "v2" (binary) or "jsonl" (v1, the default when unset).
 inline constexpr std::string_view record_format = "GPROFID_RECORD_FORMAT";
 
-inline constexpr std::array all = {workers,     record_fd,   interval_ns,
-                                   max_samples, duration_ns, record_format};
+// 1: serve snapshots and recordings on a Unix domain socket (docs/attach.md).
+inline constexpr std::string_view debug_socket = "GPROFID_DEBUG_SOCKET";
+
+inline constexpr std::array all = {workers,     record_fd,     interval_ns, max_samples,
+                                   duration_ns, record_format, debug_socket};
 
 }  // namespace gprofid::environment

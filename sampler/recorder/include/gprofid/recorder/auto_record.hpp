@@ -3,6 +3,7 @@
 // GPROFID_INTERVAL_NS, GPROFID_MAX_SAMPLES, GPROFID_DURATION_NS, GPROFID_RECORD_FORMAT) in its
 // environment and records itself to that descriptor, through the runtime's weak
 // gprofid_runtime_started hook.
+// The same hook starts the debug service (debug_service.hpp) when GPROFID_DEBUG_SOCKET=1.
 #pragma once
 
 #include <cstdint>
@@ -34,5 +35,5 @@ void start_auto_record(runtime& rt, const auto_record_settings& s);
 }  // namespace gprofid
 
 // The hook the runtime calls from its constructor (see runtime/runtime.cpp): records the first
-// runtime of the process when the environment asks for it.
+// runtime of the process, and serves its debug socket, when the environment asks for it.
 extern "C" void gprofid_runtime_started(gprofid::runtime* rt);

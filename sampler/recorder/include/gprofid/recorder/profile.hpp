@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "gprofid/recorder/symbolizer.hpp"
 #include "gprofid/recording/recording_format.hpp"
@@ -29,5 +31,8 @@ profile goroutine_profile_with_id(runtime& rt);
 // A header for recording `rt` from inside its process: pid, workers, and the start instant set
 // to rt.started_ns() (the zero of every sample time) on both clocks.
 recording_header header_for(const runtime& rt, std::int64_t interval_ns);
+
+// This process's command line (/proc/self/cmdline), for recording headers; empty if unreadable.
+std::vector<std::string> own_command_line();
 
 }  // namespace gprofid

@@ -1,0 +1,47 @@
+// The debug socket's address and requests (docs/attach.md), shared by the service in the
+// recorded program and by `gprof-id record|show --pid`, so both sides agree on where the socket
+// is and what a request line looks like.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gprofid {
+
+// The private directory that holds the sockets of one user's processes:
+// "$XDG_RUNTIME_DIR/gprof-id" when `xdg_runtime_dir` is an absolute path, else
+// "/tmp/gprof-id-UID" (UID: the effective user id).
+std::string debug_socket_dir(const char* xdg_runtime_dir);
+// "DIR/PID.sock".
+std::string debug_socket_path(const std::string& dir, pid_t pid);
+
+// Requests are one line of at most this many bytes, newline included.
+inline constexpr std::size_t debug_request_max = 256;
+// Sampling faster than this is refused: it would cost the program more than it tells.
+inline constexpr std::int64_t debug_min_interval_ns = 1'000'000;
+
+// "snapshot": one sample. "record INTERVAL_NS DURATION_NS [MAX_SAMPLES]": samples every
+// INTERVAL_NS until DURATION_NS (0: no limit) or MAX_SAMPLES (0 or absent: no limit) is reached
+// or the client half-closes its end.
+struct debug_request {
+  enum class kind { snapshot, record } what = kind::snapshot;
+  std::int64_t interval_ns = 0;
+  std::int64_t duration_ns = 0;
+  std::uint64_t max_samples = 0;
+};
+
+// Parses a request line (without its newline). On failure returns nullopt and sets `error` to
+// a one-line reason.
+std::optional<debug_request> parse_debug_request(std::string_view line, std::string& error);
+// The request line, newline included.
+std::string format_debug_request(const debug_request& r);
+
+// An error answer is this prefix, the reason and a newline, and nothing else; a good answer is a
+// recording, whose first line starts with '{'.
+inline constexpr std::string_view debug_error_prefix = "error: ";
+
+}  // namespace gprofid

@@ -1,0 +1,86 @@
+#include "gprofid/recorder/debug_protocol.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <vector>
+
+namespace gprofid {
+namespace {
+
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (true) {
+    const auto start = line.find_first_not_of(' ');
+    if (start == std::string_view::npos) return out;
+    line.remove_prefix(start);
+    const auto end = line.find(' ');
+    out.push_back(line.substr(0, end));
+    if (end == std::string_view::npos) return out;
+    line.remove_prefix(end);
+  }
+}
+
+template <typename T>
+bool whole_number(std::string_view text, T& out) {
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string debug_socket_dir(const char* xdg_runtime_dir) {
+  if (xdg_runtime_dir && xdg_runtime_dir[0] == '/')
+    return std::string(xdg_runtime_dir) + "/gprof-id";
+  return "/tmp/gprof-id-" + std::to_string(::geteuid());
+}
+
+std::string debug_socket_path(const std::string& dir, pid_t pid) {
+  return dir + "/" + std::to_string(pid) + ".sock";
+}
+
+std::optional<debug_request> parse_debug_request(std::string_view line, std::string& error) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for (char c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      error = "request is not a line of printable ASCII";
+      return std::nullopt;
+    }
+  }
+  const auto w = words(line);
+  const std::string usage = "want \"snapshot\" or \"record INTERVAL_NS DURATION_NS [MAX_SAMPLES]\"";
+  if (w.empty()) {
+    error = "empty request (" + usage + ")";
+    return std::nullopt;
+  }
+  debug_request r;
+  if (w[0] == "snapshot" && w.size() == 1) return r;
+  if (w[0] != "record" || w.size() < 3 || w.size() > 4) {
+    error = "unknown request \"" + std::string(line.substr(0, 40)) + "\" (" + usage + ")";
+    return std::nullopt;
+  }
+  r.what = debug_request::kind::record;
+  if (!whole_number(w[1], r.interval_ns) || r.interval_ns < debug_min_interval_ns ||
+      r.interval_ns > 3'600'000'000'000LL) {
+    error = "INTERVAL_NS \"" + std::string(w[1].substr(0, 20)) + "\" is not in " +
+            std::to_string(debug_min_interval_ns) + "..3600000000000";
+    return std::nullopt;
+  }
+  if (!whole_number(w[2], r.duration_ns) || r.duration_ns < 0) {
+    error = "DURATION_NS \"" + std::string(w[2].substr(0, 20)) + "\" is not a number >= 0";
+    return std::nullopt;
+  }
+  if (w.size() == 4 && !whole_number(w[3], r.max_samples)) {
+    error = "MAX_SAMPLES \"" + std::string(w[3].substr(0, 20)) + "\" is not a number >= 0";
+    return std::nullopt;
+  }
+  return r;
+}
+
+std::string format_debug_request(const debug_request& r) {
+  if (r.what == debug_request::kind::snapshot) return "snapshot\n";
+  return "record " + std::to_string(r.interval_ns) + " " + std::to_string(r.duration_ns) + " " +
+         std::to_string(r.max_samples) + "\n";
+}
+
+}  // namespace gprofid
