@@ -23,17 +23,6 @@
 namespace gprofid::cli {
 namespace {
 
-void write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::system_error(errno, std::generic_category());
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 // The reason of an end line the writer wrote ({"type":"end",...,"reason":"duration",...}).
 std::string end_reason_of(std::string_view line) {
   constexpr std::string_view key = "\"reason\":\"";
@@ -96,7 +85,7 @@ int record_attached(const record_request& req, output_file& out, spdlog::logger&
   std::string reason;
   try {
     if (!relay.end_line().empty()) {
-      write_all(out.fd(), relay.end_line());
+      relay.write_through(relay.end_line());
       reason = end_reason_of(relay.end_line());
     } else {
       // The program died (or its service failed) without ending the recording: we end it.
