@@ -65,12 +65,20 @@ int record_attached(const record_request& req, output_file& out, spdlog::logger&
         interrupted = true;
         a->finish();
       }
-      if (!relay.pump(a->fd())) break;
+      const bool more = relay.pump(a->fd());
+      // From its first sample on, the output holds a readable recording: give it its name.
+      if (relay.samples() > 0) out.publish();
+      if (!more) break;
       progress.update(relay.samples(), monotonic_ns() - started, 0);
     }
   } catch (const std::system_error& e) {
     progress.clear();
     log.error("cannot write {}: {}", out.name(), e.code().message());
+    out.discard();
+    return exit_io_error;
+  } catch (const output_error& e) {
+    progress.clear();
+    log.error("{}", e.what());
     out.discard();
     return exit_io_error;
   }
