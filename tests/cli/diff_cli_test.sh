@@ -20,7 +20,7 @@ check_match() {  # check_match NAME REGEX ACTUAL
 
 # Cookbook: the top leaking site is the leak workload's handler.
 top=$("$G" diff leak.jsonl --summary | jq -r '.summary.sites[0] | "\(.site.function) \(.site.file):\(.site.line) +\(.net_growth) (\(.growth_per_s)/s)"')
-check_match "top leaking site" '^gprofid::workloads::\{anonymous\}::handle_request\(uint64_t\) .*leak\.cpp:[0-9]+ \+[0-9]+' "$top"
+check_match "top leaking site" '^(gprofid::workloads::\{anonymous\}::)?handle_request\(uint64_t\) .*leak\.cpp:[0-9]+ \+[0-9]+' "$top"
 growing=$("$G" diff leak.jsonl --summary | jq -r '.summary.warnings[] | select(.kind == "site-growing") | .site.function')
 check_match "site-growing warning" 'handle_request' "$growing"
 
