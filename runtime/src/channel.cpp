@@ -4,6 +4,43 @@
 
 namespace gprofid::detail {
 
+void chan_handle::attach(chan_core* c) noexcept {
+  std::lock_guard guard(c->handles_lock);
+  prev_ = nullptr;
+  next_ = c->handles;
+  if (next_) next_->prev_ = this;
+  c->handles = this;
+  ++c->handle_count;
+  ++c->handle_changes;
+}
+
+void chan_handle::detach(chan_core* c) noexcept {
+  std::lock_guard guard(c->handles_lock);
+  if (prev_) {
+    prev_->next_ = next_;
+  } else {
+    c->handles = next_;
+  }
+  if (next_) next_->prev_ = prev_;
+  prev_ = next_ = nullptr;
+  --c->handle_count;
+  ++c->handle_changes;
+}
+
+void chan_handle::replace(chan_core* c, chan_handle& from) noexcept {
+  std::lock_guard guard(c->handles_lock);
+  prev_ = from.prev_;
+  next_ = from.next_;
+  if (prev_) {
+    prev_->next_ = this;
+  } else {
+    c->handles = this;
+  }
+  if (next_) next_->prev_ = this;
+  from.prev_ = from.next_ = nullptr;
+  ++c->handle_changes;  // the handle moved: another address holds it now
+}
+
 void wait_queue::push(waiter_node* n) noexcept {
   n->next = nullptr;
   n->prev = tail_;
@@ -14,6 +51,7 @@ void wait_queue::push(waiter_node* n) noexcept {
   }
   tail_ = n;
   n->linked = true;
+  ++size_;
 }
 
 void wait_queue::remove(waiter_node* n) noexcept {
@@ -29,6 +67,7 @@ void wait_queue::remove(waiter_node* n) noexcept {
   }
   n->prev = n->next = nullptr;
   n->linked = false;
+  --size_;
 }
 
 waiter_node* wait_queue::pop() noexcept {

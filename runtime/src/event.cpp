@@ -35,7 +35,7 @@ bool event::wait_awaiter::await_suspend(std::coroutine_handle<> h) {
   if (!e_.lock_unless_set()) return false;
   e_.waiters_.push_back(&node_);
   e_.state_.store(0, std::memory_order_release);  // only set() sets the flag, under the lock
-  park(h, wait_reason::event);
+  park(h, wait_reason::event, {wait_object_kind::event, &e_});
   return true;
 }
 

@@ -16,6 +16,7 @@ bool mutex::lock_awaiter::await_suspend(std::coroutine_handle<> h) {
         // Released between await_ready and here: take it without suspending.
         if (m_.state_.compare_exchange_weak(s, locked, std::memory_order_acquire,
                                             std::memory_order_relaxed)) {
+          m_.note_owner(g);
           return false;
         }
       } else if (s == locked) {
@@ -30,18 +31,23 @@ bool mutex::lock_awaiter::await_suspend(std::coroutine_handle<> h) {
     }
     m_.waiters_.push_back(&node_);
   }
-  park(h, wait_reason::mutex_lock);
+  park(h, wait_reason::mutex_lock, {wait_object_kind::mutex, &m_});
   return true;
 }
 
 void mutex::unlock() {
   if (detail::tearing_down()) return;
+  // Cleared first: a reader may see "unlocked" an instant early, never a stale owner after.
+  const std::uint64_t was = owner_.exchange(0, std::memory_order_relaxed);
   auto expected = locked;
   if (state_.compare_exchange_strong(expected, unlocked, std::memory_order_release,
                                      std::memory_order_relaxed)) {
     return;
   }
-  if (expected == unlocked) throw std::logic_error("gprofid::mutex: unlock of unlocked mutex");
+  if (expected == unlocked) {
+    owner_.store(was, std::memory_order_relaxed);
+    throw std::logic_error("gprofid::mutex: unlock of unlocked mutex");
+  }
   // Contended: the state stays locked and ownership passes to the oldest waiter. Its
   // critical section happens-after ours through the scheduler's queue.
   goroutine* next = nullptr;
@@ -49,6 +55,7 @@ void mutex::unlock() {
     std::lock_guard guard(queue_lock_);
     detail::waiter* w = waiters_.pop_front();
     next = w->g;
+    note_owner(next);
     if (waiters_.empty()) state_.store(locked, std::memory_order_relaxed);
   }
   ready(next);

@@ -11,12 +11,17 @@ goroutine* current_goroutine() noexcept {
 }
 
 void park(std::coroutine_handle<> h, wait_reason why) noexcept {
+  park(h, why, {});
+}
+
+void park(std::coroutine_handle<> h, wait_reason why, blocked_on on) noexcept {
   auto* ctx = detail::this_worker();
   goroutine* g = ctx->current;
   g->resume_point = h;
   // The worker publishes the reason with the time, once the frame has suspended (one lock
   // and no extra clock read per park).
   ctx->reason = why;
+  ctx->blocked = on;
   ctx->last = detail::outcome::parked;
 }
 

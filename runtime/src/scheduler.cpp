@@ -1,4 +1,5 @@
 #include "scheduler.hpp"
+#include "wait_graph.hpp"
 
 #include <algorithm>
 #include <array>
@@ -292,6 +293,16 @@ void scheduler::execute(worker& w, goroutine* g) {
                          std::memory_order_relaxed);
     g->run_started_ns.store(start, std::memory_order_relaxed);
   }
+  if (g->blocked_object.load(std::memory_order_relaxed)) {
+    // Once it runs, the object it waited on may go. A snapshot reads the record and the object
+    // under g->lock after announcing itself in graph_readers; clearing first, then looking at
+    // graph_readers (both seq_cst), either makes that snapshot see no record, or waits here for
+    // its read to end.
+    g->blocked_object.store(nullptr, std::memory_order_seq_cst);
+    if (detail::graph_readers.load(std::memory_order_seq_cst) != 0) {
+      std::lock_guard guard(g->lock);
+    }
+  }
   g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   w.rounds.store(w.rounds.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   g->status.store(run_status::running, std::memory_order_release);
@@ -317,6 +328,9 @@ void scheduler::execute(worker& w, goroutine* g) {
     if (w.ctx.last == detail::outcome::parked) {
       g->reason = w.ctx.reason;
       g->wait_since_ns = w.now_ns;
+      g->blocked_kind = w.ctx.blocked.kind;
+      g->blocked_object.store(w.ctx.blocked.object, std::memory_order_relaxed);
+      w.ctx.blocked = {};
     }
   }
 

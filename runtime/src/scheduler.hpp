@@ -48,6 +48,7 @@ struct worker_context {
   goroutine* current = nullptr;
   outcome last = outcome::none;
   wait_reason reason = wait_reason::none;  // with outcome::parked
+  blocked_on blocked;                      // with outcome::parked
 };
 
 worker_context* this_worker() noexcept;

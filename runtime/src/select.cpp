@@ -84,7 +84,10 @@ bool select_begin(select_frame& f) {
 
 void select_park(select_frame& f, std::coroutine_handle<> h) noexcept {
   if (f.n == 0) return park(h, wait_reason::select_no_cases);
-  if (f.nlocks == 0) return park(h, wait_reason::select);  // only nil channels: forever
+  if (f.nlocks == 0) {
+    // Only nil channels: forever. The case set (all nil) still says so in the wait-for graph.
+    return park(h, wait_reason::select, {wait_object_kind::select, &f});
+  }
   goroutine* g = current_goroutine();
   for (std::size_t i = 0; i < f.n; ++i) {
     select_case* c = f.cases[i];
@@ -97,7 +100,8 @@ void select_park(select_frame& f, std::coroutine_handle<> h) noexcept {
   }
   f.parked = true;
   unlock_all(f);
-  park(h, wait_reason::select);  // after unlocking: keeps the critical sections short
+  // After unlocking: keeps the critical sections short.
+  park(h, wait_reason::select, {wait_object_kind::select, &f});
 }
 
 int select_end(select_frame& f) {

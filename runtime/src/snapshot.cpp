@@ -4,6 +4,7 @@
 #include "gprofid/clock.hpp"
 #include "gprofid/runtime.hpp"
 #include "registry.hpp"
+#include "wait_graph.hpp"
 
 namespace gprofid {
 namespace {
@@ -153,6 +154,7 @@ void runtime::record_unreached(goroutine* g) noexcept {
 
 snapshot runtime::take_snapshot() {
   std::lock_guard one_at_a_time(snapshot_m_);
+  detail::graph_reader reading_graphs;  // before any goroutine's wait record is looked at
   capture cap;
   snapshot snap;
   {
@@ -169,6 +171,7 @@ snapshot runtime::take_snapshot() {
   snap.goroutines.reserve(all.size());
 
   stack_interner stacks(snap);
+  detail::wait_graph_capture graph;
   for (goroutine* g : all) {
     if (g->created_epoch >= cap.epoch) continue;  // created after the instant
     goroutine_record r;
@@ -183,10 +186,12 @@ snapshot runtime::take_snapshot() {
       }
       r = make_record(g, cap.instant_ns);
       r.stack = stacks.intern_stack_of(g, innermost_of(g));
+      if (r.state == goroutine_state::waiting) graph.note_waiting(g, r, snap.goroutines.size());
     }
     snap.goroutines.push_back(std::move(r));
   }
 
+  graph.finish(snap);  // before end_walk: it looks at the goroutines again
   {
     std::lock_guard guard(capture_m_);
     active_ = nullptr;

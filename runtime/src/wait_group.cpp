@@ -60,7 +60,7 @@ bool wait_group::wait_awaiter::await_suspend(std::coroutine_handle<> h) {
   }
   wg_.waiters_.push_back(&node_);
   state.fetch_sub(locked_bit, std::memory_order_release);
-  park(h, wait_reason::wait_group);
+  park(h, wait_reason::wait_group, {wait_object_kind::wait_group, &wg_});
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "gprofid/detail/park.hpp"
 #include "gprofid/detail/spinlock.hpp"
+#include "gprofid/wait_object.hpp"
 
 namespace gprofid {
 
@@ -23,6 +25,31 @@ class channel_closed : public std::logic_error {
 };
 
 namespace detail {
+
+struct wait_inspector;
+class chan_core;
+
+// The part of a chan<T> handle that its channel knows about: every handle is linked into its
+// channel's list, so that a snapshot can count the handles and find the ones that live inside
+// waiting goroutines' frames (docs/wait-graph.md).
+class chan_handle {
+ protected:
+  chan_handle() noexcept = default;
+  ~chan_handle() = default;
+  chan_handle(const chan_handle&) = delete;
+  chan_handle& operator=(const chan_handle&) = delete;
+
+  void attach(chan_core* c) noexcept;
+  void detach(chan_core* c) noexcept;
+  // Takes the place of `from` in c's list; `from` is left unlinked.
+  void replace(chan_core* c, chan_handle& from) noexcept;
+
+ private:
+  friend class chan_core;
+  friend struct wait_inspector;
+  chan_handle* prev_ = nullptr;  // guarded by the channel's handles_lock
+  chan_handle* next_ = nullptr;
+};
 
 // What a select shares with the channels it waits on: the channel operation that claims
 // `winner` completes the select; any other must drop the select's waiter nodes untouched.
@@ -51,10 +78,12 @@ class wait_queue {
   // Unlinks and returns the oldest waiter that can still be completed: a plain one, or a select
   // whose winner flag this call claimed. Selects already won elsewhere are dropped on the way.
   waiter_node* pop() noexcept;
+  std::uint32_t size() const noexcept { return size_; }
 
  private:
   waiter_node* head_ = nullptr;
   waiter_node* tail_ = nullptr;
+  std::uint32_t size_ = 0;  // linked nodes, for the snapshot's wait-for graph
 };
 
 // The untyped part of a channel, which close() and select work on.
@@ -72,6 +101,14 @@ class chan_core {
   bool closed = false;
   wait_queue recvq;
   wait_queue sendq;
+  // Every chan<T> handle to this channel, guarded by `handles_lock`: a leaf lock (nothing else
+  // is taken while it is held), because handles are copied and moved while other channels'
+  // locks are held (a chan<chan<int>> moves values under its own lock). `handle_changes` counts
+  // links and unlinks, so a snapshot can tell that the list did not change between two reads.
+  spinlock handles_lock;
+  chan_handle* handles = nullptr;
+  std::uint32_t handle_count = 0;
+  std::uint64_t handle_changes = 0;
 };
 
 // ready()s every waiter of a list returned by close_locked().
@@ -178,7 +215,9 @@ class [[nodiscard]] send_awaiter {
     node_.data = &value_;
     st_->sendq.push(&node_);
     st_->lock.unlock();
-    park(h, wait_reason::chan_send);  // a wake-up may already have come: ready() allows that
+    // A wake-up may already have come: ready() allows that.
+    park(h, wait_reason::chan_send,
+         {wait_object_kind::channel, static_cast<detail::chan_core*>(st_)});
   }
 
   void await_resume() const {
@@ -221,7 +260,8 @@ class [[nodiscard]] recv_awaiter {
     node_.data = &slot_;
     st_->recvq.push(&node_);
     st_->lock.unlock();
-    park(h, wait_reason::chan_receive);
+    park(h, wait_reason::chan_receive,
+         {wait_object_kind::channel, static_cast<detail::chan_core*>(st_)});
   }
 
   std::optional<T> await_resume() noexcept { return std::move(slot_); }
@@ -239,11 +279,34 @@ template <class T>
 chan<T> make_chan(std::size_t capacity = 0);
 
 template <class T>
-class chan {
+class chan : private detail::chan_handle {
  public:
   using value_type = T;
 
   chan() noexcept = default;  // nil
+  chan(const chan& o) noexcept : st_(o.st_) {
+    if (st_) attach(st_.get());
+  }
+  chan(chan&& o) noexcept : st_(std::move(o.st_)) {
+    if (st_) replace(st_.get(), o);
+  }
+  chan& operator=(const chan& o) noexcept {
+    if (this != &o) {
+      reset();
+      st_ = o.st_;
+      if (st_) attach(st_.get());
+    }
+    return *this;
+  }
+  chan& operator=(chan&& o) noexcept {
+    if (this != &o) {
+      reset();
+      st_ = std::move(o.st_);
+      if (st_) replace(st_.get(), o);
+    }
+    return *this;
+  }
+  ~chan() { reset(); }
 
   // co_await ch.send(v): blocks until a receiver took v or the buffer had room.
   // Throws channel_closed if the channel is (or gets) closed.
@@ -312,7 +375,15 @@ class chan {
  private:
   template <class U>
   friend chan<U> make_chan(std::size_t);
-  explicit chan(std::shared_ptr<detail::chan_state<T>> st) noexcept : st_(std::move(st)) {}
+  explicit chan(std::shared_ptr<detail::chan_state<T>> st) noexcept : st_(std::move(st)) {
+    attach(st_.get());
+  }
+  // Unlinks before dropping the reference: the last handle's unlink must not touch freed state.
+  void reset() noexcept {
+    if (!st_) return;
+    detach(st_.get());
+    st_.reset();
+  }
 
   std::shared_ptr<detail::chan_state<T>> st_;
 };

@@ -10,6 +10,9 @@
 #include "gprofid/detail/waiter_queue.hpp"
 
 namespace gprofid {
+namespace detail {
+struct wait_inspector;
+}
 
 class event {
  public:
@@ -42,6 +45,7 @@ class event {
  private:
   // The queue's lock shares the word with the flag, so that set() can publish the flag and
   // release the lock in one store: its last touch of the event.
+  friend struct detail::wait_inspector;
   static constexpr std::uint32_t locked_bit = 1;
   static constexpr std::uint32_t set_bit = 2;
 

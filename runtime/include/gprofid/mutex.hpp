@@ -13,6 +13,9 @@
 #include "gprofid/detail/waiter_queue.hpp"
 
 namespace gprofid {
+namespace detail {
+struct wait_inspector;
+}
 
 class mutex;
 
@@ -80,8 +83,12 @@ class mutex {
   // Fails whenever the mutex is held or has waiters (a newcomer never overtakes a waiter).
   bool try_lock() noexcept {
     auto expected = unlocked;
-    return state_.compare_exchange_strong(expected, locked, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    if (!state_.compare_exchange_strong(expected, locked, std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+      return false;
+    }
+    note_owner(current_goroutine());
+    return true;
   }
 
   // Releases the mutex, or passes it to the first waiter. Any goroutine (or thread) may unlock,
@@ -90,14 +97,24 @@ class mutex {
 
   // Approximate, for diagnostics and tests.
   bool is_locked() const noexcept { return state_.load(std::memory_order_relaxed) != unlocked; }
+  // The goroutine that holds it, 0 when unlocked or held outside any goroutine. Exact while its
+  // holder and waiters are parked (what the wait-for graph relies on); approximate otherwise.
+  std::uint64_t owner() const noexcept { return owner_.load(std::memory_order_relaxed); }
 
  private:
+  friend struct detail::wait_inspector;
+  void note_owner(const goroutine* g) noexcept {
+    owner_.store(g ? g->id : 0, std::memory_order_relaxed);
+  }
+
   // `contended` means locked with at least one queued waiter: only then is queue_lock_ needed.
   static constexpr std::uint32_t unlocked = 0;
   static constexpr std::uint32_t locked = 1;
   static constexpr std::uint32_t contended = 2;
 
   std::atomic<std::uint32_t> state_{unlocked};
+  // Written by whoever takes or hands over the lock, before the waiter it hands to can run.
+  std::atomic<std::uint64_t> owner_{0};
   spinlock queue_lock_;
   detail::waiter_queue waiters_;  // guarded by queue_lock_
 };

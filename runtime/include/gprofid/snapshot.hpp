@@ -9,6 +9,7 @@
 
 #include "gprofid/detail/goroutine.hpp"
 #include "gprofid/labels.hpp"
+#include "gprofid/wait_object.hpp"
 #include "gprofid/wait_reason.hpp"
 
 namespace gprofid {
@@ -40,6 +41,9 @@ struct goroutine_record {
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
   std::uint32_t stack = 0;  // index into snapshot::stacks
+  // The snapshot::objects entry it waits on (its id), 0 when not waiting on one or when the
+  // goroutine ran while the snapshot was taken (then its wait is not part of the graph).
+  std::uint64_t blocked_on = 0;
 };
 
 struct snapshot {
@@ -49,6 +53,9 @@ struct snapshot {
   std::int64_t max_hold_ns = 0;              // longest time any spawn/exit was held up by the walk
   std::vector<goroutine_record> goroutines;  // in no particular order
   std::vector<stack_trace> stacks;           // interned: identical stacks share an index
+  // The wait-for graph: every object a waiting goroutine is parked on, read while it was
+  // parked, sorted by id (docs/wait-graph.md).
+  std::vector<wait_object> objects;
 
   const stack_trace& stack_of(const goroutine_record& r) const { return stacks.at(r.stack); }
   // The record of goroutine `id`, or null if it was not alive at the snapshot instant.

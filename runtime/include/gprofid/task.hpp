@@ -131,6 +131,7 @@ task<T> task_promise<T>::get_return_object() noexcept {
   auto h = std::coroutine_handle<task_promise>::from_promise(*this);
   // The frame's first word is its resume function in the GCC/Clang ABI: a stable code address.
   pc = *static_cast<const void* const*>(h.address());
+  note_frame(h.address());
   return task<T>{h};
 }
 }  // namespace detail

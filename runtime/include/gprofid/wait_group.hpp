@@ -10,6 +10,9 @@
 #include "gprofid/detail/waiter_queue.hpp"
 
 namespace gprofid {
+namespace detail {
+struct wait_inspector;
+}
 
 class wait_group {
  public:
@@ -48,6 +51,7 @@ class wait_group {
   // One word: counter (high 32 bits, signed), queued waiters (bits 1..31), queue lock (bit 0).
   // Keeping them together lets the last done() see whether anyone waits, and lets the wake-up
   // clear the waiters and release the lock in a single, final access.
+  friend struct detail::wait_inspector;
   static constexpr std::uint64_t locked_bit = 1;
   static constexpr std::uint64_t waiter_one = 2;
   static constexpr std::uint64_t waiter_mask = 0xffff'fffeULL;

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <source_location>
 #include <type_traits>
 #include <utility>
@@ -50,6 +52,15 @@ inline std::uint64_t frame_hash(std::uint32_t depth, const void* pc,
   mix(at.line());
   return h * 0xbf58476d1ce4e5b9ULL ^ (h >> 31);
 }
+namespace detail {
+// The last coroutine frame allocated on this thread. get_return_object() runs right after the
+// allocation on the same thread, so a promise learns its frame's extent without a header.
+struct frame_allocation {
+  void* address = nullptr;
+  std::size_t size = 0;
+};
+inline thread_local frame_allocation last_frame_allocation;
+}  // namespace detail
 
 struct promise_base {
   // `fn` is defaulted at the point where the compiler constructs the promise, inside the
@@ -71,8 +82,28 @@ struct promise_base {
     }
   }
 
+  // Coroutine frames are allocated here so that each knows its extent: a channel handle whose
+  // address lies inside a waiting goroutine's frame is held by that goroutine (wait-graph.md).
+  static void* operator new(std::size_t size) {
+    void* p = ::operator new(size);
+    detail::last_frame_allocation = {p, size};
+    return p;
+  }
+  static void operator delete(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+
+  // Called from get_return_object with the frame's address: records the extent if this thread
+  // just allocated it (always, with GCC and Clang; else the frame stays of unknown extent).
+  void note_frame(void* address) noexcept {
+    if (detail::last_frame_allocation.address == address) {
+      frame = address;
+      frame_size = detail::last_frame_allocation.size;
+    }
+  }
+
   std::source_location function;
   std::atomic<std::source_location> await_site{};
+  const void* frame = nullptr;  // the coroutine frame, when its extent is known
+  std::size_t frame_size = 0;
   const void* pc = nullptr;        // the coroutine's resume function, for symbolised exports
   promise_base* caller = nullptr;  // the frame awaiting this one; null for a goroutine's root
   goroutine* owner = nullptr;      // null when awaited outside any goroutine

@@ -14,6 +14,7 @@
 #include "gprofid/detail/frame.hpp"
 #include "gprofid/detail/spinlock.hpp"
 #include "gprofid/labels.hpp"
+#include "gprofid/wait_object.hpp"
 #include "gprofid/wait_reason.hpp"
 
 namespace gprofid {
@@ -30,6 +31,13 @@ struct spawn_site {
 enum class run_status : std::uint8_t { runnable, running, waiting, woken_while_parking, dead };
 
 class scheduler;
+
+// The object a parked goroutine waits on (a chan_core, mutex, wait_group, event or a select's
+// select_frame), as park() is told it.
+struct blocked_on {
+  wait_object_kind kind = wait_object_kind::none;
+  const void* object = nullptr;
+};
 
 class goroutine {
  public:
@@ -61,6 +69,12 @@ class goroutine {
   // whole stack.
   std::uint64_t outer_hash = 0;
   std::int64_t wait_since_ns = 0;
+  // What it is parked on, for the snapshot's wait-for graph: published with the wait reason
+  // (under `lock`) and cleared before it resumes. While a snapshot holds `lock` and sees it set,
+  // the object stays alive: the clear waits for that lock whenever a snapshot is reading graphs
+  // (see scheduler::execute and docs/wait-graph.md).
+  wait_object_kind blocked_kind = wait_object_kind::none;
+  std::atomic<const void*> blocked_object{nullptr};
   label_ptr labels;
 
   std::atomic<std::uint64_t> resumes{0};

@@ -26,6 +26,9 @@ goroutine* current_goroutine() noexcept;
 // Suspends the current goroutine at `h` for `why`. Call only from await_suspend, returning true
 // (or void) afterwards.
 void park(std::coroutine_handle<> h, wait_reason why) noexcept;
+// The same, naming the object it waits on, for the snapshot's wait-for graph. The object must
+// stay alive until the goroutine resumes.
+void park(std::coroutine_handle<> h, wait_reason why, blocked_on on) noexcept;
 
 // Makes a parked goroutine runnable. Safe from any thread, and before the parking
 // await_suspend has returned.

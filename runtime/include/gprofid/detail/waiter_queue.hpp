@@ -16,6 +16,8 @@ struct waiter {
 class waiter_queue {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
+  // The oldest waiter (follow `next`), for the snapshot's wait-for graph.
+  const waiter* front() const noexcept { return head_; }
 
   void push_back(waiter* w) noexcept {
     w->next = nullptr;

@@ -1,0 +1,213 @@
+#include "wait_graph.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "gprofid/channel.hpp"
+#include "gprofid/event.hpp"
+#include "gprofid/mutex.hpp"
+#include "gprofid/select.hpp"
+#include "gprofid/wait_group.hpp"
+
+namespace gprofid::detail {
+
+// Reads the private state of the primitives (each befriends it). Every function is called with
+// the lock of a goroutine parked on the object held, which keeps the object alive.
+struct wait_inspector {
+  // The channel's state under its lock, then the addresses of its handles under their (leaf)
+  // lock; returns the handle list's change count.
+  static std::uint64_t channel(const chan_core& c_const, wait_object& o,
+                               std::vector<std::uintptr_t>* handles) {
+    auto& c = const_cast<chan_core&>(c_const);  // only its locks are taken
+    {
+      std::lock_guard guard(c.lock);
+      o.capacity = c.cap;
+      o.count = c.count;
+      o.closed = c.closed;
+      o.senders = c.sendq.size();
+      o.receivers = c.recvq.size();
+    }
+    std::lock_guard guard(c.handles_lock);
+    o.handles = c.handle_count;
+    if (handles) {
+      for (const chan_handle* h = c.handles; h; h = h->next_) {
+        handles->push_back(reinterpret_cast<std::uintptr_t>(h));
+      }
+    }
+    return c.handle_changes;
+  }
+
+  static std::uint64_t mutex_state(const gprofid::mutex& m_const, wait_object* o) {
+    auto& m = const_cast<gprofid::mutex&>(m_const);  // only its queue lock is taken
+    std::lock_guard guard(m.queue_lock_);
+    const std::uint64_t owner = m.owner_.load(std::memory_order_relaxed);
+    if (o) {
+      o->locked = m.state_.load(std::memory_order_relaxed) != gprofid::mutex::unlocked;
+      o->owner = owner;
+      for (const waiter* w = m.waiters_.front(); w; w = w->next) o->queue.push_back(w->g->id);
+    }
+    return owner;
+  }
+
+  static void wait_group_state(const gprofid::wait_group& wg, wait_object& o) {
+    const auto s = wg.state_.load(std::memory_order_acquire);
+    o.counter = gprofid::wait_group::count_of(s);
+    o.waiters = static_cast<std::uint32_t>((s & gprofid::wait_group::waiter_mask) /
+                                           gprofid::wait_group::waiter_one);
+  }
+
+  static void event_state(const gprofid::event& e, wait_object& o) {
+    o.set = (e.state_.load(std::memory_order_acquire) & gprofid::event::set_bit) != 0;
+  }
+};
+
+namespace {
+
+std::uint64_t id_of(const void* p) {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
+}
+
+}  // namespace
+
+std::uint64_t wait_graph_capture::read_object(wait_object_kind kind, const void* object,
+                                              std::size_t reader) {
+  auto [it, fresh] = index_.try_emplace(object, objects_.size());
+  const std::size_t at = it->second;
+  if (!fresh) return objects_[at].id;
+  objects_.emplace_back();
+  objects_[at].id = id_of(object);
+  objects_[at].kind = kind;
+  read rd{at, reader, object, 0, {}};
+  switch (kind) {
+    case wait_object_kind::channel:
+      rd.version = wait_inspector::channel(*static_cast<const chan_core*>(object), objects_[at],
+                                           &rd.handles);
+      break;
+    case wait_object_kind::mutex:
+      rd.version =
+          wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(object), &objects_[at]);
+      break;
+    case wait_object_kind::wait_group:
+      wait_inspector::wait_group_state(*static_cast<const gprofid::wait_group*>(object),
+                                       objects_[at]);
+      break;
+    case wait_object_kind::event:
+      wait_inspector::event_state(*static_cast<const gprofid::event*>(object), objects_[at]);
+      break;
+    case wait_object_kind::select: {
+      // The select's frame is part of the parked goroutine's frame: stable while it is parked.
+      const auto& f = *static_cast<const select_frame*>(object);
+      std::uint32_t nil_cases = 0;
+      std::vector<std::uint64_t> sends;
+      for (std::size_t i = 0; i < f.n; ++i) {
+        const select_case* c = f.cases[i];
+        if (c && !c->core) ++nil_cases;
+        if (c && c->core && c->is_send) sends.push_back(id_of(c->core));
+      }
+      std::sort(sends.begin(), sends.end());
+      sends.erase(std::unique(sends.begin(), sends.end()), sends.end());
+      std::vector<std::uint64_t> cases;
+      for (std::size_t k = 0; k < f.nlocks; ++k) {
+        cases.push_back(read_object(wait_object_kind::channel, f.locks[k], reader));
+      }
+      objects_[at].nil_cases = nil_cases;  // objects_ may have grown: index again
+      objects_[at].cases = std::move(cases);
+      objects_[at].send_cases = std::move(sends);
+      break;
+    }
+    case wait_object_kind::none:
+      break;
+  }
+  reads_.push_back(std::move(rd));
+  return id_of(object);
+}
+
+void wait_graph_capture::note_waiting(goroutine* g, goroutine_record& r, std::size_t index) {
+  const void* object = g->blocked_object.load(std::memory_order_seq_cst);
+  if (!object) return;
+  const std::size_t reader = parked_.size();
+  parked_.push_back({g, r.resumes, object, index});
+  const promise_base* p = g->innermost ? g->innermost : g->root_promise;
+  for (; p; p = p->caller) {
+    if (p->frame && p->frame_size) {
+      const auto begin = reinterpret_cast<std::uintptr_t>(p->frame);
+      frames_.push_back({begin, begin + p->frame_size, reader});
+    }
+  }
+  r.blocked_on = read_object(g->blocked_kind, object, reader);
+}
+
+bool wait_graph_capture::still_parked(const parked& p) const {
+  // Parked throughout: not resumed (resumes counts every run) and not even woken.
+  return p.g->status.load(std::memory_order_acquire) == run_status::waiting &&
+         p.g->resumes.load(std::memory_order_relaxed) == p.resumes &&
+         p.g->blocked_object.load(std::memory_order_seq_cst) == p.object;
+}
+
+void wait_graph_capture::finish(snapshot& snap) {
+  // 1. Which goroutines stayed parked from their record to now, and which objects provably did
+  //    not change (re-read under the lock of the goroutine that read them first).
+  std::vector<std::uint8_t> stable(parked_.size(), 0);
+  std::vector<std::uint8_t> object_ok(objects_.size(), 1);
+  std::vector<std::vector<std::size_t>> reads_by(parked_.size());
+  for (std::size_t i = 0; i < reads_.size(); ++i) reads_by[reads_[i].reader].push_back(i);
+  for (std::size_t i = 0; i < parked_.size(); ++i) {
+    const parked& p = parked_[i];
+    std::lock_guard guard(p.g->lock);
+    stable[i] = still_parked(p);
+    for (std::size_t k : reads_by[i]) {
+      const read& rd = reads_[k];
+      if (!stable[i]) {
+        object_ok[rd.object] = 0;  // cannot be re-read safely: leave it out
+        continue;
+      }
+      const wait_object& o = objects_[rd.object];
+      std::uint64_t now = rd.version;
+      if (o.kind == wait_object_kind::channel) {
+        wait_object scratch;
+        now = wait_inspector::channel(*static_cast<const chan_core*>(rd.address), scratch, nullptr);
+      } else if (o.kind == wait_object_kind::mutex) {
+        now = wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(rd.address), nullptr);
+      }
+      if (now != rd.version) object_ok[rd.object] = 0;
+    }
+  }
+
+  // 2. Handles inside the frames of goroutines parked throughout belong to them.
+  std::erase_if(frames_, [&](const frame_range& f) { return !stable[f.reader]; });
+  std::sort(frames_.begin(), frames_.end(),
+            [](const frame_range& a, const frame_range& b) { return a.begin < b.begin; });
+  for (const read& rd : reads_) {
+    if (!object_ok[rd.object]) continue;
+    wait_object& o = objects_[rd.object];
+    for (std::uintptr_t h : rd.handles) {
+      auto it =
+          std::upper_bound(frames_.begin(), frames_.end(), h,
+                           [](std::uintptr_t v, const frame_range& f) { return v < f.begin; });
+      if (it == frames_.begin()) continue;
+      --it;
+      if (h < it->end) o.held_by.push_back(snap.goroutines[parked_[it->reader].record].id);
+    }
+    std::sort(o.held_by.begin(), o.held_by.end());
+  }
+
+  // 3. What changed is not part of the graph: its waiters point nowhere.
+  std::vector<std::uint64_t> dropped;
+  for (std::size_t i = 0; i < objects_.size(); ++i) {
+    if (!object_ok[i]) dropped.push_back(objects_[i].id);
+  }
+  std::sort(dropped.begin(), dropped.end());
+  for (std::size_t i = 0; i < parked_.size(); ++i) {
+    auto& r = snap.goroutines[parked_[i].record];
+    if (!stable[i] || std::binary_search(dropped.begin(), dropped.end(), r.blocked_on)) {
+      r.blocked_on = 0;
+    }
+  }
+  for (std::size_t i = 0; i < objects_.size(); ++i) {
+    if (object_ok[i]) snap.objects.push_back(std::move(objects_[i]));
+  }
+  std::sort(snap.objects.begin(), snap.objects.end(),
+            [](const wait_object& a, const wait_object& b) { return a.id < b.id; });
+}
+
+}  // namespace gprofid::detail

@@ -1,0 +1,67 @@
+// The wait-for graph part of a snapshot: while the walk records a waiting goroutine (its lock
+// held), what it is parked on is read; after the walk, every such goroutine is checked again,
+// and handles to channels are attributed to the goroutines whose frames hold them. The rules
+// and why they are sound are in docs/wait-graph.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "gprofid/detail/goroutine.hpp"
+#include "gprofid/snapshot.hpp"
+
+namespace gprofid::detail {
+
+// Snapshots reading wait-for graphs right now, in every runtime. Announced (seq_cst) before a
+// snapshot looks at any goroutine's blocked_object; see scheduler::execute for the other side.
+inline std::atomic<int> graph_readers{0};
+
+// Announces a snapshot in graph_readers for its lifetime.
+struct graph_reader {
+  graph_reader() noexcept { graph_readers.fetch_add(1, std::memory_order_seq_cst); }
+  ~graph_reader() { graph_readers.fetch_sub(1, std::memory_order_seq_cst); }
+  graph_reader(const graph_reader&) = delete;
+  graph_reader& operator=(const graph_reader&) = delete;
+};
+
+class wait_graph_capture {
+ public:
+  // With g->lock held, g waiting and `r` its record (the index-th of snap.goroutines).
+  void note_waiting(goroutine* g, goroutine_record& r, std::size_t index);
+  // After the walk, while control blocks are still kept alive: drops what changed during the
+  // walk, attributes handles and moves the objects into `snap`.
+  void finish(snapshot& snap);
+
+ private:
+  struct parked {
+    goroutine* g;
+    std::uint64_t resumes;
+    const void* object;
+    std::size_t record;
+  };
+  struct read {
+    std::size_t object;  // index into objects_
+    std::size_t reader;  // index into parked_: the goroutine under whose lock it was read
+    const void* address;
+    std::uint64_t version;                // channel: handle_changes; mutex: owner
+    std::vector<std::uintptr_t> handles;  // channel: addresses of its handles
+  };
+  struct frame_range {
+    std::uintptr_t begin;
+    std::uintptr_t end;
+    std::size_t reader;  // index into parked_
+  };
+
+  std::uint64_t read_object(wait_object_kind kind, const void* object, std::size_t reader);
+  bool still_parked(const parked& p) const;
+
+  std::vector<parked> parked_;
+  std::vector<read> reads_;
+  std::vector<frame_range> frames_;
+  std::vector<wait_object> objects_;
+  std::unordered_map<const void*, std::size_t> index_;  // object address -> objects_
+};
+
+}  // namespace gprofid::detail

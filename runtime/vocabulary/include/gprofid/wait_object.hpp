@@ -1,0 +1,65 @@
+// What a waiting goroutine can be parked on, as the wait-for graph of a snapshot names it
+// (docs/wait-graph.md). Shared by the runtime, recordings and the analysis.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace gprofid {
+
+enum class wait_object_kind : std::uint8_t {
+  none,
+  channel,
+  mutex,
+  wait_group,
+  event,
+  select,  // the case set of one select: its channels (and nil cases)
+};
+
+// One object of a snapshot's wait-for graph and its state, read while a goroutine waiting on it
+// was parked (docs/wait-graph.md). Plain data: the runtime fills it, recordings store it, the
+// analysis reasons on it. Fields that do not apply to the kind stay at their defaults.
+struct wait_object {
+  std::uint64_t id = 0;  // the object's address: the same across samples while it lives
+  wait_object_kind kind = wait_object_kind::none;
+
+  // channel
+  std::uint64_t capacity = 0;
+  std::uint64_t count = 0;  // values buffered
+  bool closed = false;
+  std::uint32_t senders = 0;    // parked senders (selects included)
+  std::uint32_t receivers = 0;  // parked receivers (selects included)
+  std::uint32_t handles = 0;    // chan<T> handles alive, wherever they are
+  // One entry per handle found inside the frames of a goroutine parked on a graph object for
+  // the whole snapshot: that goroutine's id. Handles not listed are held elsewhere (the heap, a
+  // timer, another thread, a goroutine that is running or sleeping, ...).
+  std::vector<std::uint64_t> held_by{};
+
+  // mutex
+  bool locked = false;
+  std::uint64_t owner = 0;             // holding goroutine, 0 if unlocked or unknown
+  std::vector<std::uint64_t> queue{};  // waiting goroutines, first to be served first
+
+  // wait_group
+  std::int64_t counter = 0;
+  std::uint32_t waiters = 0;
+
+  // event
+  bool set = false;
+
+  // select: the distinct channels of its cases, those of them it sends on (sorted), and how
+  // many cases are on nil channels (never ready)
+  std::vector<std::uint64_t> cases{};
+  std::vector<std::uint64_t> send_cases{};
+  std::uint32_t nil_cases = 0;
+
+  friend bool operator==(const wait_object&, const wait_object&) = default;
+};
+
+// "channel", "mutex", "wait_group", "event", "select".
+std::string_view to_string(wait_object_kind k) noexcept;
+std::optional<wait_object_kind> parse_wait_object_kind(std::string_view s) noexcept;
+
+}  // namespace gprofid
