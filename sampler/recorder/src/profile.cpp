@@ -54,8 +54,10 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
     g.resumes = r.resumes;
     g.running_ns = r.running_ns;
     g.runnable_ns = r.runnable_ns;
+    g.blocked_on = r.blocked_on;
     s.goroutines.push_back(std::move(g));
   }
+  s.objects = snap.objects;  // already sorted by id
   std::sort(s.goroutines.begin(), s.goroutines.end(),
             [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; });
   return s;

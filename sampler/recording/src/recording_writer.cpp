@@ -73,6 +73,86 @@ void append_location(std::string& out, std::string_view type, std::uint32_t id,
   out += "\"}\n";
 }
 
+// Object ids are addresses: hex text, like pc.
+void append_object_id(std::string& out, std::uint64_t id) {
+  out += "\"0x";
+  char buf[20];
+  auto r = std::to_chars(buf, buf + sizeof buf, id, 16);
+  out.append(buf, r.ptr);
+  out += '"';
+}
+
+void append_id_list(std::string& out, const std::vector<std::uint64_t>& ids, bool hex) {
+  out += '[';
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    if (hex) {
+      append_object_id(out, ids[i]);
+    } else {
+      append_json_int(out, ids[i]);
+    }
+  }
+  out += ']';
+}
+
+void append_bool_field(std::string& out, std::string_view key, bool v) {
+  out += ",\"";
+  out += key;
+  out += v ? "\":true" : "\":false";
+}
+
+template <class Int>
+void append_int_field(std::string& out, std::string_view key, Int v) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  append_json_int(out, v);
+}
+
+// Only the fields of its kind (docs/recording-format.md).
+void append_object(std::string& out, const wait_object& o) {
+  out += "{\"id\":";
+  append_object_id(out, o.id);
+  out += ",\"kind\":\"";
+  out += to_string(o.kind);
+  out += '"';
+  switch (o.kind) {
+    case wait_object_kind::channel:
+      append_int_field(out, "capacity", o.capacity);
+      append_int_field(out, "count", o.count);
+      append_bool_field(out, "closed", o.closed);
+      append_int_field(out, "senders", o.senders);
+      append_int_field(out, "receivers", o.receivers);
+      append_int_field(out, "handles", o.handles);
+      out += ",\"held_by\":";
+      append_id_list(out, o.held_by, false);
+      break;
+    case wait_object_kind::mutex:
+      append_bool_field(out, "locked", o.locked);
+      append_int_field(out, "owner", o.owner);
+      out += ",\"queue\":";
+      append_id_list(out, o.queue, false);
+      break;
+    case wait_object_kind::wait_group:
+      append_int_field(out, "counter", o.counter);
+      append_int_field(out, "waiters", o.waiters);
+      break;
+    case wait_object_kind::event:
+      append_bool_field(out, "set", o.set);
+      break;
+    case wait_object_kind::select:
+      out += ",\"cases\":";
+      append_id_list(out, o.cases, true);
+      out += ",\"send_cases\":";
+      append_id_list(out, o.send_cases, true);
+      append_int_field(out, "nil_cases", o.nil_cases);
+      break;
+    case wait_object_kind::none:
+      break;
+  }
+  out += '}';
+}
+
 }  // namespace
 
 std::optional<recording_encoding> parse_recording_encoding(std::string_view s) noexcept {
@@ -295,9 +375,22 @@ void recording_writer::append_sample(const sample& s) {
     append_json_int(buf_, g.running_ns);
     buf_ += ",\"runnable_ns\":";
     append_json_int(buf_, g.runnable_ns);
+    if (g.blocked_on != 0) {
+      buf_ += ",\"blocked_on\":";
+      append_object_id(buf_, g.blocked_on);
+    }
     buf_ += '}';
   }
-  buf_ += "]}\n";
+  buf_ += ']';
+  if (!s.objects.empty()) {
+    buf_ += ",\"objects\":[";
+    for (std::size_t i = 0; i < s.objects.size(); ++i) {
+      if (i) buf_ += ',';
+      append_object(buf_, s.objects[i]);
+    }
+    buf_ += ']';
+  }
+  buf_ += "}\n";
 }
 
 void recording_writer::write_sample(const sample& s, const symbol_tables& tables,

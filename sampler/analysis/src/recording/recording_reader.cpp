@@ -97,15 +97,80 @@ std::optional<int> get_optional_int(const json& obj, const char* key, const std:
   return static_cast<int>(v);
 }
 
-std::uint64_t parse_pc(const json& obj, const std::string& where) {
-  const std::string& s = get_string(obj, "pc", where);
-  std::uint64_t pc = 0;
+std::uint64_t parse_hex(const json& v, const char* key, const std::string& where) {
+  if (!v.is_string()) wrong_type(key, where, "a hex string", v);
+  const std::string& s = v.get_ref<const std::string&>();
+  std::uint64_t x = 0;
   if (s.size() < 3 || s.compare(0, 2, "0x") != 0 ||
-      std::from_chars(s.data() + 2, s.data() + s.size(), pc, 16).ptr != s.data() + s.size()) {
-    throw line_error(where + ": field \"pc\" must be a hex string like \"0x4a1f20\", got " +
-                     in_quotes(s));
+      std::from_chars(s.data() + 2, s.data() + s.size(), x, 16).ptr != s.data() + s.size()) {
+    throw line_error(where + ": field " + in_quotes(key) +
+                     " must be a hex string like \"0x4a1f20\", got " + in_quotes(s));
   }
-  return pc;
+  return x;
+}
+
+std::uint64_t parse_pc(const json& obj, const std::string& where) {
+  return parse_hex(field(obj, "pc", where), "pc", where);
+}
+
+// Optional fields of wait objects: absent means the default.
+std::uint64_t opt_uint(const json& obj, const char* key, const std::string& where,
+                       std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+  return obj.contains(key) ? get_uint(obj, key, where, max) : 0;
+}
+
+bool opt_bool(const json& obj, const char* key, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return false;
+  if (!it->is_boolean()) wrong_type(key, where, "a boolean", *it);
+  return it->get<bool>();
+}
+
+std::vector<std::uint64_t> opt_ids(const json& obj, const char* key, const std::string& where,
+                                   bool hex) {
+  std::vector<std::uint64_t> out;
+  auto it = obj.find(key);
+  if (it == obj.end()) return out;
+  if (!it->is_array()) wrong_type(key, where, "an array", *it);
+  for (const json& v : *it) {
+    if (hex) {
+      out.push_back(parse_hex(v, key, where));
+    } else {
+      if (!v.is_number_unsigned()) wrong_type(key, where, "an array of goroutine ids", v);
+      out.push_back(v.get<std::uint64_t>());
+    }
+  }
+  return out;
+}
+
+wait_object read_object(const json& o, const std::string& in) {
+  if (!o.is_object()) throw line_error(in + ": objects must be objects, got " + type_name(o));
+  wait_object out;
+  out.id = parse_hex(field(o, "id", in + ", an object"), "id", in + ", an object");
+  const std::string where = in + ", object " + o["id"].get<std::string>();
+  const std::string& kind = get_string(o, "kind", where);
+  auto k = parse_wait_object_kind(kind);
+  if (!k) throw line_error(where + ": unknown object kind " + in_quotes(kind));
+  out.kind = *k;
+  constexpr auto u32 = std::numeric_limits<std::uint32_t>::max();
+  out.capacity = opt_uint(o, "capacity", where);
+  out.count = opt_uint(o, "count", where);
+  out.closed = opt_bool(o, "closed", where);
+  out.senders = static_cast<std::uint32_t>(opt_uint(o, "senders", where, u32));
+  out.receivers = static_cast<std::uint32_t>(opt_uint(o, "receivers", where, u32));
+  out.handles = static_cast<std::uint32_t>(opt_uint(o, "handles", where, u32));
+  out.held_by = opt_ids(o, "held_by", where, false);
+  out.locked = opt_bool(o, "locked", where);
+  out.owner = opt_uint(o, "owner", where);
+  out.queue = opt_ids(o, "queue", where, false);
+  out.counter = o.contains("counter") ? get_int(o, "counter", where) : 0;
+  out.waiters = static_cast<std::uint32_t>(opt_uint(o, "waiters", where, u32));
+  out.set = opt_bool(o, "set", where);
+  out.cases = opt_ids(o, "cases", where, true);
+  out.send_cases = opt_ids(o, "send_cases", where, true);
+  std::sort(out.send_cases.begin(), out.send_cases.end());
+  out.nil_cases = static_cast<std::uint32_t>(opt_uint(o, "nil_cases", where, u32));
+  return out;
 }
 
 // A site or frame definition; ids are dense and in order, so the table index is the id.
@@ -201,6 +266,9 @@ goroutine_sample read_goroutine(const json& g, const symbol_tables& t, const std
   out.resumes = get_uint(g, "resumes", where);
   out.running_ns = get_int(g, "running_ns", where);
   out.runnable_ns = get_int(g, "runnable_ns", where);
+  if (auto it = g.find("blocked_on"); it != g.end()) {
+    out.blocked_on = parse_hex(*it, "blocked_on", where);
+  }
   return out;
 }
 
@@ -230,6 +298,16 @@ void read_sample(const json& obj, const symbol_tables& t, sample& out) {
   label_ptr previous_labels;
   for (const json& g : gs) out.goroutines.push_back(read_goroutine(g, t, where, previous_labels));
   sort_and_check_ids(out, where);
+  out.objects.clear();
+  if (auto it = obj.find("objects"); it != obj.end()) {
+    if (!it->is_array()) wrong_type("objects", where, "an array", *it);
+    for (const json& o : *it) out.objects.push_back(read_object(o, where));
+    auto by_id = [](const wait_object& a, const wait_object& b) { return a.id < b.id; };
+    std::sort(out.objects.begin(), out.objects.end(), by_id);
+    auto same = std::adjacent_find(out.objects.begin(), out.objects.end(),
+                                   [](const auto& a, const auto& b) { return a.id == b.id; });
+    if (same != out.objects.end()) throw line_error(where + ": duplicate object id");
+  }
 }
 
 recording_end read_end(const json& obj) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gprofid/labels.hpp"
+#include "gprofid/wait_object.hpp"
 #include "gprofid/wait_reason.hpp"
 
 namespace gprofid {
@@ -54,6 +55,7 @@ struct goroutine_sample {
   std::uint64_t resumes = 0;
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
+  std::uint64_t blocked_on = 0;  // id of the sample's wait object it is parked on, 0 if none
 };
 
 // One snapshot of every goroutine, as recorded.
@@ -63,9 +65,12 @@ struct sample {
   std::int64_t duration_ns = 0;              // how long taking the snapshot took
   std::int64_t pause_ns = 0;                 // longest time it held up any spawn or exit
   std::vector<goroutine_sample> goroutines;  // sorted by id
+  std::vector<wait_object> objects{};        // the wait-for graph, sorted by id
 };
 
 // The goroutine with `id` in a sample (goroutines sorted by id), or null.
 const goroutine_sample* find_goroutine(const sample& s, std::uint64_t id) noexcept;
+// The wait object with `id` in a sample (objects sorted by id), or null.
+const wait_object* find_object(const sample& s, std::uint64_t id) noexcept;
 
 }  // namespace gprofid
