@@ -15,8 +15,10 @@
 #include "gprofid/channel.hpp"
 #include "gprofid/net.hpp"
 #include "gprofid/runtime.hpp"
+#include "gprofid/select.hpp"
 #include "gprofid/sleep.hpp"
 #include "gprofid/this_goroutine.hpp"
+#include "gprofid/timer_channel.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {
@@ -28,6 +30,7 @@ constexpr workload_option options[] = {
     {"slow_ratio", option_kind::ratio, "0.1", "fraction of requests that are slow"},
     {"slow_time", option_kind::duration, "400ms", "how long a slow request waits downstream"},
     {"db_conns", option_kind::count, "4", "downstream database connections (goroutines)"},
+    {"flush_every", option_kind::duration, "25ms", "period of the metrics ticker goroutine"},
 };
 
 // A query to the downstream database; the reply channel has room for the answer, so a
@@ -153,6 +156,18 @@ task<void> serve_connection(tcp_stream conn, std::shared_ptr<server_state> st) {
   }
 }
 
+// Healthy background: flushes metrics on every tick until stopped. It wakes every period, so
+// none of its waits continues across samples for longer than that: never stuck.
+task<void> metrics_flusher(chan<bool> stop, std::chrono::nanoseconds period,
+                           std::shared_ptr<server_state> st) {
+  ticker tick(period);
+  std::uint64_t flushed = 0;
+  while (co_await select(recv_case(tick.c()), recv_case(stop)) == 0) {
+    flushed = st->next_request.load(std::memory_order_relaxed);
+  }
+  (void)flushed;
+}
+
 task<void> accept_loop(tcp_listener listener, std::shared_ptr<server_state> st) {
   while (true) go(serve_connection(co_await listener.accept(), st));
 }
@@ -222,6 +237,7 @@ task<void> http(workload_context ctx) {
   if (ctx.note)
     ctx.note("http workload: serving on http://127.0.0.1:" + std::to_string(port) + "/");
   go(accept_loop(std::move(listener), st));
+  go(metrics_flusher(stop, ctx.args.duration("flush_every"), st));
   for (std::int64_t i = 0; i < ctx.args.count("clients"); ++i) {
     go(client(i, port, stop, ctx.args.ratio("slow_ratio"), ctx.args.duration("think_time")));
   }

@@ -24,6 +24,9 @@ constexpr workload_option options[] = {
     {"jobs", option_kind::count, "0", "jobs to run before finishing (0: until stopped)"},
     {"job_time", option_kind::duration, "20ms", "median job length; jobs vary from 1/5 to 5x"},
     {"queue", option_kind::count, "8", "capacity of the job channel"},
+    {"hog_time", option_kind::duration, "200ms",
+     "how long the checksum goroutine computes without yielding (0: no checksums)"},
+    {"hog_every", option_kind::duration, "1s", "pause between two checksums"},
 };
 
 struct job {
@@ -81,6 +84,16 @@ task<void> work(std::int64_t index, chan<job> jobs, chan<result> results,
   state->running.done();
 }
 
+// The bug a profiler should name: a checksum computed in one go on a worker thread, never
+// yielding, so that this goroutine holds its worker for hog_time at a stretch (never yielded).
+task<void> checksum(chan<bool> stop, std::chrono::nanoseconds hog, std::chrono::nanoseconds every) {
+  this_goroutine::set_label("job", "checksum");
+  while (!stop.closed()) {
+    spin_for(hog);
+    co_await sleep_for(every);
+  }
+}
+
 task<void> collect(chan<result> results, std::shared_ptr<pool_state> state) {
   while (auto r = co_await results.recv()) {
     ++state->completed;
@@ -97,7 +110,11 @@ task<void> worker_pool(workload_context ctx) {
   state->running.add(workers);
   for (std::int64_t i = 0; i < workers; ++i) go(work(i, jobs, results, state));
   go(collect(results, state));
-  go(produce(jobs, stop_channel(ctx.stop), ctx.args.count("jobs"), ctx.args.duration("job_time")));
+  auto stop = stop_channel(ctx.stop);
+  go(produce(jobs, stop, ctx.args.count("jobs"), ctx.args.duration("job_time")));
+  if (ctx.args.duration("hog_time").count() > 0) {
+    go(checksum(stop, ctx.args.duration("hog_time"), ctx.args.duration("hog_every")));
+  }
   co_await state->running.wait();
   results.close();
   co_await state->collected.wait();

@@ -21,8 +21,10 @@ check_match() {  # check_match NAME REGEX ACTUAL
 # Cookbook: the top leaking site is the leak workload's handler.
 top=$("$G" diff leak.jsonl --summary | jq -r '.summary.sites[0] | "\(.site.function) \(.site.file):\(.site.line) +\(.net_growth) (\(.growth_per_s)/s)"')
 check_match "top leaking site" '^(gprofid::workloads::\{anonymous\}::)?handle_request\(uint64_t\) .*leak\.cpp:[0-9]+ \+[0-9]+' "$top"
-growing=$("$G" diff leak.jsonl --summary | jq -r '.summary.warnings[] | select(.kind == "site-growing") | .site.function')
-check_match "site-growing warning" 'handle_request' "$growing"
+growing=$("$G" diff leak.jsonl --summary | jq -r '.summary.growing[] | .site.function')
+check_match "growing site" 'handle_request' "$growing"
+warned=$("$G" diff leak.jsonl --summary | jq -r '.summary.warnings[] | select(.kind == "site-growing") | .site.function')
+check_match "site-growing warning" 'handle_request' "$warned"
 
 # Cookbook: the deadlocked pair waits on mutexes.
 mutex=$("$G" diff deadlock.jsonl --summary |

@@ -93,10 +93,11 @@ TEST_CASE(
 TEST_CASE("diff_engine carries stuck runs across consecutive pairs and restarts them on change") {
   auto t = make_tables();
   std::vector<sample> s = {
-      make_sample(0, 0, {waiting(7, 0, wait_reason::mutex_lock, 1)}),
+      // wait_ns 0: not known at that sample (then `resumes` alone says the wait continues).
+      make_sample(0, 0, {waiting(7, 0, wait_reason::mutex_lock, 0)}),
       make_sample(1, sec, {waiting(7, 0, wait_reason::mutex_lock, sec)}),
       make_sample(2, 2 * sec, {waiting(7, 0, wait_reason::mutex_lock, 2 * sec)}),
-      make_sample(3, 3 * sec, {waiting(7, 1, wait_reason::mutex_lock, 10)}),
+      make_sample(3, 3 * sec, {waiting(7, 1, wait_reason::mutex_lock, 0)}),
       make_sample(4, 4 * sec, {waiting(7, 1, wait_reason::mutex_lock, sec)}),
   };
   diff_engine engine;
@@ -116,7 +117,17 @@ TEST_CASE("diff_engine carries stuck runs across consecutive pairs and restarts 
 
   // A non-consecutive pair starts fresh.
   auto d5 = engine.next(s[0], s[2], t);
+  REQUIRE(d5.stuck.size() == 1);
   CHECK(d5.stuck[0].samples == 2);
+
+  // Woken and parked again at the same line (resumes moved, or a later wait start): a new
+  // wait, not a continuing one.
+  auto again = s[2];
+  again.seq = 5;
+  again.time_ns = 5 * sec;
+  again.goroutines[0].resumes = 2;
+  again.goroutines[0].wait_ns = sec;
+  CHECK(engine.next(s[2], again, t).stuck.empty());
 }
 
 TEST_CASE("filters select goroutines before reporting") {

@@ -52,9 +52,8 @@ TEST_CASE_FIXTURE(fixture, "text diff: header, markers, grouped stacks, aligned 
                     "state ~1 stack  1 stuck\n"));
   CHECK(s.find("created (2):\n  + 2 goroutines [chan receive]: 8, 9\n      worker(int)\n"
                "      \t/src/w.cpp:12\n      created by main()\n") != std::string::npos);
-  CHECK(
-      s.find("exited (1, last seen at +1.0s):\n  - 1 goroutine [chan receive, lived 1.0s]: 6\n") !=
-      std::string::npos);
+  CHECK(s.find("exited (1, between +1.0s and +2.0s):\n"
+               "  - 1 goroutine [chan receive, lived at least 1.0s]: 6\n") != std::string::npos);
   CHECK(s.find("  ~ 7   chan receive -> chan send") != std::string::npos);
   CHECK(s.find("  ~ 7   worker(int) /src/w.cpp:12  ->  worker(int) /src/w.cpp:15\n") !=
         std::string::npos);
@@ -86,6 +85,7 @@ TEST_CASE_FIXTURE(fixture, "JSON pair and summary use the documented field names
   CHECK(j["created"][0]["id"] == 8);
   CHECK(j["created"][0]["stack"][0]["file"] == "/src/w.cpp");
   CHECK(j["exited"][0]["lifetime_ns"] == sec);
+  CHECK(j["exited"][0]["lifetime_max_ns"] == 2 * sec);  // gone by the later sample
   CHECK(j["state_changes"][0]["before"]["wait_reason"] == "chan receive");
   CHECK(j["stack_changes"][0]["after"][0]["line"] == 15);
   CHECK(j["stuck"][0]["wait_reason"] == "sync.Mutex.Lock");
@@ -108,6 +108,11 @@ TEST_CASE_FIXTURE(fixture, "JSON pair and summary use the documented field names
   CHECK(doc["summary"]["counts"]["created"] == 2);
   CHECK(doc["summary"]["longest_stuck"][0]["id"] == 5);
   CHECK(doc["summary"]["longest_stuck"][0]["stuck"]["stack"][0]["function"] == "lock\x1b[2J()");
+  for (const char* list :
+       {"deadlocks", "leaks", "stuck", "growing", "never_yielded", "lost_wakeups", "background"}) {
+    CHECK(doc["summary"][list].is_array());
+    CHECK(doc["summary"]["omitted"][list] == 0);
+  }
 
   std::ostringstream lines;
   diff_json_writer l(lines, true, {});

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "gprofid/analysis/wait_rules.hpp"
 #include "gprofid/labels.hpp"
 #include "gprofid/saturating.hpp"
 
@@ -114,7 +115,7 @@ pair_diff diff_engine::next(const sample& before, const sample& after,
     std::int64_t stuck_for = 0;
     std::uint32_t run_samples = 0;
     std::int64_t since = 0;
-    if (y.state == goroutine_state::waiting && same_wait(x, y) && stack_same) {
+    if (stack_same && wait_continues(x, before.time_ns, y, after.time_ns, tables)) {
       while (old_run != runs_.end() && old_run->id < y.id) ++old_run;
       const bool continues = old_run != runs_.end() && old_run->id == y.id;
       run_samples = continues ? old_run->samples + 1 : 2;
@@ -134,8 +135,7 @@ pair_diff diff_engine::next(const sample& before, const sample& after,
     if (!same_wait(x, y)) d.state_changes.push_back({&x, &y});
     if (!stack_same) d.stack_changes.push_back({&x, &y});
     if (run_samples > 0 && in_after) d.stuck.push_back({&y, run_samples, since, stuck_for});
-    if (x.state == goroutine_state::running && y.state == goroutine_state::running &&
-        x.resumes == y.resumes) {
+    if (run_continues(x, y)) {
       d.never_yielded.push_back({&x, &y});
     }
   }

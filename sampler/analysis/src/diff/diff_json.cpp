@@ -1,5 +1,8 @@
 #include "gprofid/analysis/diff_json.hpp"
 
+#include <algorithm>
+
+#include "gprofid/analysis/wait_rules.hpp"
 #include "gprofid/labels.hpp"
 #include "gprofid/saturating.hpp"
 
@@ -59,6 +62,36 @@ json point_json(std::uint64_t seq, std::int64_t t) {
   return {{"seq", seq}, {"time_ns", t}};
 }
 
+json ids_json(const std::vector<std::uint64_t>& ids) {
+  json a = json::array();
+  for (std::uint64_t id : ids) a.push_back(id);
+  return a;
+}
+
+json object_ids_json(const std::vector<std::uint64_t>& ids) {
+  json a = json::array();
+  for (std::uint64_t id : ids) a.push_back(object_id_text(id));
+  return a;
+}
+
+// The sentence that says why these goroutines can never run again.
+std::string leak_proof_text(const leak_report& r) {
+  std::string text;
+  if (r.closed_set > 0) {
+    text = std::to_string(r.closed_set) + " blocked on " + std::to_string(r.channels) +
+           (r.channels == 1 ? " channel" : " channels") + " whose " + std::to_string(r.handles) +
+           (r.handles == 1 ? " handle is" : " handles are all") +
+           " held by leaked goroutines themselves: no other goroutine, timer or heap object can "
+           "send, receive or close";
+  }
+  if (r.nil_waits > 0) {
+    if (!text.empty()) text += "; ";
+    text += std::to_string(r.nil_waits) +
+            " blocked on a nil channel or an empty select, which nothing can ever complete";
+  }
+  return text;
+}
+
 }  // namespace
 
 json pair_to_json(const pair_diff& d, const symbol_tables& t) {
@@ -81,7 +114,10 @@ json pair_to_json(const pair_diff& d, const symbol_tables& t) {
   for (const auto* g : d.exited) {
     json e = goroutine_json(*g, t);
     e["last_seen_ns"] = d.from_time_ns;
+    e["gone_ns"] = d.to_time_ns;
+    // It ended somewhere between the two samples: a lower and an upper bound.
     e["lifetime_ns"] = saturating_sub(d.from_time_ns, g->created_ns);
+    e["lifetime_max_ns"] = saturating_sub(d.to_time_ns, g->created_ns);
     exited.push_back(std::move(e));
   }
   json& states = j["state_changes"] = json::array();
@@ -135,7 +171,10 @@ json summary_to_json(const diff_summary& s, const symbol_tables& t) {
                      {"exited", g.exited},
                      {"net_growth", g.net_growth},
                      {"growth_per_s", g.growth_per_s},
-                     {"grew_every_window", g.grew_every_window}});
+                     {"grew_every_window", g.grew_every_window},
+                     {"trend_per_s", g.trend_per_s},
+                     {"late_trend_per_s", g.late_trend_per_s},
+                     {"growing", g.growing}});
   }
   auto lifecycle = [&](const goroutine_lifecycle& l, bool with_stack) {
     json e = {{"id", l.id},
@@ -147,6 +186,10 @@ json summary_to_json(const diff_summary& s, const symbol_tables& t) {
               {"created_inside", l.created_inside},
               {"exited_inside", l.exited_inside},
               {"lifetime_ns", l.lifetime_ns()},
+              {"lifetime_max_ns", l.lifetime_max_ns()},
+              {"gone_ns", l.exited_inside ? json(l.gone_ns) : json(nullptr)},
+              {"deadlocked", l.deadlocked},
+              {"leaked", l.leaked},
               {"last_state", to_string(l.last_state)},
               {"last_wait_reason", reason_json(l.last_state, l.last_reason)},
               {"state_changes", l.state_changes},
@@ -183,17 +226,124 @@ json summary_to_json(const diff_summary& s, const symbol_tables& t) {
   json& warnings = j["warnings"] = json::array();
   for (const auto& w : s.warnings) {
     json e = {{"kind", to_string(w.what)},
-              {"id", w.what == summary_warning::kind::never_yielded ? json(w.id) : json(nullptr)},
+              {"id", w.what == summary_warning::kind::site_growing ? json(nullptr) : json(w.id)},
               {"site", site_json(t, w.site)},
               {"samples", w.samples},
               {"duration_ns", w.duration_ns}};
-    e["message"] = w.what == summary_warning::kind::never_yielded
-                       ? "goroutine " + std::to_string(w.id) +
-                             " was running in consecutive samples without being resumed: it "
-                             "never yielded and blocks a worker"
-                       : "live goroutines of this spawn site grew in every window";
+    switch (w.what) {
+      case summary_warning::kind::never_yielded:
+        e["message"] = "goroutine " + std::to_string(w.id) +
+                       " was running in consecutive samples without being resumed: it never "
+                       "yielded and blocks a worker";
+        break;
+      case summary_warning::kind::site_growing:
+        e["message"] =
+            "live goroutines of this spawn site keep growing (regression slope over the whole "
+            "recording and over its later half)";
+        break;
+      case summary_warning::kind::lost_wakeup:
+        e["message"] = "goroutine " + std::to_string(w.id) +
+                       " stayed parked on an object that was ready for it: a lost wake-up";
+        break;
+      case summary_warning::kind::leak_disproved:
+        e["message"] = "goroutine " + std::to_string(w.id) +
+                       " was proven leaked but ran again: a handle the runtime cannot see (a "
+                       "reference or raw pointer) reached its channel";
+        break;
+    }
     warnings.push_back(std::move(e));
   }
+  j["thresholds"] = {{"stuck_ns", s.stuck_threshold_ns}, {"interval_ns", s.interval_ns}};
+  json& deadlocks = j["deadlocks"] = json::array();
+  for (const auto& d : s.deadlocks) {
+    json members = json::array();
+    const auto& c = d.cycle;
+    for (std::size_t i = 0; i < c.goroutines.size(); ++i) {
+      members.push_back({{"id", c.goroutines[i]},
+                         {"waits_on", object_id_text(c.objects[i])},
+                         {"held_by", c.goroutines[(i + 1) % c.goroutines.size()]},
+                         {"labels", labels_json(i < d.labels.size() ? d.labels[i] : nullptr)},
+                         {"stack", stack_json(t, i < d.stacks.size() ? d.stacks[i] : ~0u)}});
+    }
+    deadlocks.push_back({{"goroutines", ids_json(c.goroutines)},
+                         {"objects", object_ids_json(c.objects)},
+                         {"blocked_behind", ids_json(c.blocked_behind)},
+                         {"first_seen", point_json(d.first_seq, d.first_time_ns)},
+                         {"last_seq", d.last_seq},
+                         {"members", std::move(members)}});
+  }
+  json& leaks = j["leaks"] = json::array();
+  for (const auto& r : s.leaks) {
+    const char* rule = r.nil_waits == 0    ? "closed-set"
+                       : r.closed_set == 0 ? "nil-wait"
+                                           : "closed-set+nil-wait";
+    leaks.push_back({{"site", site_json(t, r.site)},
+                     {"count", r.goroutines.size()},
+                     {"goroutines", ids_json(r.goroutines)},
+                     {"proof",
+                      {{"rule", rule},
+                       {"closed_set", r.closed_set},
+                       {"nil_waits", r.nil_waits},
+                       {"channels", r.channels},
+                       {"handles", r.handles},
+                       {"text", leak_proof_text(r)}}},
+                     {"first_proven_ns", r.first_proven_ns}});
+  }
+  json& stuck_now = j["stuck"] = json::array();
+  for (const auto& r : s.stuck) {
+    stuck_now.push_back({{"id", r.id},
+                         {"labels", labels_json(r.labels)},
+                         {"wait_reason", to_string(r.reason)},
+                         {"stuck_ns", r.stuck_ns},
+                         {"since_ns", r.since_ns},
+                         {"samples", r.samples},
+                         {"ongoing", r.ongoing},
+                         {"site", site_json(t, r.site)},
+                         {"stack", stack_json(t, r.stack)}});
+  }
+  json& growing = j["growing"] = json::array();
+  for (std::uint32_t site : s.growing) {
+    auto it = std::find_if(s.sites.begin(), s.sites.end(),
+                           [&](const site_growth& g) { return g.site == site; });
+    if (it == s.sites.end()) continue;
+    growing.push_back({{"site", site_json(t, site)},
+                       {"net_growth", it->net_growth},
+                       {"trend_per_s", it->trend_per_s},
+                       {"late_trend_per_s", it->late_trend_per_s},
+                       {"alive_end", it->alive_end}});
+  }
+  json& hogs = j["never_yielded"] = json::array();
+  for (const auto& r : s.never_yielded) {
+    hogs.push_back({{"id", r.id},
+                    {"labels", labels_json(r.labels)},
+                    {"samples", r.samples},
+                    {"duration_ns", r.duration_ns},
+                    {"site", site_json(t, r.site)},
+                    {"stack", stack_json(t, r.stack)}});
+  }
+  json& lost = j["lost_wakeups"] = json::array();
+  for (const auto& r : s.lost_wakeups) {
+    lost.push_back({{"id", r.id},
+                    {"object", object_id_text(r.object)},
+                    {"samples", r.samples},
+                    {"why", r.why}});
+  }
+  json& background = j["background"] = json::array();
+  for (const auto& b : s.background) {
+    background.push_back({{"site", site_json(t, b.site)},
+                          {"wait_reason", to_string(b.reason)},
+                          {"count", b.goroutines.size()},
+                          {"goroutines", ids_json(b.goroutines)},
+                          {"stack", stack_json(t, b.stack)}});
+  }
+  const auto& o = s.omitted;
+  j["omitted"] = {{"deadlocks", o.deadlocks},
+                  {"leaks", o.leaks},
+                  {"stuck", o.stuck},
+                  {"growing", o.growing},
+                  {"never_yielded", o.never_yielded},
+                  {"background", o.background},
+                  {"lost_wakeups", o.lost_wakeups}};
   j["followed"] = s.followed;
   json& gs = j["goroutines"] = json::array();
   for (const auto& l : s.goroutines) gs.push_back(lifecycle(l, false));

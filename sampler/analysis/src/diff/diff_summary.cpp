@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "gprofid/analysis/wait_rules.hpp"
+
 namespace gprofid {
 namespace {
 
@@ -12,6 +14,13 @@ timeline_point point_of(const goroutine_sample& g, const sample& s) {
 
 // The goroutine as seen in `s`, for comparing it with its next sample.
 void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+  l.last_wait_ns = g.wait_ns;
+  if (g.state == goroutine_state::waiting) {
+    // A wait of unknown length (wait_ns 0) began no later than the run of samples showing it.
+    l.last_wait_start_ns = g.wait_ns > 0       ? wait_start(g, s.time_ns)
+                           : l.run_samples > 0 ? l.run_since_ns
+                                               : s.time_ns;
+  }
   l.last_seq = s.seq;
   l.last_seen_ns = s.time_ns;
   l.last_state = g.state;
@@ -24,7 +33,26 @@ void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const samp
 }  // namespace
 
 std::string_view to_string(summary_warning::kind k) noexcept {
-  return k == summary_warning::kind::never_yielded ? "never-yielded" : "site-growing";
+  switch (k) {
+    case summary_warning::kind::never_yielded:
+      return "never-yielded";
+    case summary_warning::kind::site_growing:
+      return "site-growing";
+    case summary_warning::kind::lost_wakeup:
+      return "lost-wakeup";
+    case summary_warning::kind::leak_disproved:
+      return "leak-disproved";
+  }
+  return "unknown";
+}
+
+std::int64_t goroutine_lifecycle::lifetime_ns() const noexcept {
+  return saturating_sub(last_seen_ns, created_inside ? created_ns : first_seen_ns);
+}
+
+std::int64_t goroutine_lifecycle::lifetime_max_ns() const noexcept {
+  if (!exited_inside) return lifetime_ns();
+  return saturating_sub(gone_ns, created_inside ? created_ns : first_seen_ns);
 }
 
 goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const sample& s,
@@ -49,11 +77,25 @@ goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const samp
 }
 
 void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+  if (!l.alive) {
+    // Back after being gone: only a hand-made or hostile recording reuses an id. It is alive
+    // again, so it is not counted as exited.
+    l.alive = true;
+    l.exited_inside = false;
+    l.gone_ns = 0;
+  }
   const bool state_changed = l.last_state != g.state || l.last_reason != g.reason;
   const bool stack_changed = !same_stack(*tables_, l.last_stack, g.stack);
   l.state_changes += state_changed;
   l.stack_changes += stack_changed;
-  if (g.state == goroutine_state::waiting && !state_changed && !stack_changed) {
+  // The previous sample as it was seen, for the shared continuing-wait rule.
+  goroutine_sample before = g;
+  before.state = l.last_state;
+  before.reason = l.last_reason;
+  before.stack = l.last_stack;
+  before.resumes = l.last_resumes;
+  before.wait_ns = l.last_wait_ns;
+  if (wait_continues(before, l.last_seen_ns, g, s.time_ns, *tables_)) {
     if (l.run_samples == 0) {
       l.run_samples = 1;
       l.run_since_ns = l.last_seen_ns;
@@ -73,7 +115,7 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
   // tokio-console's "never yielded": running at both instants without having been resumed in
   // between, so it held its worker the whole time.
   if (g.state == goroutine_state::running) {
-    if (l.last_state == goroutine_state::running && l.hog_run > 0 && g.resumes == l.last_resumes) {
+    if (l.hog_run > 0 && run_continues(before, g)) {
       ++l.hog_run;
       if (l.hog_run > l.hog_samples) {
         l.hog_samples = l.hog_run;
@@ -90,6 +132,13 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
     l.longest_wait_ns = g.wait_ns;
     l.longest_wait_reason = g.reason;
   }
+  if (l.leaked && g.resumes != l.leak_resumes) {
+    // A proven leak ran again: the proof was wrong (a handle the runtime cannot see, such as a
+    // chan<T>& into a leaked goroutine's frame). Say so once and stop calling it leaked.
+    l.leaked = false;
+    out_.warnings.push_back({summary_warning::kind::leak_disproved, l.id, l.site, 0,
+                             saturating_sub(s.time_ns, l.first_seen_ns)});
+  }
   if (follow_ && (state_changed || stack_changed)) l.timeline.push_back(point_of(g, s));
   remember_last(l, g, s);
 }
@@ -97,6 +146,9 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
 void summary_builder::note_gone(goroutine_lifecycle& l, const sample& s) {
   l.alive = false;
   l.exited_inside = true;
+  l.gone_ns = s.time_ns;
+  l.run_samples = 0;
+  l.hog_run = 0;
   if (follow_) l.timeline.push_back({s.seq, s.time_ns, false, l.last_state, l.last_reason, 0, 0});
 }
 
@@ -150,6 +202,8 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
     }
   }
 
+  note_graph(s);
+  count_sites(alive, s);
   if (first) {
     site_alive_start_ = alive;
   } else {
@@ -162,6 +216,80 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
     }
   }
   site_alive_ = std::move(alive);
+}
+
+void summary_builder::count_sites(const std::vector<std::uint64_t>& alive, const sample& s) {
+  times_.push_back(s.time_ns);
+  if (site_counts_.size() < alive.size()) site_counts_.resize(alive.size());
+  // Only sites ever seen alive keep a count per sample (the others stay empty: all zeros).
+  for (std::size_t i = 0; i < site_counts_.size(); ++i) {
+    const std::uint64_t n = i < alive.size() ? alive[i] : 0;
+    auto& counts = site_counts_[i];
+    if (counts.empty() && n == 0) continue;
+    if (counts.empty()) counts.assign(times_.size() - 1, 0);
+    counts.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(n, UINT32_MAX)));
+  }
+}
+
+void summary_builder::note_graph(const sample& s) {
+  const wait_diagnosis d = diagnose(s);
+  auto find = [&](std::uint64_t id) -> goroutine_lifecycle* {
+    auto it =
+        std::lower_bound(tracked_.begin(), tracked_.end(), id,
+                         [](const goroutine_lifecycle& l, std::uint64_t v) { return l.id < v; });
+    return it != tracked_.end() && it->id == id ? &*it : nullptr;
+  };
+  for (const auto& c : d.deadlocks) {
+    for (std::uint64_t id : c.goroutines) {
+      if (auto* l = find(id)) l->deadlocked = true;
+    }
+    for (std::uint64_t id : c.blocked_behind) {
+      if (auto* l = find(id)) l->behind_deadlock = true;
+    }
+    auto same = std::find_if(cycles_.begin(), cycles_.end(), [&](const deadlock_report& r) {
+      return r.cycle.goroutines == c.goroutines;
+    });
+    if (same == cycles_.end()) {
+      cycles_.push_back({c, {}, {}, s.seq, s.time_ns, s.seq});
+      same = cycles_.end() - 1;
+    }
+    same->cycle = c;  // blocked_behind grows as more pile up
+    same->last_seq = s.seq;
+    same->stacks.clear();
+    same->labels.clear();
+    for (std::uint64_t id : c.goroutines) {
+      const goroutine_sample* g = find_goroutine(s, id);
+      same->stacks.push_back(g ? g->stack : 0);
+      same->labels.push_back(g ? g->labels : nullptr);
+    }
+  }
+  for (const auto& leak : d.leaked) {
+    goroutine_lifecycle* l = find(leak.id);
+    const goroutine_sample* g = find_goroutine(s, leak.id);
+    if (!l || !g || l->leaked) continue;
+    l->leaked = true;
+    l->leaked_seq = s.seq;
+    l->leaked_ns = s.time_ns;
+    l->leak_kind = leak.rule;
+    l->leak_channels = static_cast<std::uint32_t>(leak.channels.size());
+    l->leak_handles = leak.handles;
+    l->leak_resumes = g->resumes;
+  }
+  for (const auto& lw : d.lost_wakeups) {
+    goroutine_lifecycle* l = find(lw.id);
+    if (!l) continue;
+    // Consecutive only while it stays in one continuing wait on the same object.
+    l->lost_wakeup_samples =
+        l->lost_wakeup_object == lw.object && l->run_samples > 0 ? l->lost_wakeup_samples + 1 : 1;
+    l->lost_wakeup_object = lw.object;
+    if (l->lost_wakeup_samples == 2) {
+      out_.lost_wakeups.push_back({lw.id, l->site, lw.object, 2, lw.why});
+    } else if (l->lost_wakeup_samples > 2) {
+      for (auto& r : out_.lost_wakeups) {
+        if (r.id == lw.id && r.object == lw.object) r.samples = l->lost_wakeup_samples;
+      }
+    }
+  }
 }
 
 diff_summary summary_builder::finish() {
@@ -203,17 +331,11 @@ diff_summary summary_builder::finish() {
     if (a.grew_every_window != b.grew_every_window) return a.grew_every_window;
     return a.created > b.created;
   });
-  for (const auto& s : sites) {
-    if (s.grew_every_window) {
-      out.warnings.push_back({summary_warning::kind::site_growing, 0, s.site,
-                              static_cast<std::uint32_t>(s.windows),
-                              saturating_sub(out.last_time_ns, out.first_time_ns)});
-    }
-  }
   out.sites = std::move(sites);
+  trends(out);
 
   for (auto& l : tracked_) {
-    if (l.hog_samples >= 2) {
+    if (l.hog_samples >= 2 && l.hog_ns >= options_.never_yielded_ns) {
       out.warnings.push_back(
           {summary_warning::kind::never_yielded, l.id, l.site, l.hog_samples, l.hog_ns});
     }
@@ -230,6 +352,7 @@ diff_summary summary_builder::finish() {
                       return a->id < b->id;
                     });
   for (std::size_t i = 0; i < n; ++i) out.longest_stuck.push_back(*stuck[i]);
+  classify(out);
 
   const bool by_state = filter_.state || filter_.reason;
   if (!by_state && filter_.min_stuck_ns == 0) {

@@ -152,12 +152,13 @@ void write_pair_text(std::ostream& out, const pair_diff& d, const symbol_tables&
     write_groups(out, groups, paint(green, "+"), "", tables, opt);
   }
   if (!d.exited.empty()) {
-    out << paint(bold, "exited") << " (" << d.exited.size() << ", last seen at "
-        << offset(d.from_time_ns) << "):\n";
+    // It ended somewhere between the two samples: its life is known only to that bound.
+    out << paint(bold, "exited") << " (" << d.exited.size() << ", between "
+        << offset(d.from_time_ns) << " and " << offset(d.to_time_ns) << "):\n";
     auto groups = group_by_stack(
         d.exited, [](const goroutine_sample* g) -> const goroutine_sample& { return *g; },
         [&](const goroutine_sample* g) { return saturating_sub(d.from_time_ns, g->created_ns); });
-    write_groups(out, groups, paint(red, "-"), "lived ", tables, opt);
+    write_groups(out, groups, paint(red, "-"), "lived at least ", tables, opt);
   }
   if (!d.state_changes.empty()) {
     out << paint(bold, "state changes") << " (" << d.state_changes.size() << "):\n";
@@ -230,6 +231,7 @@ void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_t
   out << "goroutines: " << s.goroutines_seen << " seen, " << s.alive_start << " at start, "
       << s.alive_end << " at end, " << paint(green, std::to_string(s.created) + " created") << ", "
       << paint(red, std::to_string(s.exited) + " exited") << "\n\n";
+  write_findings_text(out, s, tables, opt);
 
   if (!s.sites.empty()) {
     out << paint(bold, "spawn sites") << " (most growth first):\n";
@@ -251,32 +253,30 @@ void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_t
     out << '\n';
   }
 
-  if (!s.longest_stuck.empty()) {
-    out << paint(bold, "longest stuck") << ":\n";
-    for (const auto& l : s.longest_stuck) {
-      out << "  " << paint(magenta, "!") << " goroutine " << l.id << " ["
-          << to_string(l.stuck_reason) << ", " << format_duration(l.stuck_ns) << ", "
-          << l.stuck_samples << " samples since " << offset(l.stuck_since_ns) << "]";
-      if (std::string labels = format_labels(l.labels); !labels.empty()) out << " " << labels;
-      out << '\n' << format_stack_text(tables, l.stuck_stack, "      ");
-      out << format_created_by({.id = l.id, .parent_id = l.parent_id, .site = l.site}, tables,
-                               "      ");
-    }
-    out << '\n';
-  }
-
   if (!s.warnings.empty()) {
     out << paint(bold, "warnings") << ":\n";
     for (const auto& w : s.warnings) {
       out << "  " << paint(magenta, "!") << ' ';
-      if (w.what == summary_warning::kind::never_yielded) {
-        out << "goroutine " << w.id << " never yielded: running in " << w.samples
-            << " consecutive samples (" << format_duration(w.duration_ns)
-            << ") with its resumes counter unchanged; it blocks a worker (" << site_text(w.site)
-            << ")\n";
-      } else {
-        out << "spawn site " << site_text(w.site) << ": live goroutines grew in every one of "
-            << w.samples << " windows\n";
+      switch (w.what) {
+        case summary_warning::kind::never_yielded:
+          out << "goroutine " << w.id << " never yielded: running in " << w.samples
+              << " consecutive samples (" << format_duration(w.duration_ns)
+              << ") with its resumes counter unchanged; it blocks a worker (" << site_text(w.site)
+              << ")\n";
+          break;
+        case summary_warning::kind::site_growing:
+          out << "spawn site " << site_text(w.site)
+              << ": live goroutines keep growing over the recording and its later half\n";
+          break;
+        case summary_warning::kind::lost_wakeup:
+          out << "goroutine " << w.id << " stayed parked on an object that was ready for it in "
+              << w.samples << " samples: a lost wake-up (" << site_text(w.site) << ")\n";
+          break;
+        case summary_warning::kind::leak_disproved:
+          out << "goroutine " << w.id
+              << " was proven leaked but ran again: something the runtime cannot see (a "
+                 "reference or raw pointer) reached its channel\n";
+          break;
       }
     }
     out << '\n';

@@ -76,10 +76,27 @@ std::string format_created_by(const goroutine_sample& g, const symbol_tables& ta
                            g.parent_id, indent);
 }
 
+std::string format_verdict(const wait_diagnosis& d, std::uint64_t id) {
+  if (const deadlock_cycle* c = d.cycle_of(id)) {
+    auto at = std::find(c->goroutines.begin(), c->goroutines.end(), id) - c->goroutines.begin();
+    const std::uint64_t next = c->goroutines[(at + 1) % c->goroutines.size()];
+    return " (deadlocked: waits on a mutex held by goroutine " + std::to_string(next) + ")";
+  }
+  if (d.leak_of(id)) return " (leaked)";
+  for (const auto& c : d.deadlocks) {
+    if (std::binary_search(c.blocked_behind.begin(), c.blocked_behind.end(), id)) {
+      return " (blocked behind a deadlock)";
+    }
+  }
+  return "";
+}
+
 std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,
-                                  std::string_view indent) {
+                                  std::string_view indent, std::string_view mark) {
   std::string out(indent);
-  out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + ":\n";
+  out += "goroutine " + std::to_string(g.id) + " " + format_status(g);
+  out += mark;
+  out += ":\n";
   if (std::string labels = format_labels(g.labels); !labels.empty()) {
     out += indent;
     out += "labels: " + labels + "\n";
@@ -90,10 +107,11 @@ std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables
 }
 
 std::string format_goroutine_dump(const sample& s, const symbol_tables& tables) {
+  const wait_diagnosis d = diagnose(s);
   std::string out;
   for (const auto& g : s.goroutines) {
     if (!out.empty()) out += '\n';
-    out += format_goroutine_text(g, tables);
+    out += format_goroutine_text(g, tables, {}, format_verdict(d, g.id));
   }
   return out;
 }
@@ -108,6 +126,12 @@ std::string format_grouped_dump(const sample& s, const symbol_tables& tables) {
   std::stable_sort(order.begin(), order.end(),
                    [](const auto* a, const auto* b) { return a->size() > b->size(); });
 
+  // In a group, a short mark after each id: "4(leaked)", "7(deadlocked)".
+  const wait_diagnosis d = diagnose(s);
+  std::map<std::uint64_t, std::string> marks;
+  for (const auto& g : s.goroutines) {
+    marks[g.id] = d.cycle_of(g.id) ? "(deadlocked)" : d.leak_of(g.id) ? "(leaked)" : "";
+  }
   std::string out = "goroutine profile: total " + std::to_string(s.goroutines.size()) + "\n";
   for (const auto* members : order) {
     const goroutine_sample& first = *members->front();
@@ -128,7 +152,7 @@ std::string format_grouped_dump(const sample& s, const symbol_tables& tables) {
       out += to_string(first.state);
     }
     out += "]:";
-    for (const auto* g : *members) out += ' ' + std::to_string(g->id);
+    for (const auto* g : *members) out += ' ' + std::to_string(g->id) + marks.at(g->id);
     out += '\n';
     out += format_stack_text(tables, first.stack);
     goroutine_sample site_only = first;
@@ -164,6 +188,7 @@ std::string format_goroutine_tree(const sample& s, const symbol_tables& tables) 
       roots.push_back(&g);
     }
   }
+  const wait_diagnosis d = diagnose(s);
   std::string out;
   // Depth-first with an explicit stack (no recursion: a spawn chain is as deep as the program
   // makes it); items are pushed in reverse so that they come off in order.
@@ -178,8 +203,8 @@ std::string format_goroutine_tree(const sample& s, const symbol_tables& tables) 
     out += item.prefix;
     if (!root) out += item.last ? "└─ " : "├─ ";
     if (item.depth > max_tree_indent) out += "[depth " + std::to_string(item.depth) + "] ";
-    out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + " " +
-           format_top_frame(tables, g.stack);
+    out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + format_verdict(d, g.id) +
+           " " + format_top_frame(tables, g.stack);
     if (root && g.parent_id != 0) out += "  (parent " + std::to_string(g.parent_id) + " gone)";
     out += '\n';
     const std::string next = root || item.depth >= max_tree_indent

@@ -46,7 +46,8 @@ struct goroutine_change {
   const goroutine_sample* after;
 };
 
-// A goroutine waiting with the same reason and stack across consecutive samples.
+// A goroutine in one continuing wait across consecutive samples (wait_continues: it did not run
+// in between).
 struct stuck_goroutine {
   const goroutine_sample* g;     // as in the later sample
   std::uint32_t samples = 0;     // consecutive samples it was seen so, >= 2

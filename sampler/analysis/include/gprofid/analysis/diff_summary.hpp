@@ -1,5 +1,7 @@
-// The whole-recording view of a diff: per-goroutine lifecycles, per-spawn-site growth, the
-// longest-stuck goroutines and warnings, built while streaming samples one at a time.
+// The whole-recording view of a diff, built while streaming samples one at a time: per-goroutine
+// lifecycles, per-spawn-site growth, and the findings a user must act on, each in its own capped
+// list so that none hides another: deadlocks, leaks, stuck goroutines, growing sites,
+// never-yielded goroutines, plus the background goroutines that are none of these.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "gprofid/analysis/diff.hpp"
+#include "gprofid/analysis/wait_graph.hpp"
 #include "gprofid/recording/sample.hpp"
 #include "gprofid/saturating.hpp"
 
@@ -44,7 +47,7 @@ struct goroutine_lifecycle {
   std::uint32_t stack_changes = 0;
   std::int64_t longest_wait_ns = 0;  // the largest wait_ns seen
   wait_reason longest_wait_reason = wait_reason::none;
-  // Longest run of consecutive samples waiting with the same reason and stack (>= 2 samples).
+  // Longest continuing wait (wait_continues: not resumed in between) over >= 2 samples.
   std::uint32_t stuck_samples = 0;
   std::int64_t stuck_ns = 0;  // max(run span, wait_ns at its end)
   std::int64_t stuck_since_ns = 0;
@@ -54,11 +57,22 @@ struct goroutine_lifecycle {
   std::uint32_t hog_samples = 0;
   std::int64_t hog_ns = 0;
   std::vector<timeline_point> timeline;  // only for followed goroutines
+  // The wait-for graph's verdicts (any sample): in a deadlock cycle, waiting behind one, leaked.
+  bool deadlocked = false;
+  bool behind_deadlock = false;
+  bool leaked = false;
+  std::uint64_t leaked_seq = 0;  // the first sample that proved it
+  std::int64_t leaked_ns = 0;
+  leak_rule leak_kind = leak_rule::closed_set;
+  std::uint32_t leak_channels = 0;
+  std::uint32_t leak_handles = 0;
+  std::int64_t gone_ns = 0;  // exited: the first sample it was missing from
 
-  // created -> last seen, for goroutines created inside; else first seen -> last seen.
-  std::int64_t lifetime_ns() const noexcept {
-    return saturating_sub(last_seen_ns, created_inside ? created_ns : first_seen_ns);
-  }
+  // A lower bound: created -> last seen (first seen -> last seen when it predates the
+  // recording). An exited goroutine ended somewhere before gone_ns: see lifetime_max_ns.
+  std::int64_t lifetime_ns() const noexcept;
+  // An upper bound for exited goroutines (created -> gone_ns), else lifetime_ns().
+  std::int64_t lifetime_max_ns() const noexcept;
 
   // Bookkeeping of the runs in progress.
   std::uint32_t run_samples = 0;
@@ -66,6 +80,11 @@ struct goroutine_lifecycle {
   std::uint32_t hog_run = 0;
   std::int64_t hog_since_ns = 0;
   std::uint64_t last_resumes = 0;
+  std::int64_t last_wait_ns = 0;
+  std::int64_t last_wait_start_ns = 0;   // of the wait it was in when last seen
+  std::uint64_t leak_resumes = 0;        // resumes when proven leaked (it must never change)
+  std::uint64_t lost_wakeup_object = 0;  // parked on a ready object in the last sample
+  std::uint32_t lost_wakeup_samples = 0;
   bool alive = true;
 };
 
@@ -80,10 +99,94 @@ struct site_growth {
   double growth_per_s = 0;         // net_growth over the recording's span
   std::uint64_t windows = 0;       // sample pairs seen
   bool grew_every_window = false;  // its live count rose in each of >= 2 windows
+  // Least-squares slope of its live count over all samples, and over the later half: a leak
+  // keeps growing to the end, a ramp-up flattens.
+  double trend_per_s = 0;
+  double late_trend_per_s = 0;
+  bool growing = false;  // both trends > 0 and net growth >= the minimum
+};
+
+// A deadlock cycle as last seen, with when it was first seen.
+struct deadlock_report {
+  deadlock_cycle cycle;
+  std::vector<std::uint32_t> stacks;  // of each member, as last seen in the cycle
+  std::vector<label_ptr> labels;
+  std::uint64_t first_seq = 0;
+  std::int64_t first_time_ns = 0;
+  std::uint64_t last_seq = 0;
+};
+
+// Leaked goroutines of one spawn site, alive at the end, with what proves each can never run.
+struct leak_report {
+  std::uint32_t site = 0;
+  std::vector<std::uint64_t> goroutines;  // by id
+  std::uint64_t nil_waits = 0;            // proven by leak_rule::nil_wait
+  std::uint64_t closed_set = 0;           // proven by leak_rule::closed_set
+  std::uint64_t channels = 0;             // channels they wait on (closed_set)
+  std::uint64_t handles = 0;              // handles to those, all held inside the leaked set
+  std::int64_t first_proven_ns = 0;
+};
+
+// A goroutine in one continuing wait for at least the stuck threshold.
+struct stuck_report {
+  std::uint64_t id = 0;
+  std::uint32_t site = 0;
+  label_ptr labels{};
+  wait_reason reason = wait_reason::none;
+  std::int64_t stuck_ns = 0;
+  std::int64_t since_ns = 0;
+  std::uint32_t samples = 0;
+  std::uint32_t stack = 0;
+  bool ongoing = false;  // still in that wait at the end
+};
+
+struct never_yielded_report {
+  std::uint64_t id = 0;
+  std::uint32_t site = 0;
+  label_ptr labels{};
+  std::uint32_t samples = 0;
+  std::int64_t duration_ns = 0;
+  std::uint32_t stack = 0;
+};
+
+// Long-lived goroutines parked in a service wait (accept, an idle connection, a stop or ticker
+// channel, main waiting for its workers), grouped by site and wait: listed once, never stuck.
+struct background_group {
+  std::uint32_t site = 0;
+  wait_reason reason = wait_reason::none;
+  std::uint32_t stack = 0;  // of the first of them
+  std::vector<std::uint64_t> goroutines;
+};
+
+struct lost_wakeup_report {
+  std::uint64_t id = 0;
+  std::uint32_t site = 0;
+  std::uint64_t object = 0;
+  std::uint32_t samples = 0;  // consecutive samples, not resumed in between
+  std::string why;
+};
+
+// How many entries each capped list left out.
+struct omitted_counts {
+  std::uint64_t deadlocks = 0;
+  std::uint64_t leaks = 0;
+  std::uint64_t stuck = 0;
+  std::uint64_t growing = 0;
+  std::uint64_t never_yielded = 0;
+  std::uint64_t background = 0;
+  std::uint64_t lost_wakeups = 0;
+};
+
+struct summary_options {
+  std::size_t top = 10;  // entries per list (0: all)
+  // A continuing wait at least this long is stuck; 0: max(1 s, 3 sampling intervals).
+  std::int64_t stuck_ns = 0;
+  std::int64_t never_yielded_ns = 100'000'000;  // a shorter hog is the OS, not the program
+  std::int64_t min_growth = 3;                  // a growing site gained at least this many
 };
 
 struct summary_warning {
-  enum class kind : std::uint8_t { never_yielded, site_growing };
+  enum class kind : std::uint8_t { never_yielded, site_growing, lost_wakeup, leak_disproved };
   kind what = kind::never_yielded;
   std::uint64_t id = 0;       // never_yielded: the goroutine
   std::uint32_t site = 0;     // the goroutine's or the growing site
@@ -107,15 +210,30 @@ struct diff_summary {
   std::vector<goroutine_lifecycle> goroutines;     // sorted by id; with timelines if followed
   bool followed = false;                           // --id or --label given: timelines kept
   std::vector<site_growth> sites;                  // leaking first
-  std::vector<goroutine_lifecycle> longest_stuck;  // longest first
+  std::vector<goroutine_lifecycle> longest_stuck;  // every long continuing wait, longest first
   std::vector<summary_warning> warnings;
+  // The findings, most urgent first; each list capped at summary_options::top.
+  std::vector<deadlock_report> deadlocks;
+  std::vector<leak_report> leaks;      // most goroutines first
+  std::vector<stuck_report> stuck;     // longest first
+  std::vector<std::uint32_t> growing;  // sites (indices into the tables), fastest first
+  std::vector<never_yielded_report> never_yielded;
+  std::vector<background_group> background;
+  std::vector<lost_wakeup_report> lost_wakeups;
+  omitted_counts omitted;
+  std::int64_t stuck_threshold_ns = 0;  // what "stuck" meant for this summary
+  std::int64_t interval_ns = 0;         // median gap between samples
 };
 
 // Consumes a recording's samples in order. Holds per-goroutine state, never a sample.
 class summary_builder {
  public:
   explicit summary_builder(goroutine_filter filter = {}, std::size_t top_stuck = 10)
-      : filter_(std::move(filter)), top_stuck_(top_stuck) {}
+      : filter_(std::move(filter)), top_stuck_(top_stuck) {
+    options_.top = top_stuck;
+  }
+  summary_builder(goroutine_filter filter, summary_options options)
+      : filter_(std::move(filter)), top_stuck_(options.top ? options.top : 10), options_(options) {}
 
   // `tables` covers `s` (the recording's tables as of this sample).
   void add(const sample& s, const symbol_tables& tables);
@@ -125,9 +243,15 @@ class summary_builder {
   void update(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s);
   void note_gone(goroutine_lifecycle& l, const sample& s);
   goroutine_lifecycle start(const goroutine_sample& g, const sample& s, bool first_sample);
+  void note_graph(const sample& s);
+  void count_sites(const std::vector<std::uint64_t>& alive, const sample& s);
+  // At finish (summary_findings.cpp): growth trends of the sites, then the findings.
+  void trends(diff_summary& out);
+  void classify(diff_summary& out);
 
   goroutine_filter filter_;
   std::size_t top_stuck_;
+  summary_options options_;
   bool follow_ = false;
   const symbol_tables* tables_ = nullptr;
   diff_summary out_;
@@ -136,6 +260,9 @@ class summary_builder {
   std::vector<std::uint64_t> site_alive_start_;
   std::vector<std::uint8_t> site_grew_;  // 1 while the site grew in every window so far
   std::uint64_t windows_ = 0;
+  std::vector<std::int64_t> times_;                      // every sample's time, for trends
+  std::vector<std::vector<std::uint32_t>> site_counts_;  // per site, live count per sample
+  std::vector<deadlock_report> cycles_;
 };
 
 }  // namespace gprofid

@@ -18,6 +18,11 @@ struct text_options {
 void write_pair_text(std::ostream& out, const pair_diff& d, const symbol_tables& tables,
                      const text_options& opt = {});
 
+// The findings of a summary, most urgent first (deadlocks, leaks, stuck, growing sites, never
+// yielded, lost wake-ups, background), each list saying how many it left out.
+void write_findings_text(std::ostream& out, const diff_summary& s, const symbol_tables& tables,
+                         const text_options& opt);
+
 void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_tables& tables,
                         const text_options& opt = {});
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "gprofid/analysis/wait_graph.hpp"
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid {
@@ -28,11 +29,17 @@ std::string format_stack_text(const symbol_tables& tables, std::uint32_t stack,
 std::string format_created_by(const goroutine_sample& g, const symbol_tables& tables,
                               std::string_view indent = {});
 
-// One goroutine as debug=2 prints it: header, labels, frames, created by.
+// One goroutine as debug=2 prints it: header, labels, frames, created by. `mark` follows the
+// status in the header (e.g. " (leaked)").
 std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,
-                                  std::string_view indent = {});
+                                  std::string_view indent = {}, std::string_view mark = {});
 
-// Every goroutine of the sample, blank-line separated.
+// What the sample's wait-for graph proves about a goroutine, as a header mark:
+// " (deadlocked: waits on a mutex held by goroutine 7)", " (leaked)",
+// " (blocked behind a deadlock)", or "".
+std::string format_verdict(const wait_diagnosis& d, std::uint64_t id);
+
+// Every goroutine of the sample, blank-line separated, leaked and deadlocked ones marked.
 std::string format_goroutine_dump(const sample& s, const symbol_tables& tables);
 
 // Goroutines with the same state, wait reason, stack and spawn site merged into one entry:

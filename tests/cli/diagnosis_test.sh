@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The summary's findings, end to end: on a service with every kind of trouble
+# (docs/examples/troubled_service.cpp) the deadlock is one cycle with both ids, the leak site
+# comes first with its goroutines proven, the stuck request is named by its label, and no
+# background or ticker goroutine is called stuck; on the healthy built-in workloads there is no
+# deadlock and no leak. Also runs the docs/jq-cookbook.md recipes for each finding.
+# Usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE
+set -u
+G=${1:?usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE}
+SERVICE=${2:?usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+failures=0
+check() {  # check NAME EXPECTED ACTUAL
+  if [[ "$2" == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: expected [$2], got [$3]"; failures=$((failures + 1)); fi
+}
+check_match() {  # check_match NAME REGEX ACTUAL
+  if [[ "$3" =~ $2 ]]; then echo "ok   $1"; else echo "FAIL $1: [$3] does not match /$2/"; failures=$((failures + 1)); fi
+}
+labels_of() {  # JSON array of ids -> their role or request_id labels in the last sample, sorted
+  jq -rs --argjson ids "$1" '[.[] | select(.type == "sample")] | last | [.goroutines[]
+    | select(.id as $i | $ids | index($i)) | (.labels.role // .labels.request_id // "-")]
+    | sort | join(" ")' svc.jsonl
+}
+
+# --- the troubled service ------------------------------------------------------------------------
+"$G" record -q -i 50ms -o svc.jsonl -- "$SERVICE" 3 || { echo "FAIL record the service"; exit 1; }
+"$G" diff svc.jsonl --summary >svc.json || { echo "FAIL diff the service"; exit 1; }
+check "one deadlock cycle" "1" "$(jq '.summary.deadlocks | length' svc.json)"
+cycle=$(jq -c '.summary.deadlocks[0].goroutines' svc.json)
+check "the cycle has both transfers" "2" "$(jq length <<<"$cycle")"
+check "the cycle is the two transfers" "transfer-ab transfer-ba" "$(labels_of "$cycle")"
+check_match "leak site first" 'handle_request' "$(jq -r '.summary.leaks[0].site.function' svc.json)"
+leaked=$(jq '.summary.leaks[0].count' svc.json)
+check_match "many leaked, proven" '^[1-9][0-9]+$' "$leaked"
+check "each leaked goroutine proven by its own handle" "closed-set $leaked" \
+  "$(jq -r '.summary.leaks[0] | "\(.proof.rule) \(.proof.handles)"' svc.json)"
+check "the stuck request by its label" "sync.Mutex.Lock" \
+  "$(jq -r '.summary.stuck[] | select(.labels.request_id == "stuck-42") | .wait_reason' svc.json)"
+check "nothing stuck but the request" '["stuck-42"]' \
+  "$(jq -c '[.summary.stuck[] | .labels.request_id // .labels.role // "?"]' svc.json)"
+bg=$(jq -c '[.summary.background[].goroutines[]]' svc.json)
+check_match "ticker, accept and shutdown are background" 'accept.*shutdown.*ticker' "$(labels_of "$bg")"
+check "no lost wake-up" "0" "$(jq '.summary.lost_wakeups | length' svc.json)"
+
+# show marks what the graph proves.
+dump=$("$G" show svc.jsonl)
+first=$(jq '.[0]' <<<"$cycle")
+second=$(jq '.[1]' <<<"$cycle")
+check_match "show marks the deadlock" "goroutine $first \\[sync\\.Mutex\\.Lock[^]]*\\] \\(deadlocked: waits on a mutex held by goroutine $second\\)" "$dump"
+check_match "show marks leaks" '\] \(leaked\):' "$dump"
+
+# --- the docs/jq-cookbook.md recipes for each finding -----------------------------------------------
+check "cookbook: deadlocks" "$cycle" \
+  "$("$G" diff svc.jsonl --summary | jq -c '.summary.deadlocks[] | .goroutines')"
+check_match "cookbook: leaks" '^[0-9]+ .*handle_request.*: [0-9]+ handles held inside' \
+  "$("$G" diff svc.jsonl --summary | jq -r '.summary.leaks[] | "\(.count) \(.site.function) \(.site.file):\(.site.line): \(.proof.handles) handles held inside"' | head -1)"
+check_match "cookbook: stuck" '^[0-9]+ sync\.Mutex\.Lock [0-9.]+s \{"request_id":"stuck-42"\}$' \
+  "$("$G" diff svc.jsonl --summary | jq -r '.summary.stuck[] | "\(.id) \(.wait_reason) \(.stuck_ns / 1e9)s \(.labels | tojson)"')"
+
+# --- the built-in workloads ------------------------------------------------------------------------
+for w in worker-pool pipeline http leak deadlock; do
+  "$G" record -q -w "$w" -i 50ms -d 1200ms -o "$w.jsonl" || { echo "FAIL record $w"; exit 1; }
+  "$G" diff "$w.jsonl" --summary >"$w.json"
+  d=$(jq '.summary.deadlocks | length' "$w.json")
+  l=$(jq '.summary.leaks | length' "$w.json")
+  case $w in
+    leak) check_match "$w: leaks found, no deadlock" '^0 [1-9]' "$d $l" ;;
+    deadlock)
+      check "$w: one deadlock, no leak" "1 0" "$d $l"
+      check "$w: both transfers in the cycle" "2" "$(jq '.summary.deadlocks[0].goroutines | length' "$w.json")" ;;
+    *) check "$w: no deadlock, no leak" "0 0" "$d $l" ;;
+  esac
+  check "$w: no lost wake-up" "0" "$(jq '.summary.lost_wakeups | length' "$w.json")"
+done
+check_match "leak workload: handler site first" 'handle_request' "$(jq -r '.summary.leaks[0].site.function' leak.json)"
+check "http: nothing stuck" "0" "$(jq '.summary.stuck | length' http.json)"
+check_match "http: ticker and accept loop are background" 'accept_loop.*metrics_flusher|metrics_flusher.*accept_loop' \
+  "$(jq -r '[.summary.background[].stack[-1].function] | join(" ")' http.json)"
+check_match "cookbook: never yielded" '"id":[0-9]+' \
+  "$("$G" diff worker-pool.jsonl --summary | jq -c '.summary.never_yielded[] | {id, ms: (.duration_ns / 1e6 | floor), labels}')"
+
+if ((failures)); then echo "$failures failure(s)"; exit 1; fi
+echo "all diagnosis tests passed"
