@@ -41,7 +41,8 @@ check "the stuck request by its label" "sync.Mutex.Lock" \
 check "nothing stuck but the request" '["stuck-42"]' \
   "$(jq -c '[.summary.stuck[] | .labels.request_id // .labels.role // "?"]' svc.json)"
 bg=$(jq -c '[.summary.background[].goroutines[]]' svc.json)
-check_match "ticker, accept and shutdown are background" 'accept.*shutdown.*ticker' "$(labels_of "$bg")"
+# The ticker may be running at the last sample (then it is not listed); it is never stuck.
+check_match "accept and shutdown are background" 'accept.*shutdown' "$(labels_of "$bg")"
 check "no lost wake-up" "0" "$(jq '.summary.lost_wakeups | length' svc.json)"
 
 # show marks what the graph proves.
@@ -76,7 +77,7 @@ for w in worker-pool pipeline http leak deadlock; do
 done
 check_match "leak workload: handler site first" 'handle_request' "$(jq -r '.summary.leaks[0].site.function' leak.json)"
 check "http: nothing stuck" "0" "$(jq '.summary.stuck | length' http.json)"
-check_match "http: ticker and accept loop are background" 'accept_loop.*metrics_flusher|metrics_flusher.*accept_loop' \
+check_match "http: the accept loop is background" 'accept_loop' \
   "$(jq -r '[.summary.background[].stack[-1].function] | join(" ")' http.json)"
 check_match "cookbook: never yielded" '"id":[0-9]+' \
   "$("$G" diff worker-pool.jsonl --summary | jq -c '.summary.never_yielded[] | {id, ms: (.duration_ns / 1e6 | floor), labels}')"
