@@ -498,7 +498,10 @@ bool recording_reader::next(sample& out) {
       // Samples are nearly all of a recording: parsed without a DOM when they are plain. Any
       // doubt and the DOM path below reads the line, with its precise errors.
       label_ptr previous_labels;
-      if (!end_ && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
+      // The fast path does not read the wait-for graph: a sample carrying one takes the full one.
+      const bool has_graph = line_.find("\"blocked_on\"") != std::string::npos ||
+                             line_.find("\"objects\"") != std::string::npos;
+      if (!end_ && !has_graph && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
         sort_and_check_ids(out, "sample " + std::to_string(out.seq));
         check_sequence(out.seq);
         return true;
