@@ -555,18 +555,7 @@ bool recording_reader::next(sample& out) {
     // Complete, but of a program that failed: its last moments are missing, and the cause
     // matters to whoever reads a diff of it.
     const std::string at = name_ + ":" + std::to_string(line_no_) + ": ";
-    if (end_->reason == end_reason::workload_killed) {
-      warnings_.push_back(at + "the recorded program was killed" +
-                          (end_->signal ? " by signal " + std::to_string(*end_->signal) : "") +
-                          "; the recording ends at its last sample");
-    } else if (end_->reason == end_reason::workload_exited) {
-      warnings_.push_back(
-          at + "the recorded program failed" +
-          (end_->exit_status ? " (exit status " + std::to_string(*end_->exit_status) + ")" : "") +
-          "; the recording ends at its last sample");
-    } else if (end_->reason == end_reason::error) {
-      warnings_.push_back(at + "the recorder failed; the recording ends at its last sample");
-    }
+    if (auto w = ended_badly(*end_)) warnings_.push_back(at + *w);
   }
   done_ = true;
   return false;

@@ -699,19 +699,7 @@ void v2_reader::finish() {
                         " samples, the file has " + std::to_string(samples_read_) +
                         " (samples were lost or added)");
   }
-  // The same warnings as for v1 (recording_reader.cpp): the end says how the program ended.
-  if (end_->reason == end_reason::workload_killed) {
-    warnings_.push_back(at + "the recorded program was killed" +
-                        (end_->signal ? " by signal " + std::to_string(*end_->signal) : "") +
-                        "; the recording ends at its last sample");
-  } else if (end_->reason == end_reason::workload_exited) {
-    warnings_.push_back(
-        at + "the recorded program failed" +
-        (end_->exit_status ? " (exit status " + std::to_string(*end_->exit_status) + ")" : "") +
-        "; the recording ends at its last sample");
-  } else if (end_->reason == end_reason::error) {
-    warnings_.push_back(at + "the recorder failed; the recording ends at its last sample");
-  }
+  if (auto w = ended_badly(*end_)) warnings_.push_back(at + *w);
 }
 
 }  // namespace gprofid

@@ -84,4 +84,24 @@ struct recording_end {
   friend bool operator==(const recording_end&, const recording_end&) = default;
 };
 
+// What a reader warns of when a complete recording's end says the program did not end well
+// (killed, failed, or the recorder failed), or nothing. Both readers (v1 and v2) say it alike.
+inline std::optional<std::string> ended_badly(const recording_end& e) {
+  const std::string tail = "; the recording ends at its last sample";
+  switch (e.reason) {
+    case end_reason::workload_killed:
+      return "the recorded program was killed" +
+             (e.signal ? " by signal " + std::to_string(*e.signal) : std::string()) + tail;
+    case end_reason::workload_exited:
+      return "the recorded program failed" +
+             (e.exit_status ? " (exit status " + std::to_string(*e.exit_status) + ")"
+                            : std::string()) +
+             tail;
+    case end_reason::error:
+      return "the recorder failed" + tail;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace gprofid
