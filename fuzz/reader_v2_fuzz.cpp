@@ -31,6 +31,11 @@ void read_checked(const std::string& bytes) {
         check(g.site < t.sites.size(), "site defined");
         check(g.stack < t.stacks.size(), "stack defined");
       }
+      for (std::size_t i = 0; i < s.objects.size(); ++i) {
+        check(i == 0 || s.objects[i - 1].id < s.objects[i].id, "objects sorted by id, unique");
+        check(s.objects[i].kind != gprofid::wait_object_kind::none, "every object has a kind");
+      }
+      check(s.objects.size() <= bytes.size(), "objects bounded by the input");
       // A sample holds no more goroutines than its bytes could describe (one per byte of input
       // is a generous bound: a record is at least two).
       check(s.goroutines.size() <= bytes.size(), "goroutines bounded by the input");

@@ -41,6 +41,21 @@ is_v2 b.rec || fail "convert --to v2 did not write v2"
 cmp -s a.rec b.rec || fail "v2 -> jsonl -> v2 is not the same file"
 [ "$(stat -c %s a.rec)" -lt "$(($(stat -c %s a.jsonl) / 4))" ] || fail "v2 is not 4x smaller than v1"
 
+[ "$(jq -s '[.[] | select(.type == "sample") | .objects // [] | length] | add > 0' a.jsonl)" = true ] ||
+  fail "a.jsonl: the leak recording carries no wait-for graph"
+
+# v1 with the wait-for graph -> v2 -> v1 is the same file, and both formats see the deadlock.
+"$G" record -q -w deadlock -i 20ms -n 6 -o d.jsonl || fail "record deadlock as jsonl"
+[ "$(jq -s '[.[] | select(.type == "sample") | .goroutines[] | select(.blocked_on)] | length > 0' d.jsonl)" = true ] ||
+  fail "d.jsonl: no blocked_on"
+"$G" convert d.jsonl --to v2 -o d.rec || fail "convert deadlock --to v2"
+"$G" convert d.rec --to jsonl -o d2.jsonl || fail "convert deadlock --to jsonl"
+cmp -s d.jsonl d2.jsonl || fail "v1 -> v2 -> v1 with a graph is not the same file: $(cmp d.jsonl d2.jsonl)"
+[ "$("$G" diff d.rec --summary | jq -c '.summary.deadlocks | map(.goroutines)')" = \
+  "$("$G" diff d.jsonl --summary | jq -c '.summary.deadlocks | map(.goroutines)')" ] ||
+  fail "deadlock: v2 and v1 summaries differ"
+[ "$("$G" diff d.rec --summary | jq '.summary.deadlocks | length')" = 1 ] || fail "deadlock: v2 shows no cycle"
+
 mkdir v1 v2 && cp a.rec v2/rec && cp a.jsonl v1/rec
 same "diff" diff REC
 same "diff --format json" diff REC --format json

@@ -3,7 +3,9 @@
 # (docs/examples/troubled_service.cpp) the deadlock is one cycle with both ids, the leak site
 # comes first with its goroutines proven, the stuck request is named by its label, and no
 # background or ticker goroutine is called stuck; on the healthy built-in workloads there is no
-# deadlock and no leak. Also runs the docs/jq-cookbook.md recipes for each finding.
+# deadlock and no leak. Also runs the docs/jq-cookbook.md recipes for each finding. Recordings are
+# in the default format (v2, which carries the wait-for graph as v1 does), one built-in workload in
+# JSON Lines, and the service's v2 and its JSON Lines conversion must summarise the same.
 # Usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE
 set -u
 G=${1:?usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE}
@@ -25,8 +27,12 @@ labels_of() {  # JSON array of ids -> their role or request_id labels in the las
 }
 
 # --- the troubled service ------------------------------------------------------------------------
-"$G" record -q -i 50ms -o svc.jsonl -- "$SERVICE" 3 || { echo "FAIL record the service"; exit 1; }
-"$G" diff svc.jsonl --summary >svc.json || { echo "FAIL diff the service"; exit 1; }
+"$G" record -q -i 50ms -o svc.rec -- "$SERVICE" 3 || { echo "FAIL record the service"; exit 1; }
+check "the service is recorded in v2" "894750524f464944" "$(head -c 8 svc.rec | od -An -tx1 | tr -d ' \n')"
+"$G" diff svc.rec --summary >svc.json || { echo "FAIL diff the service"; exit 1; }
+"$G" convert svc.rec --to jsonl -o svc.jsonl || { echo "FAIL convert the service"; exit 1; }
+check "v2 and its JSON Lines summarise the same" "$(jq -c .summary svc.json)" \
+  "$("$G" diff svc.jsonl --summary | jq -c .summary)"
 check "one deadlock cycle" "1" "$(jq '.summary.deadlocks | length' svc.json)"
 cycle=$(jq -c '.summary.deadlocks[0].goroutines' svc.json)
 check "the cycle has both transfers" "2" "$(jq length <<<"$cycle")"
@@ -46,7 +52,7 @@ check_match "accept and shutdown are background" 'accept.*shutdown' "$(labels_of
 check "no lost wake-up" "0" "$(jq '.summary.lost_wakeups | length' svc.json)"
 
 # show marks what the graph proves.
-dump=$("$G" show svc.jsonl)
+dump=$("$G" show svc.rec)
 first=$(jq '.[0]' <<<"$cycle")
 second=$(jq '.[1]' <<<"$cycle")
 check_match "show marks the deadlock" "goroutine $first \\[sync\\.Mutex\\.Lock[^]]*\\] \\(deadlocked: waits on a mutex held by goroutine $second\\)" "$dump"
@@ -54,16 +60,18 @@ check_match "show marks leaks" '\] \(leaked\):' "$dump"
 
 # --- the docs/jq-cookbook.md recipes for each finding -----------------------------------------------
 check "cookbook: deadlocks" "$cycle" \
-  "$("$G" diff svc.jsonl --summary | jq -c '.summary.deadlocks[] | .goroutines')"
+  "$("$G" diff svc.rec --summary | jq -c '.summary.deadlocks[] | .goroutines')"
 check_match "cookbook: leaks" '^[0-9]+ .*handle_request.*: [0-9]+ handles held inside' \
-  "$("$G" diff svc.jsonl --summary | jq -r '.summary.leaks[] | "\(.count) \(.site.function) \(.site.file):\(.site.line): \(.proof.handles) handles held inside"' | head -1)"
+  "$("$G" diff svc.rec --summary | jq -r '.summary.leaks[] | "\(.count) \(.site.function) \(.site.file):\(.site.line): \(.proof.handles) handles held inside"' | head -1)"
 check_match "cookbook: stuck" '^[0-9]+ sync\.Mutex\.Lock [0-9.]+s \{"request_id":"stuck-42"\}$' \
-  "$("$G" diff svc.jsonl --summary | jq -r '.summary.stuck[] | "\(.id) \(.wait_reason) \(.stuck_ns / 1e9)s \(.labels | tojson)"')"
+  "$("$G" diff svc.rec --summary | jq -r '.summary.stuck[] | "\(.id) \(.wait_reason) \(.stuck_ns / 1e9)s \(.labels | tojson)"')"
 
 # --- the built-in workloads ------------------------------------------------------------------------
 for w in worker-pool pipeline http leak deadlock; do
-  "$G" record -q -w "$w" -i 50ms -d 1200ms -o "$w.jsonl" || { echo "FAIL record $w"; exit 1; }
-  "$G" diff "$w.jsonl" --summary >"$w.json"
+  rec=$w.rec
+  [ "$w" = leak ] && rec=$w.jsonl  # one in JSON Lines (v1)
+  "$G" record -q -w "$w" -i 50ms -d 1200ms -o "$rec" || { echo "FAIL record $w"; exit 1; }
+  "$G" diff "$rec" --summary >"$w.json"
   d=$(jq '.summary.deadlocks | length' "$w.json")
   l=$(jq '.summary.leaks | length' "$w.json")
   case $w in
@@ -80,7 +88,7 @@ check "http: nothing stuck" "0" "$(jq '.summary.stuck | length' http.json)"
 check_match "http: the accept loop is background" 'accept_loop' \
   "$(jq -r '[.summary.background[].stack[-1].function] | join(" ")' http.json)"
 check_match "cookbook: never yielded" '"id":[0-9]+' \
-  "$("$G" diff worker-pool.jsonl --summary | jq -c '.summary.never_yielded[] | {id, ms: (.duration_ns / 1e6 | floor), labels}')"
+  "$("$G" diff worker-pool.rec --summary | jq -c '.summary.never_yielded[] | {id, ms: (.duration_ns / 1e6 | floor), labels}')"
 
 if ((failures)); then echo "$failures failure(s)"; exit 1; fi
 echo "all diagnosis tests passed"

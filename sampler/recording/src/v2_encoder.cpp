@@ -10,6 +10,8 @@
 
 #include "gprofid/recording/json_text.hpp"
 #include "gprofid/recording/v2_blocks.hpp"
+#include "gprofid/recording/v2_tagged.hpp"
+#include "gprofid/recording/v2_wait_objects.hpp"
 #include "gprofid/recording/varint.hpp"
 
 namespace gprofid {
@@ -29,16 +31,12 @@ std::int64_t delta(std::uint64_t now, std::uint64_t before) noexcept {
   return static_cast<std::int64_t>(now - before);
 }
 
-void append_key(std::string& out, std::uint32_t field, std::uint8_t wire) {
-  append(out, (static_cast<std::uint64_t>(field) << 3) | wire);
-}
+using v2_tagged::append_key;
 void append_tagged(std::string& out, std::uint32_t field, std::int64_t v) {
-  append_key(out, field, v2::wire::varint);
-  append_signed(out, v);
+  v2_tagged::append_signed(out, field, v);
 }
 void append_tagged_unsigned(std::string& out, std::uint32_t field, std::uint64_t v) {
-  append_key(out, field, v2::wire::varint);
-  append(out, v);
+  v2_tagged::append_unsigned(out, field, v);
 }
 void append_bytes(std::string& out, std::string_view s) {
   append(out, s.size());
@@ -82,6 +80,7 @@ struct goroutine_state_v2 {
   std::uint64_t resumes = 0;
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
+  std::uint64_t blocked_on = 0;  // extension field
 };
 
 constexpr std::uint64_t waiting_code = static_cast<std::uint64_t>(goroutine_state::waiting);
@@ -100,7 +99,7 @@ std::int64_t predicted_wait(const goroutine_state_v2& base, std::uint64_t new_st
 struct v2_encoder::state {
   v2_options options;
   std::unique_ptr<ZSTD_CCtx, cctx_deleter> cctx;
-  std::string payload, compressed, records, exits, strings_part, rest_part;
+  std::string payload, compressed, records, exits, strings_part, rest_part, extension, objects;
 
   // Interned strings and label sets, and how much of the caller's tables was written.
   std::unordered_map<std::string, std::uint32_t> strings;
@@ -113,6 +112,7 @@ struct v2_encoder::state {
   } written;
 
   std::vector<goroutine_state_v2> previous, next;
+  std::vector<wait_object> previous_objects;  // the previous sample's wait-for graph
   std::int64_t previous_t_ns = 0;
   bool have_previous = false;
   std::uint64_t samples_since_keyframe = 0;
@@ -234,6 +234,7 @@ struct v2_encoder::state {
     now.resumes = g.resumes;
     now.running_ns = g.running_ns;
     now.runnable_ns = g.runnable_ns;
+    now.blocked_on = g.blocked_on;
 
     const std::int64_t want_wait = predicted_wait(b, now.state_code, base ? dt : 0);
     std::uint64_t mask = base ? 0 : bit::created;
@@ -247,6 +248,11 @@ struct v2_encoder::state {
     if (now.site != b.site) mask |= bit::site;
     if (now.parent != b.parent) mask |= bit::parent;
     if (now.created_ns != b.created_ns) mask |= bit::created_ns;
+    extension.clear();
+    if (now.blocked_on != b.blocked_on) {
+      append_tagged_unsigned(extension, v2::goroutine_field::blocked_on, now.blocked_on);
+    }
+    if (!extension.empty()) mask |= bit::extension;
     if (mask == 0) return false;
 
     append(records, g.id - previous_id);
@@ -261,6 +267,7 @@ struct v2_encoder::state {
     if (mask & bit::site) append(records, now.site);
     if (mask & bit::parent) append_signed(records, delta(now.parent, b.parent));
     if (mask & bit::created_ns) append_signed(records, delta(now.created_ns, b.created_ns));
+    if (mask & bit::extension) append_bytes(records, extension);
     return true;
   }
 };
@@ -305,11 +312,18 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
       throw std::logic_error("v2_encoder: goroutines not sorted by id or not unique");
     }
   }
+  for (std::size_t i = 0; i < s.objects.size(); ++i) {
+    if (s.objects[i].kind == wait_object_kind::none ||
+        (i > 0 && s.objects[i - 1].id >= s.objects[i].id)) {
+      throw std::logic_error("v2_encoder: wait objects not sorted by id, not unique or of no kind");
+    }
+  }
   const bool keyframe =
       !st.have_previous || st.samples_since_keyframe >= st.options.keyframe_samples ||
       (st.options.keyframe_ns > 0 && delta(s.time_ns, st.keyframe_t_ns) >= st.options.keyframe_ns);
   if (keyframe) {
     st.previous.clear();
+    st.previous_objects.clear();
     st.samples_since_keyframe = 0;
     st.keyframe_t_ns = s.time_ns;
     ++st.stats.keyframes;
@@ -356,9 +370,15 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
   pl += st.exits;
   append(pl, n_records);
   pl += st.records;
+  // The sample's trailing tagged fields: the graph's changes, when there are any.
+  st.objects.clear();
+  if (v2_wait_objects::append_changes(st.objects, st.previous_objects, s.objects)) {
+    v2_tagged::append_bytes(pl, v2::sample_field::objects, st.objects);
+  }
   st.append_block(out, v2::block_type::sample, pl);
 
   st.previous.swap(st.next);
+  st.previous_objects = s.objects;
   st.previous_t_ns = s.time_ns;
   st.have_previous = true;
   ++st.samples_since_keyframe;

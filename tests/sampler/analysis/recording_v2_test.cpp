@@ -59,6 +59,65 @@ goroutine_sample waiting(std::uint64_t id, std::int64_t wait_ns) {
   return g;
 }
 
+wait_object channel_object(std::uint64_t id) {
+  wait_object o;
+  o.id = id;
+  o.kind = wait_object_kind::channel;
+  o.capacity = 4;
+  o.handles = 2;
+  o.receivers = 1;
+  o.held_by = {2, 1000};
+  return o;
+}
+
+// A wait-for graph that changes in every way: objects appear, change fields (flags, lists,
+// counters, even their kind), stay the same, and go; blocked_on follows.
+void add_graph(std::vector<sample>& out) {
+  wait_object mutex;
+  mutex.id = 0x7f0000001000;
+  mutex.kind = wait_object_kind::mutex;
+  mutex.locked = true;
+  mutex.owner = 1;
+  mutex.queue = {3, 2};
+  wait_object select;
+  select.id = 0x7f0000000040;
+  select.kind = wait_object_kind::select;
+  select.cases = {0x7f0000002000, 0x7f0000000100};
+  select.send_cases = {0x7f0000000100};
+  select.nil_cases = 1;
+  out[0].objects = {select, mutex, channel_object(0x7f0000002000)};
+  out[0].goroutines[1].blocked_on = 0x7f0000002000;
+  out[0].goroutines[2].blocked_on = 0x7f0000001000;
+  // The channel closes and drains, the mutex is unlocked, a wait group appears; 2 still waits.
+  wait_object group;
+  group.id = 0x10;
+  group.kind = wait_object_kind::wait_group;
+  group.counter = -3;
+  group.waiters = UINT32_MAX;
+  auto ch = channel_object(0x7f0000002000);
+  ch.closed = true;
+  ch.held_by.clear();
+  ch.count = UINT64_MAX;
+  mutex.locked = false;
+  mutex.owner = 0;
+  mutex.queue = {2};
+  out[1].objects = {group, select, mutex, ch};
+  out[1].goroutines[1].blocked_on = 0x7f0000002000;
+  out[1].goroutines[3].blocked_on = 0x10;
+  // The select and the mutex go; the wait group's address now holds an event.
+  wait_object event;
+  event.id = 0x10;
+  event.kind = wait_object_kind::event;
+  event.set = true;
+  out[2].objects = {event, ch};
+  out[2].goroutines[1].blocked_on = 0x10;
+  out[2].goroutines[2].blocked_on = UINT64_MAX;  // no such object: readers do not check
+  out[3].objects = out[2].objects;               // unchanged
+  out[3].goroutines[1].blocked_on = 0x10;
+  out[3].goroutines[2].blocked_on = UINT64_MAX;
+  // Everything goes.
+}
+
 // Five samples with every kind of change: creations, exits, state, stack, labels, counters,
 // a wait that restarts, extreme values.
 std::vector<sample> test_samples() {
@@ -98,6 +157,7 @@ std::vector<sample> test_samples() {
   out[4].goroutines[0].site = 1;
   out[4].goroutines[0].parent_id = UINT64_MAX;
   out[4].goroutines[0].created_ns = INT64_MIN;
+  add_graph(out);
   return out;
 }
 
@@ -138,7 +198,9 @@ void check_same(const sample& got, const sample& want) {
     CHECK(a.resumes == b.resumes);
     CHECK(a.running_ns == b.running_ns);
     CHECK(a.runnable_ns == b.runnable_ns);
+    CHECK(a.blocked_on == b.blocked_on);
   }
+  CHECK(got.objects == want.objects);
 }
 
 struct read_result {
@@ -211,26 +273,35 @@ TEST_CASE("v2: every v1 corpus recording reads back the same after encoding") {
   }
 }
 
+// An uncompressed encoder and its output, to measure what each sample costs.
+struct sized_encoder {
+  v2_encoder enc{v2_options{.zstd_level = 0}};
+  std::string bytes;
+  sized_encoder() { enc.append_header(bytes, test_header()); }
+  std::size_t append(const sample& s) {
+    const std::size_t before = bytes.size();
+    enc.append_sample(bytes, s, test_tables());
+    return bytes.size() - before;
+  }
+};
+
+// The next sample, 100 ms later, in which every waiting goroutine still waits (as predicted).
+void advance(sample& s) {
+  ++s.seq;
+  s.time_ns += 100'000'000;
+  for (auto& g : s.goroutines) g.wait_ns += 100'000'000;
+}
+
 TEST_CASE("v2: unchanged goroutines cost nothing; a changed one a few bytes") {
   sample s;
   for (std::uint64_t id = 1; id <= 1000; ++id) s.goroutines.push_back(waiting(id, 5));
-  v2_options o;
-  o.zstd_level = 0;
-  v2_encoder enc(o);
-  std::string bytes;
-  enc.append_header(bytes, test_header());
-  enc.append_sample(bytes, s, test_tables());
-  const std::size_t keyframe_end = bytes.size();
-  s.seq = 1;
-  s.time_ns = 100'000'000;
-  for (auto& g : s.goroutines) g.wait_ns += 100'000'000;  // still waiting: predicted
-  enc.append_sample(bytes, s, test_tables());
-  const std::size_t unchanged = bytes.size() - keyframe_end;
+  sized_encoder e;
+  e.append(s);
+  advance(s);
+  const std::size_t unchanged = e.append(s);
   CHECK(unchanged < 32);  // the block header and the sample's own fields
-  s.seq = 2;
-  s.time_ns = 200'000'000;
+  advance(s);
   for (auto& g : s.goroutines) {
-    g.wait_ns += 100'000'000;
     if (g.id % 10 == 0) {  // 100 of them ran: state, stack, counters
       g.state = goroutine_state::runnable;
       g.reason = wait_reason::none;
@@ -241,12 +312,37 @@ TEST_CASE("v2: unchanged goroutines cost nothing; a changed one a few bytes") {
       g.runnable_ns += 1'234;
     }
   }
-  const std::size_t before = bytes.size();
-  enc.append_sample(bytes, s, test_tables());
-  const double per_changed = double(bytes.size() - before - unchanged) / 100;
+  const double per_changed = double(e.append(s) - unchanged) / 100;
   MESSAGE("bytes per changed goroutine: ", per_changed);
   CHECK(per_changed <= 16);
-  CHECK(enc.stats().keyframes == 1);
+  CHECK(e.enc.stats().keyframes == 1);
+}
+
+TEST_CASE("v2: an unchanged wait-for graph costs nothing; a changed object a few bytes") {
+  // 1000 goroutines parked on 100 channels.
+  sample s;
+  for (std::uint64_t i = 0; i < 100; ++i)
+    s.objects.push_back(channel_object(0x7f0000100000 + i * 96));
+  for (std::uint64_t id = 1; id <= 1000; ++id) {
+    s.goroutines.push_back(waiting(id, 5));
+    s.goroutines.back().blocked_on = s.objects[id % 100].id;
+  }
+  sized_encoder e;
+  e.append(s);
+  advance(s);
+  const std::size_t unchanged = e.append(s);
+  CHECK(unchanged < 32);  // as without a graph: the block header and the sample's own fields
+  // One channel gets a value and loses a handle; one goroutine moves to another channel.
+  advance(s);
+  s.objects[7].count = 1;
+  s.objects[7].handles = 1;
+  s.goroutines[10].blocked_on = s.objects[3].id;
+  const std::size_t changed = e.append(s) - unchanged;
+  MESSAGE("bytes for one changed object and one changed blocked_on: ", changed);
+  CHECK(changed <= 32);  // mostly the two addresses (7 bytes each)
+  const read_result back = read_all(e.bytes);
+  REQUIRE(back.samples.size() == 3);
+  check_same(back.samples[2], s);
 }
 
 // A recording whose first sample (goroutine 1, waiting) is fine, followed by `block`.
@@ -360,6 +456,52 @@ TEST_CASE("v2: each damaged input is one error line with file, offset and block"
                                  ": incomplete last block ignored (the recording was cut short)");
     }
   }
+  SUBCASE("a damaged wait-for graph") {
+    namespace of = v2::object_field;
+    // The sample's trailing field 1 (objects) holding `graph`.
+    auto with_graph = [](const std::string& graph) {
+      std::string p = delta_payload(1, {}, {});
+      varint::append(p, v2::sample_field::objects << 3 | v2::wire::bytes);
+      varint::append(p, graph.size());
+      return p + graph;
+    };
+    auto record = [](std::uint64_t id_delta, const std::string& fields) {
+      std::string r;
+      varint::append(r, id_delta);
+      varint::append(r, fields.size());
+      return r + fields;
+    };
+    auto field = [](std::uint32_t f, std::uint64_t v) {
+      std::string r;
+      varint::append(r, f << 3 | v2::wire::varint);
+      varint::append(r, v);
+      return r;
+    };
+    // delta_payload(1, {}, {}) is 9 bytes, then the field's key and length: the graph's byte k
+    // is the payload's byte 11 + k.
+    const auto base = after_first_sample(sample_type, with_graph(""));
+    auto where = [&](std::size_t k) { return at(base, 11 + k, 4); };
+    auto error_for = [&](const std::string& graph) {
+      return read_all(after_first_sample(sample_type, with_graph(graph)).bytes).error;
+    };
+    CHECK(error_for(std::string("\x01\x05\x00", 3)) ==  // object 0x5 goes
+          where(2) + "object 0x5 goes, but was not in the graph");
+    CHECK(error_for(std::string("\x00\x01", 2) + record(0x40, field(of::capacity, 3))) ==
+          where(2) + "object 0x40 has no kind");
+    CHECK(error_for(std::string("\x00\x01", 2) + record(0x40, field(of::kind, 9))) ==
+          where(5) + "object 0x40: unknown object kind 9");
+    CHECK(error_for(std::string("\x00\x01", 2) +
+                    record(0x40, field(of::kind, 1) + field(of::flags, 8))) ==
+          where(7) + "object 0x40: unknown object flags 8");
+    CHECK(error_for(std::string("\x00\x01", 2) +
+                    record(0x40, field(of::kind, 1) + field(of::held_by, 1))) ==
+          where(7) + "object 0x40: field 8 has the wrong wire type");
+    CHECK(error_for(std::string("\x00\x02", 2) + record(0x40, field(of::kind, 1)) +
+                    record(0, field(of::kind, 2))) ==
+          where(6) + "object ids must increase (goes from 0x40 by 0)");
+    CHECK(error_for(std::string("\x00\x09", 2)) ==
+          where(1) + "object record count 9 cannot fit in the 0 bytes left of the block");
+  }
   SUBCASE("a newer version, and not a recording") {
     std::string bytes = encode({});
     bytes[12] = 3;
@@ -373,20 +515,28 @@ TEST_CASE("v2: each damaged input is one error line with file, offset and block"
 }
 
 TEST_CASE("v2: a goroutine extension a newer writer added is skipped") {
-  // Goroutine 1 changes its stack and carries an extension field (tag 1, varint 5).
+  // Goroutine 1 changes its stack and carries an extension field unknown to this reader (tag 9,
+  // varint 5) beside blocked_on; the sample has an unknown trailing field (tag 9, bytes).
   std::string ext;
-  varint::append(ext, 1 << 3 | v2::wire::varint);
+  varint::append(ext, 9 << 3 | v2::wire::varint);
   varint::append(ext, 5);
+  varint::append(ext, v2::goroutine_field::blocked_on << 3 | v2::wire::varint);
+  varint::append(ext, 0x4000);
   std::vector<std::uint64_t> record = {1, bit::stack | bit::extension, 0, ext.size()};
   std::string p = delta_payload(1, {}, {record});
   p += ext;
-  p += "trailing per-sample bytes";
+  const std::string trailing = "per-sample bytes";
+  varint::append(p, 9 << 3 | v2::wire::bytes);
+  varint::append(p, trailing.size());
+  p += trailing;
   const auto d = after_first_sample(sample_type, p);
   const auto r = read_all(d.bytes);
   CHECK(r.error == "");
   REQUIRE(r.samples.size() == 2);
   CHECK(r.samples[1].goroutines.at(0).stack == 0);
   CHECK(r.samples[1].goroutines.at(0).wait_ns == 5 + 100);
+  CHECK(r.samples[1].goroutines.at(0).blocked_on == 0x4000);
+  CHECK(r.samples[1].objects.empty());
 }
 
 }  // namespace

@@ -13,113 +13,19 @@
 #include "gprofid/recording/recording_format_v2.hpp"
 #include "gprofid/recording/v2_blocks.hpp"
 #include "gprofid/recording/varint.hpp"
+#include "v2_cursor.hpp"
+#include "v2_objects.hpp"
 
 namespace gprofid {
 namespace {
 
 namespace v2 = recording_format_v2;
 namespace bit = recording_format_v2::field_bit;
-
-// A problem at byte `at` of the payload being decoded; the reader adds file and offset.
-struct decode_error {
-  std::string message;
-  std::size_t at;
-};
-
-std::int64_t wrapping_add(std::int64_t a, std::int64_t b) noexcept {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
-}
-
-std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) noexcept {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
-}
-
-// Reads varints and byte strings from a payload, never past its end.
-class cursor {
- public:
-  explicit cursor(std::string_view payload)
-      : begin_(reinterpret_cast<const std::uint8_t*>(payload.data())),
-        p_(begin_),
-        end_(begin_ + payload.size()) {}
-
-  std::uint64_t u(const char* what) {
-    std::uint64_t v = 0;
-    const std::uint8_t* at = p_;
-    switch (varint::read(p_, end_, v)) {
-      case varint::status::ok:
-        return v;
-      case varint::status::truncated:
-        throw decode_error{std::string(what) + ": varint runs past the end of the block", pos(at)};
-      case varint::status::overflow:
-        throw decode_error{std::string(what) + ": varint overflows 64 bits", pos(at)};
-    }
-    return v;
-  }
-  std::int64_t s(const char* what) { return varint::unzigzag(u(what)); }
-  std::uint64_t u(const char* what, std::uint64_t max) {
-    const std::size_t at = pos();
-    const std::uint64_t v = u(what);
-    if (v > max) {
-      throw decode_error{std::string(what) + " " + std::to_string(v) + " is out of range", at};
-    }
-    return v;
-  }
-  // A count of items of at least `min_bytes` each: never more than the bytes left could hold,
-  // so no count read from the file makes the reader allocate or loop beyond the file's size.
-  std::uint64_t count(const char* what, std::size_t min_bytes) {
-    const std::size_t at = pos();
-    const std::uint64_t n = u(what);
-    if (n > remaining() / min_bytes) {
-      throw decode_error{std::string(what) + " " + std::to_string(n) + " cannot fit in the " +
-                             std::to_string(remaining()) + " bytes left of the block",
-                         at};
-    }
-    return n;
-  }
-  std::string_view bytes(const char* what) {
-    const std::size_t at = pos();
-    const std::uint64_t n = u(what);
-    if (n > remaining()) {
-      throw decode_error{
-          std::string(what) + ": length " + std::to_string(n) + " runs past the end of the block",
-          at};
-    }
-    std::string_view s(reinterpret_cast<const char*>(p_), n);
-    p_ += n;
-    return s;
-  }
-  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - p_); }
-  bool done() const noexcept { return p_ == end_; }
-  std::size_t pos() const noexcept { return pos(p_); }
-  std::size_t pos(const std::uint8_t* at) const noexcept {
-    return static_cast<std::size_t>(at - begin_);
-  }
-
- private:
-  const std::uint8_t* begin_;
-  const std::uint8_t* p_;
-  const std::uint8_t* end_;
-};
-
-// Tagged fields: calls fn(field, wire, cursor) for each; fn reads varint values itself and
-// returns false for a field it does not know, which is then skipped.
-template <class Fn>
-void for_each_tagged(cursor& c, Fn&& fn) {
-  while (!c.done()) {
-    const std::size_t at = c.pos();
-    const std::uint64_t key = c.u("field key");
-    const auto wire = static_cast<std::uint8_t>(key & 7);
-    if (wire != v2::wire::varint && wire != v2::wire::bytes) {
-      throw decode_error{"unknown wire type " + std::to_string(wire), at};
-    }
-    if (fn(key >> 3, wire, c)) continue;
-    if (wire == v2::wire::varint) {
-      c.u("unknown field");
-    } else {
-      c.bytes("unknown field");
-    }
-  }
-}
+using v2_decode::cursor;
+using v2_decode::decode_error;
+using v2_decode::for_each_tagged;
+using v2_decode::wrapping_add;
+using v2_decode::wrapping_sub;
 
 std::string text(std::string_view s, const char* what, std::size_t at) {
   std::string t(s);
@@ -127,6 +33,11 @@ std::string text(std::string_view s, const char* what, std::size_t at) {
     throw decode_error{std::string(what) + " is not valid UTF-8 (recordings are UTF-8 text)", at};
   }
   return t;
+}
+
+// A known field of a sample or goroutine with the wrong wire type.
+[[noreturn]] void wrong_wire(const char* what, std::size_t at) {
+  throw decode_error{std::string(what) + " has the wrong wire type", at};
 }
 
 bool valid_state_code(std::uint64_t code) {
@@ -566,7 +477,7 @@ void v2_reader::read_sample(const block& b, sample& out) {
           wrapping_add(static_cast<std::int64_t>(g.parent_id), c.s("parent")));
     }
     if (mask & bit::created_ns) g.created_ns = wrapping_add(g.created_ns, c.s("created_ns"));
-    if (mask & bit::extension) c.bytes("extension");  // fields a newer writer added
+    if (mask & bit::extension) read_extension(c, g);
     if (g.site >= tables_.sites.size()) {
       throw decode_error{
           "goroutine " + std::to_string(id) + " refers to undefined site " + std::to_string(g.site),
@@ -585,11 +496,45 @@ void v2_reader::read_sample(const block& b, sample& out) {
                            std::to_string(next_.size()),
                        count_at};
   }
-  // Bytes after the records: per-sample fields a newer writer added, ignored.
+  if (keyframe) objects_.clear();
+  read_trailing_fields(c);
   current_.swap(next_);
   have_state_ = true;
   previous_t_ns_ = out.time_ns;
   out.goroutines = current_;
+  out.objects = objects_;
+}
+
+void v2_reader::read_extension(cursor& c, goroutine_sample& g) {
+  const std::string_view bytes = c.bytes("extension");
+  const std::size_t at = c.pos() - bytes.size();
+  cursor e(bytes);
+  try {
+    for_each_tagged(e, [&](std::uint64_t field, std::uint8_t wire, cursor& e) {
+      if (field != v2::goroutine_field::blocked_on) return false;  // a newer writer's: skipped
+      if (wire != v2::wire::varint) wrong_wire("blocked_on", e.pos());
+      g.blocked_on = e.u("blocked_on");
+      return true;
+    });
+  } catch (decode_error& err) {
+    err.at += at;
+    throw;
+  }
+}
+
+void v2_reader::read_trailing_fields(cursor& c) {
+  for_each_tagged(c, [&](std::uint64_t field, std::uint8_t wire, cursor& c) {
+    if (field != v2::sample_field::objects) return false;  // a newer writer's: skipped
+    if (wire != v2::wire::bytes) wrong_wire("objects", c.pos());
+    const std::string_view bytes = c.bytes("objects");
+    try {
+      v2_decode::apply_object_changes(bytes, objects_, objects_scratch_);
+    } catch (decode_error& e) {
+      e.at += c.pos() - bytes.size();
+      throw;
+    }
+    return true;
+  });
 }
 
 void v2_reader::read_end(const block& b) {

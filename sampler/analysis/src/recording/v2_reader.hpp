@@ -14,6 +14,9 @@
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid {
+namespace v2_decode {
+class cursor;
+}
 
 class v2_reader {
  public:
@@ -41,6 +44,8 @@ class v2_reader {
   void read_header_block();
   void read_tables(const block& b);
   void read_sample(const block& b, sample& out);
+  void read_extension(v2_decode::cursor& c, goroutine_sample& g);
+  void read_trailing_fields(v2_decode::cursor& c);
   void read_end(const block& b);
   void finish();
 
@@ -58,6 +63,7 @@ class v2_reader {
   std::vector<label_ptr> label_sets_;
   std::vector<goroutine_sample> current_, next_;
   std::vector<std::uint64_t> exits_;
+  std::vector<wait_object> objects_, objects_scratch_;  // the current sample's wait-for graph
   std::int64_t previous_t_ns_ = 0;
   bool have_state_ = false;  // a keyframe was read: deltas apply to current_
   std::uint64_t block_no_ = 0;

@@ -92,6 +92,50 @@ inline constexpr std::uint64_t extension = 1 << 11;
 inline constexpr std::uint64_t known = (1 << 12) - 1;
 }  // namespace field_bit
 
+// Tagged fields of a goroutine's extension (field_bit::extension). Like every field of a record,
+// one is written only when it differs from the goroutine's baseline, so an unchanged value
+// costs nothing.
+namespace goroutine_field {
+inline constexpr std::uint32_t blocked_on = 1;  // varint: the wait object's id, 0 none
+}  // namespace goroutine_field
+
+// Tagged fields after a sample's records, up to the end of the block. A reader of an earlier
+// revision ignores these bytes; this one skips the fields it does not know.
+namespace sample_field {
+// bytes: the wait-for graph's changes since the previous sample (absent: none), see
+// v2_wait_objects.hpp.
+inline constexpr std::uint32_t objects = 1;
+}  // namespace sample_field
+
+// Tagged fields of one wait object's record: each present field replaces the object's value
+// (its previous one, or wait_object{}'s for a new object); absent fields are unchanged.
+namespace object_field {
+inline constexpr std::uint32_t kind = 1;         // varint wait_object_kind, 1..5
+inline constexpr std::uint32_t flags = 2;        // varint, object_flag bits
+inline constexpr std::uint32_t capacity = 3;     // varint
+inline constexpr std::uint32_t count = 4;        // varint
+inline constexpr std::uint32_t senders = 5;      // varint, at most 2^32 - 1
+inline constexpr std::uint32_t receivers = 6;    // varint, at most 2^32 - 1
+inline constexpr std::uint32_t handles = 7;      // varint, at most 2^32 - 1
+inline constexpr std::uint32_t held_by = 8;      // bytes: id list
+inline constexpr std::uint32_t owner = 9;        // varint goroutine id
+inline constexpr std::uint32_t queue = 10;       // bytes: id list
+inline constexpr std::uint32_t counter = 11;     // zigzag
+inline constexpr std::uint32_t waiters = 12;     // varint, at most 2^32 - 1
+inline constexpr std::uint32_t cases = 13;       // bytes: id list (object ids)
+inline constexpr std::uint32_t send_cases = 14;  // bytes: id list (object ids)
+inline constexpr std::uint32_t nil_cases = 15;   // varint, at most 2^32 - 1
+}  // namespace object_field
+// An id list is zigzag deltas, each from the previous element (the first from 0), to the end
+// of its bytes: ids that are close together (addresses, goroutine ids) take a byte or two.
+
+namespace object_flag {
+inline constexpr std::uint64_t closed = 1;  // channel
+inline constexpr std::uint64_t locked = 2;  // mutex
+inline constexpr std::uint64_t set = 4;     // event
+inline constexpr std::uint64_t known = 7;
+}  // namespace object_flag
+
 // Keyframe defaults: a full sample every this many samples or this much recording time.
 inline constexpr std::uint32_t default_keyframe_samples = 100;
 inline constexpr std::int64_t default_keyframe_ns = 10'000'000'000;
