@@ -34,6 +34,7 @@ struct export_options {
   bool force = false;
   std::string weight = "count";
   bool lines = false;
+  std::string profile = "goroutine";
 };
 
 // A usage error found after parsing (option combinations CLI11 cannot express).
@@ -74,13 +75,15 @@ std::string numbered_path(const std::string& path, std::uint64_t seq, std::uint6
 }
 
 int export_pprof(const export_options& o) {
+  auto* const profile_of =
+      o.profile == "goroutineleak" ? &pprof_goroutineleak_profile : &pprof_goroutine_profile;
   if (!o.all) {
     if (o.output == "-" && isatty(STDOUT_FILENO)) {
       throw usage_error("a pprof profile is binary; name a file with -o FILE.pb.gz");
     }
     picked_sample picked = pick_sample(o.input, o.sample_index.value_or(-1));
     write_file(o.output, o.force,
-               pprof_goroutine_profile(picked.tables, picked.s, pprof_source_of(picked.header)));
+               profile_of(picked.tables, picked.s, pprof_source_of(picked.header)));
     if (o.output != "-") std::fprintf(stderr, "gprof-id: wrote %s\n", o.output.c_str());
     return exit_ok;
   }
@@ -96,7 +99,7 @@ int export_pprof(const export_options& o) {
   std::string first_path, last_path;
   while (reader.next(s)) {
     const std::string path = numbered_path(o.output, s.seq, times_seen[s.seq]++);
-    write_file(path, o.force, pprof_goroutine_profile(reader.tables(), s, source));
+    write_file(path, o.force, profile_of(reader.tables(), s, source));
     if (written++ == 0) first_path = path;
     last_path = path;
   }
@@ -159,6 +162,9 @@ int run_export(const export_options& o) {
       if (o.format != "folded" && (o.weight != "count" || o.lines)) {
         throw usage_error("--weight and --lines apply to --format folded only");
       }
+      if (o.format != "pprof" && o.profile != "goroutine") {
+        throw usage_error("--profile applies to --format pprof only");
+      }
       if (o.format != "pprof" && o.all) {
         throw usage_error(
             "--all applies to --format pprof (trace and folded use every sample "
@@ -203,6 +209,10 @@ void add_export_command(CLI::App& app, int& result) {
                   "(nanoseconds spent waiting per stack)")
       ->check(CLI::IsMember({"count", "time"}));
   cmd->add_flag("--lines", o->lines, "folded: frames as 'function file:line'");
+  cmd->add_option("--profile", o->profile,
+                  "pprof: goroutine (every goroutine, the default) or goroutineleak (only those "
+                  "the wait-for graph proves leaked, as Go's goroutineleak profile)")
+      ->check(CLI::IsMember({"goroutine", "goroutineleak"}));
   cmd->callback([o, &result] { result = run_export(*o); });
 }
 

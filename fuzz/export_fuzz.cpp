@@ -29,6 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::string profile = gprofid::pprof_goroutine_profile_uncompressed(
           reader.tables(), s, gprofid::pprof_source_of(reader.header()));
       check(!s.goroutines.empty() || profile.size() < (1u << 20), "empty sample, small profile");
+      // The leak profile runs diagnose(s) on whatever graph the input holds.
+      const std::string leaks = gprofid::pprof_goroutineleak_profile_uncompressed(
+          reader.tables(), s, gprofid::pprof_source_of(reader.header()));
+      check(!leaks.empty(), "a goroutineleak profile names its sample type");
       trace.add(reader.tables(), s);
     }
     // One "frame;frame;frame count" per line, whatever the function names hold.

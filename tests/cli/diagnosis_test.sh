@@ -58,6 +58,25 @@ second=$(jq '.[1]' <<<"$cycle")
 check_match "show marks the deadlock" "goroutine $first \\[sync\\.Mutex\\.Lock[^]]*\\] \\(deadlocked: waits on a mutex held by goroutine $second\\)" "$dump"
 check_match "show marks leaks" '\] \(leaked\):' "$dump"
 
+# The goroutineleak profile (docs/export.md) of the last sample holds exactly the goroutines show
+# marks leaked, as go tool pprof reads it.
+if command -v go >/dev/null; then
+  export PPROF_TMPDIR=$W HOME=$W
+  "$G" export svc.rec --format pprof --profile goroutineleak -o leak.pb.gz 2>/dev/null ||
+    check "export the goroutineleak profile" 0 $?
+  check_match "goroutineleak: its type" 'PeriodType: goroutineleak count' "$(go tool pprof -raw leak.pb.gz 2>&1)"
+  traces=$(go tool pprof -traces leak.pb.gz 2>&1)
+  marked=$(grep -c '(leaked)' <<<"$dump")
+  check "goroutineleak: one trace per goroutine show marks leaked" "$marked" \
+    "$(($(grep -c -- '-----------+' <<<"$traces") - 1))"
+  check "goroutineleak: each with its proof" "$marked" "$(grep -c 'leak_rule:  closed-set' <<<"$traces")"
+  check_match "goroutineleak: the handler's stack" 'handle_request' "$traces"
+else
+  echo "skip goroutineleak profile: go is not installed (Debian package golang-go)"
+fi
+"$G" export svc.rec --format folded --profile goroutineleak -o x 2>/dev/null
+check "--profile is for pprof only" 2 $?
+
 # --- the docs/jq-cookbook.md recipes for each finding -----------------------------------------------
 check "cookbook: deadlocks" "$cycle" \
   "$("$G" diff svc.rec --summary | jq -c '.summary.deadlocks[] | .goroutines')"
@@ -70,7 +89,11 @@ check_match "cookbook: stuck" '^[0-9]+ sync\.Mutex\.Lock [0-9.]+s \{"request_id"
 for w in worker-pool pipeline http leak deadlock; do
   rec=$w.rec
   [ "$w" = leak ] && rec=$w.jsonl  # one in JSON Lines (v1)
-  "$G" record -q -w "$w" -i 50ms -d 1200ms -o "$rec" || { echo "FAIL record $w"; exit 1; }
+  opts=()
+  # A 200 ms checksum every 300 ms rather than every 1 s: under load the first one may be over
+  # before the first sample, and the next must still fall inside the recording.
+  [ "$w" = worker-pool ] && opts=(--opt hog_every=300ms)
+  "$G" record -q -w "$w" "${opts[@]}" -i 50ms -d 1200ms -o "$rec" || { echo "FAIL record $w"; exit 1; }
   "$G" diff "$rec" --summary >"$w.json"
   d=$(jq '.summary.deadlocks | length' "$w.json")
   l=$(jq '.summary.leaks | length' "$w.json")

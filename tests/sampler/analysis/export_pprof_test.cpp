@@ -54,6 +54,22 @@ struct fixture {
   }
 };
 
+// The fixture with a wait-for graph: 41 holds the only handle to the channel it receives on
+// (leaked: no one else can ever send), 42 receives on a channel with a handle elsewhere.
+fixture with_leak() {
+  fixture f;
+  auto channel = [](std::uint64_t id, std::uint32_t handles, std::uint64_t holder) {
+    wait_object o{.id = id, .kind = wait_object_kind::channel, .receivers = 1, .handles = handles};
+    o.held_by = {holder};
+    return o;
+  };
+  f.s.objects = {channel(0x100, 1, 41), channel(0x200, 2, 42)};
+  f.s.goroutines[1].blocked_on = 0x100;
+  f.s.goroutines[2].blocked_on = 0x200;
+  f.s.goroutines[1].resumes = f.s.goroutines[2].resumes = 1;
+  return f;
+}
+
 const std::string& str(const pb::Profile& p, std::int64_t i) {
   return p.string_table(i);
 }
@@ -131,6 +147,36 @@ TEST_CASE("pprof export is a goroutine profile with one labelled sample per goro
   CHECK(str(p, fn->filename()) == "worker.cpp");
   // Frames shared by stacks are shared locations.
   CHECK(p.location_size() == 4);
+}
+
+TEST_CASE("pprof goroutineleak profile: only the goroutines the wait-for graph proves leaked") {
+  const fixture f = with_leak();
+  pb::Profile p;
+  REQUIRE(p.ParseFromString(pprof_goroutineleak_profile_uncompressed(f.tables, f.s)));
+  REQUIRE(p.sample_type_size() == 1);
+  CHECK(str(p, p.sample_type(0).type()) == "goroutineleak");
+  CHECK(str(p, p.sample_type(0).unit()) == "count");
+  CHECK(str(p, p.period_type().type()) == "goroutineleak");
+  REQUIRE(p.sample_size() == 1);
+  const auto labels = labels_of(p, p.sample(0));
+  CHECK(contains(labels, "goid#41"));
+  CHECK(contains(labels, "leak_rule=closed-set"));
+  CHECK(contains(labels, "blocked_on=0x100"));
+  CHECK(contains(labels, "wait_reason=chan receive"));
+  CHECK(p.sample(0).location_id_size() == 2);  // its stack, as in the goroutine profile
+
+  // Nothing proven (no graph): a profile without samples, still of its type.
+  fixture plain;
+  REQUIRE(p.ParseFromString(pprof_goroutineleak_profile_uncompressed(plain.tables, plain.s)));
+  CHECK(p.sample_size() == 0);
+  CHECK(str(p, p.sample_type(0).type()) == "goroutineleak");
+  // The goroutine profile of the same sample is unchanged by the graph: every goroutine, no
+  // leak labels.
+  REQUIRE(p.ParseFromString(pprof_goroutine_profile_uncompressed(f.tables, f.s)));
+  CHECK(p.sample_size() == 4);
+  for (const auto& sm : p.sample()) {
+    for (const auto& l : labels_of(p, sm)) CHECK(l.rfind("leak_rule=", 0) != 0);
+  }
 }
 
 TEST_CASE("pprof export dates the profile and names the program from the recording's header") {
@@ -237,6 +283,20 @@ TEST_CASE("go tool pprof reads the exported profile") {
     std::string traces = run(pprof + "-tagfocus parent_goid=0 -traces " + file + " 2>&1");
     CHECK(count(traces, "         1   main_task()\n") == 1);
     CHECK(count(traces, "-----------+") == 2);
+  }
+  SUBCASE("a goroutineleak profile: -raw names its type, -traces shows the leaked goroutine") {
+    const fixture leaky = with_leak();
+    const auto leak_file = (dir / "leak.pb.gz").string();
+    std::ofstream(leak_file, std::ios::binary)
+        << pprof_goroutineleak_profile(leaky.tables, leaky.s);
+    std::string raw = run(pprof + "-raw " + leak_file + " 2>&1");
+    CHECK(raw.find("PeriodType: goroutineleak count") != std::string::npos);
+    CHECK(raw.find("goroutineleak/count") != std::string::npos);
+    std::string traces = run(pprof + "-traces " + leak_file + " 2>&1");
+    CHECK(count(traces, "-----------+") == 2);  // one goroutine
+    CHECK(count(traces, "leak_rule:  closed-set") == 1);
+    CHECK(count(traces, "goid:  41") == 1);
+    CHECK(count(traces, "         1   consume(int)\n             worker(int)\n") == 1);
   }
   std::filesystem::remove_all(dir);
 }

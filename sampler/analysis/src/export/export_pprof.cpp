@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "gprofid/analysis/wait_graph.hpp"
 #include "profile.pb.h"
 
 namespace gprofid {
@@ -122,15 +123,20 @@ void add_number_label(pb::Sample& out, string_table& strings, std::string_view k
   l->set_num_unit(strings.index(unit));
 }
 
-pb::Profile build_profile(const symbol_tables& tables, const sample& s,
-                          const pprof_source& source) {
+enum class profile_kind { goroutine, goroutineleak };
+
+pb::Profile build_profile(const symbol_tables& tables, const sample& s, const pprof_source& source,
+                          profile_kind kind) {
   pb::Profile p;
   string_table strings(p);
   location_table locations(p, strings, tables);
+  const bool leaks = kind == profile_kind::goroutineleak;
+  const wait_diagnosis diagnosis = leaks ? diagnose(s) : wait_diagnosis{};
 
-  // Go's goroutine profile: sample type and period type goroutine/count, period 1.
+  // Go's goroutine profile: sample type and period type goroutine/count, period 1; its
+  // goroutineleak profile the same named goroutineleak.
   auto* type = p.add_sample_type();
-  type->set_type(strings.index("goroutine"));
+  type->set_type(strings.index(leaks ? "goroutineleak" : "goroutine"));
   type->set_unit(strings.index("count"));
   p.mutable_period_type()->set_type(type->type());
   p.mutable_period_type()->set_unit(type->unit());
@@ -141,6 +147,8 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s,
   if (!source.command_line.empty()) p.add_comment(strings.index(source.command_line));
 
   for (const goroutine_sample& g : s.goroutines) {
+    const leaked_goroutine* leak = leaks ? diagnosis.leak_of(g.id) : nullptr;
+    if (leaks && !leak) continue;
     auto* out = p.add_sample();
     out->add_value(1);
     for (std::uint32_t frame : tables.stacks.at(g.stack)) {
@@ -151,6 +159,12 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s,
       add_string_label(*out, strings, "wait_reason", to_string(g.reason));
     }
     add_string_label(*out, strings, "gopc", site_text(tables.sites.at(g.site)));
+    if (leak) {
+      add_string_label(*out, strings, "leak_rule", to_string(leak->rule));
+      if (g.blocked_on != 0) {
+        add_string_label(*out, strings, "blocked_on", object_id_text(g.blocked_on));
+      }
+    }
     if (g.labels) {
       for (const auto& [key, value] : *g.labels) add_string_label(*out, strings, key, value);
     }
@@ -199,7 +213,17 @@ pprof_source pprof_source_of(const recording_header& h) {
 
 std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s,
                                                  const pprof_source& source) {
-  return build_profile(tables, s, source).SerializeAsString();
+  return build_profile(tables, s, source, profile_kind::goroutine).SerializeAsString();
+}
+
+std::string pprof_goroutineleak_profile_uncompressed(const symbol_tables& tables, const sample& s,
+                                                     const pprof_source& source) {
+  return build_profile(tables, s, source, profile_kind::goroutineleak).SerializeAsString();
+}
+
+std::string pprof_goroutineleak_profile(const symbol_tables& tables, const sample& s,
+                                        const pprof_source& source) {
+  return gzip(pprof_goroutineleak_profile_uncompressed(tables, s, source));
 }
 
 std::string pprof_goroutine_profile(const symbol_tables& tables, const sample& s,

@@ -35,4 +35,14 @@ std::string pprof_goroutine_profile(const symbol_tables& tables, const sample& s
 std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s,
                                                  const pprof_source& source = {});
 
+// A goroutineleak profile like Go's (runtime/pprof "goroutineleak", Go 1.26+): as the goroutine
+// profile, but of only the goroutines the sample's wait-for graph proves can never run again
+// (diagnose(s).leaked, docs/wait-graph.md), with sample type and period type
+// goroutineleak/count, and two more text labels: leak_rule (`closed-set`, `nil-wait`) and, when
+// parked on an object, blocked_on (its id, "0x7f3a2c001040"). No samples when none is proven.
+std::string pprof_goroutineleak_profile(const symbol_tables& tables, const sample& s,
+                                        const pprof_source& source = {});
+std::string pprof_goroutineleak_profile_uncompressed(const symbol_tables& tables, const sample& s,
+                                                     const pprof_source& source = {});
+
 }  // namespace gprofid
