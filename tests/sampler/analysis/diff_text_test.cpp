@@ -51,7 +51,8 @@ TEST_CASE_FIXTURE(fixture, "text diff: header, markers, grouped stacks, aligned 
       s.starts_with("=== sample 3 -> 4  (+1.0s -> +2.0s, 1.0s)  goroutines 3 -> 4  +2 -1 ~1 "
                     "state ~1 stack  1 stuck\n"));
   CHECK(s.find("created (2):\n  + 2 goroutines [chan receive]: 8, 9\n      worker(int)\n"
-               "      \t/src/w.cpp:12\n      created by main()\n") != std::string::npos);
+               "      \t/src/w.cpp:12\n      created by main() in goroutine 1\n") !=
+        std::string::npos);
   CHECK(s.find("exited (1, between +1.0s and +2.0s):\n"
                "  - 1 goroutine [chan receive, lived at least 1.0s]: 6\n") != std::string::npos);
   CHECK(s.find("  ~ 7   chan receive -> chan send") != std::string::npos);
@@ -64,6 +65,53 @@ TEST_CASE_FIXTURE(fixture, "text diff: header, markers, grouped stacks, aligned 
   std::ostringstream colored;
   write_pair_text(colored, d, t, {.color = true});
   CHECK(colored.str().find("\x1b[32m+\x1b[0m") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "text diff: a group keeps each member's labels and parents") {
+  sample c = b;
+  c.seq = 5;
+  c.goroutines.push_back(w(10, 0, wait_reason::chan_receive));
+  c.goroutines.back().parent_id = 9;
+  c.goroutines.back().labels = with_label(with_label(nullptr, "tenant", "t1"), "request", "r7");
+  c.goroutines.push_back(w(11, 0, wait_reason::chan_receive));
+  c.goroutines.back().labels = with_label(nullptr, "tenant", "t1");
+  std::ostringstream out;
+  write_pair_text(out, diff_samples(b, c, t), t);
+  CHECK(out.str().find("  + 2 goroutines [chan receive]: 10{request=r7}, 11\n"
+                       "      labels: {tenant=t1}\n      worker(int)\n      \t/src/w.cpp:12\n"
+                       "      created by main() in goroutines 1, 9\n") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "text diff: a wait that continues is listed once, then counted") {
+  sample c = b;
+  c.seq = 5;
+  c.time_ns = 3 * sec;
+  diff_engine engine;
+  engine.next(a, b, t);
+  std::ostringstream out;
+  write_pair_text(out, engine.next(b, c, t), t);
+  // 5 was listed in 3 -> 4; 8 and 9 begin continuing here (7 too, in its new wait).
+  CHECK(out.str().find("stuck (4, 3 new):\n") != std::string::npos);
+  CHECK(out.str().find("  ! 2 goroutines [chan receive, stuck 1.0s]: 8, 9\n") != std::string::npos);
+  CHECK(out.str().find("]: 5\n") == std::string::npos);
+  CHECK(out.str().find("  ! 1 still stuck, listed in an earlier pair (1 sync.Mutex.Lock), "
+                       "longest 2.0s\n") != std::string::npos);
+
+  // With --min-stuck, a wait is new in the pair where it reaches the threshold.
+  sample e = c;
+  e.seq = 6;
+  e.time_ns = 4 * sec;
+  goroutine_filter two_seconds;
+  two_seconds.min_stuck_ns = 2 * sec;
+  diff_engine slow(two_seconds);
+  CHECK(slow.next(a, b, t).stuck.empty());
+  const pair_diff p1 = slow.next(b, c, t);
+  REQUIRE(p1.stuck.size() == 1);  // 5, stuck 2 s
+  CHECK(p1.stuck[0].is_new);
+  const pair_diff p2 = slow.next(c, e, t);
+  REQUIRE(p2.stuck.size() == 4);  // 5 (3 s) and now 7, 8, 9 (2 s)
+  CHECK_FALSE(p2.stuck[0].is_new);
+  CHECK(p2.stuck[1].is_new);
 }
 
 TEST_CASE_FIXTURE(fixture, "max_rows bounds each text section") {

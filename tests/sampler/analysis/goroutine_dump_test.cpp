@@ -53,9 +53,24 @@ TEST_CASE("show --group merges identical stacks with counts and ids") {
   std::string g = format_grouped_dump(make_sample(), t);
   CHECK(g.starts_with("goroutine profile: total 5\n"));
   CHECK(g.find("\n2 goroutines [chan receive, 3.0s]: 18 19\nworker(int)\n\t/src/w.cpp:12\n"
-               "created by main()\n") != std::string::npos);
-  CHECK(g.find("\n2 goroutines [runnable]: 20 30\n") != std::string::npos);
+               "created by main() in goroutine 1\n") != std::string::npos);
+  // Different parents: all named.
+  CHECK(g.find("\n2 goroutines [runnable]: 20 30\nworker(int)\n\t/src/w.cpp:12\n"
+               "created by main() in goroutines 7, 19\n") != std::string::npos);
   CHECK(g.find("1 goroutine [running]: 1\n") != std::string::npos);
+}
+
+TEST_CASE("show --group keeps labels: shared ones once, the rest after each id") {
+  auto t = make_tables();
+  sample s = make_sample();
+  s.goroutines[1].labels = with_label(with_label(nullptr, "tenant", "a"), "request_id", "7");
+  s.goroutines[2].labels = with_label(nullptr, "tenant", "a");
+  std::string g = format_grouped_dump(s, t);
+  CHECK(g.find("\n2 goroutines [chan receive, 3.0s]: 18{request_id=7} 19\nlabels: {tenant=a}\n"
+               "worker(int)\n") != std::string::npos);
+  s.goroutines[2].labels = with_label(nullptr, "tenant", "b");
+  g = format_grouped_dump(s, t);
+  CHECK(g.find(": 18{request_id=7, tenant=a} 19{tenant=b}\nworker(int)\n") != std::string::npos);
 }
 
 TEST_CASE("show --tree nests children under parents; orphans are roots") {

@@ -115,6 +115,7 @@ pair_diff diff_engine::next(const sample& before, const sample& after,
     std::int64_t stuck_for = 0;
     std::uint32_t run_samples = 0;
     std::int64_t since = 0;
+    bool reported_before = false;  // the previous pair listed this run as stuck
     if (stack_same && wait_continues(x, before.time_ns, y, after.time_ns, tables)) {
       while (old_run != runs_.end() && old_run->id < y.id) ++old_run;
       const bool continues = old_run != runs_.end() && old_run->id == y.id;
@@ -122,6 +123,8 @@ pair_diff diff_engine::next(const sample& before, const sample& after,
       since = continues ? old_run->since_ns : before.time_ns;
       runs.push_back({y.id, run_samples, since});
       stuck_for = std::max(saturating_sub(after.time_ns, since), y.wait_ns);
+      reported_before = continues && std::max(saturating_sub(before.time_ns, since), x.wait_ns) >=
+                                         filter_.min_stuck_ns;
     }
     const bool in_before = counted(x);
     const bool in_after = counted(y);
@@ -134,7 +137,9 @@ pair_diff diff_engine::next(const sample& before, const sample& after,
     }
     if (!same_wait(x, y)) d.state_changes.push_back({&x, &y});
     if (!stack_same) d.stack_changes.push_back({&x, &y});
-    if (run_samples > 0 && in_after) d.stuck.push_back({&y, run_samples, since, stuck_for});
+    if (run_samples > 0 && in_after) {
+      d.stuck.push_back({&y, run_samples, since, stuck_for, !reported_before});
+    }
     if (run_continues(x, y)) {
       d.never_yielded.push_back({&x, &y});
     }

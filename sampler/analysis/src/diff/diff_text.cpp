@@ -41,23 +41,25 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
-std::string id_list(const std::vector<std::uint64_t>& ids, std::size_t max) {
+// "4, 7{request=9}, 9": ids with the labels that set each apart from its group; the first `max`
+// (0: all).
+std::string id_list(const std::vector<const goroutine_sample*>& members,
+                    const std::vector<std::string>& own, std::size_t max) {
   std::string out;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  for (std::size_t i = 0; i < members.size(); ++i) {
     if (max != 0 && i == max) {
-      out += ", ... (" + std::to_string(ids.size() - max) + " more)";
+      out += ", ... (" + std::to_string(members.size() - max) + " more)";
       break;
     }
-    out += (i ? ", " : "") + std::to_string(ids.size() > 0 ? ids[i] : 0);
+    out += (i ? ", " : "") + std::to_string(members[i]->id) + own[i];
   }
   return out;
 }
 
 // Goroutines sharing state, reason, stack and spawn site, shown once with their ids.
 struct group {
-  const goroutine_sample* first = nullptr;
-  std::vector<std::uint64_t> ids;
-  std::int64_t lo = 0, hi = 0;  // range of the shown duration
+  std::vector<const goroutine_sample*> members;  // in id order
+  std::int64_t lo = 0, hi = 0;                   // range of the shown duration
 };
 
 template <class T, class Get, class Dur>
@@ -67,18 +69,16 @@ std::vector<group> group_by_stack(const std::vector<T>& items, Get get, Dur dur)
     const goroutine_sample& g = get(item);
     group& gr = m[{g.state, g.reason, g.stack, g.site}];
     std::int64_t d = dur(item);
-    if (!gr.first) {
-      gr.first = &g;
-      gr.lo = gr.hi = d;
-    }
-    gr.ids.push_back(g.id);
+    if (gr.members.empty()) gr.lo = gr.hi = d;
+    gr.members.push_back(&g);
     gr.lo = std::min(gr.lo, d);
     gr.hi = std::max(gr.hi, d);
   }
   std::vector<group> out;
   for (auto& [k, gr] : m) out.push_back(std::move(gr));
-  std::stable_sort(out.begin(), out.end(),
-                   [](const group& a, const group& b) { return a.ids.size() > b.ids.size(); });
+  std::stable_sort(out.begin(), out.end(), [](const group& a, const group& b) {
+    return a.members.size() > b.members.size();
+  });
   return out;
 }
 
@@ -101,20 +101,16 @@ void write_groups(std::ostream& out, const std::vector<group>& groups, const std
       break;
     }
     ++shown;
-    const goroutine_sample& g = *gr.first;
-    out << "  " << marker << ' ' << gr.ids.size()
-        << (gr.ids.size() == 1 ? " goroutine [" : " goroutines [") << state_text(g.state, g.reason);
+    const goroutine_sample& g = *gr.members.front();
+    const group_text text = format_group(gr.members, tables, "      ");
+    out << "  " << marker << ' ' << gr.members.size()
+        << (gr.members.size() == 1 ? " goroutine [" : " goroutines [")
+        << state_text(g.state, g.reason);
     if (!duration_label.empty()) out << ", " << duration_label << range_text(gr.lo, gr.hi);
-    out << "]: " << id_list(gr.ids, opt.max_rows == 0 ? 0 : 20) << '\n';
-    if (gr.ids.size() == 1) {
-      if (std::string labels = format_labels(g.labels); !labels.empty()) {
-        out << "      labels: " << labels << '\n';
-      }
-    }
+    out << "]: " << id_list(gr.members, text.own, opt.max_rows == 0 ? 0 : 20) << '\n';
+    if (!text.labels.empty()) out << "      labels: " << text.labels << '\n';
     out << format_stack_text(tables, g.stack, "      ");
-    goroutine_sample site_only = g;
-    if (gr.ids.size() > 1) site_only.parent_id = 0;
-    out << format_created_by(site_only, tables, "      ");
+    out << text.created_by;
   }
 }
 
@@ -195,14 +191,43 @@ void write_pair_text(std::ostream& out, const pair_diff& d, const symbol_tables&
     }
   }
   if (!d.stuck.empty()) {
-    out << paint(bold, "stuck") << " (" << d.stuck.size() << "):\n";
+    // A wait that continues is not a change: each is listed in the first pair that reports it,
+    // and only counted after that.
+    std::vector<stuck_goroutine> fresh;
+    std::map<std::string, std::size_t> continuing;  // by wait reason
+    std::int64_t longest = 0;
+    for (const auto& st : d.stuck) {
+      if (st.is_new) {
+        fresh.push_back(st);
+      } else {
+        ++continuing[state_text(st.g->state, st.g->reason)];
+        longest = std::max(longest, st.duration_ns);
+      }
+    }
+    const std::size_t n_continuing = d.stuck.size() - fresh.size();
+    out << paint(bold, "stuck") << " (" << d.stuck.size();
+    if (n_continuing > 0) out << ", " << fresh.size() << " new";
+    out << "):\n";
     auto groups = group_by_stack(
-        d.stuck, [](const stuck_goroutine& s) -> const goroutine_sample& { return *s.g; },
+        fresh, [](const stuck_goroutine& s) -> const goroutine_sample& { return *s.g; },
         [](const stuck_goroutine& s) { return s.duration_ns; });
     // Longest-stuck first: that is where a deadlock shows.
     std::stable_sort(groups.begin(), groups.end(),
                      [](const group& a, const group& b) { return a.hi > b.hi; });
     write_groups(out, groups, paint(magenta, "!"), "stuck ", tables, opt);
+    if (n_continuing > 0) {
+      out << "  " << paint(magenta, "!") << ' ' << n_continuing
+          << " still stuck, listed in an earlier pair (";
+      // Most common wait first.
+      std::vector<std::pair<std::string, std::size_t>> by_count(continuing.begin(),
+                                                                continuing.end());
+      std::stable_sort(by_count.begin(), by_count.end(),
+                       [](const auto& x, const auto& y) { return x.second > y.second; });
+      for (std::size_t i = 0; i < by_count.size(); ++i) {
+        out << (i ? ", " : "") << by_count[i].second << ' ' << by_count[i].first;
+      }
+      out << "), longest " << format_duration(longest) << '\n';
+    }
   }
   if (!d.never_yielded.empty()) {
     out << paint(bold, "never yielded") << " (" << d.never_yielded.size()

@@ -34,10 +34,14 @@ std::string format_status(const goroutine_sample& g) {
 }
 
 std::string format_labels(const label_ptr& labels) {
-  if (!labels || labels->empty()) return {};
+  return labels ? format_labels(*labels) : std::string();
+}
+
+std::string format_labels(const label_set& labels) {
+  if (labels.empty()) return {};
   std::string out = "{";
   bool first = true;
-  for (const auto& [k, v] : *labels) {
+  for (const auto& [k, v] : labels) {
     out += (first ? "" : ", ") + escape_text(k) + "=" + escape_text(v);
     first = false;
   }
@@ -74,6 +78,58 @@ std::string format_created_by(const goroutine_sample& g, const symbol_tables& ta
   if (site.function.empty() && site.line == 0) return {};
   return format_created_by(escape_text(site.function), escape_text(site.file), site.line,
                            g.parent_id, indent);
+}
+
+group_text format_group(const std::vector<const goroutine_sample*>& members,
+                        const symbol_tables& tables, std::string_view indent) {
+  group_text out;
+  if (members.empty()) return out;
+  // Shared: the first member's labels that every other member has with the same value.
+  label_set shared;
+  if (const label_ptr& first = members.front()->labels) {
+    for (const auto& [k, v] : *first) {
+      const bool everywhere = std::all_of(members.begin(), members.end(), [&](const auto* g) {
+        const std::string* value = g->labels ? find_label(*g->labels, k) : nullptr;
+        return value && *value == v;
+      });
+      if (everywhere) shared.emplace_back(k, v);
+    }
+  }
+  if (!shared.empty()) out.labels = format_labels(shared);
+  for (const auto* g : members) {
+    if (!g->labels || g->labels->size() == shared.size()) {
+      out.own.emplace_back();
+      continue;
+    }
+    label_set own;
+    for (const auto& kv : *g->labels) {
+      if (std::find(shared.begin(), shared.end(), kv) == shared.end()) own.push_back(kv);
+    }
+    out.own.push_back(format_labels(own));
+  }
+
+  const goroutine_sample& first = *members.front();
+  if (first.site >= tables.sites.size()) return out;
+  const code_location& site = tables.sites[first.site];
+  if (site.function.empty() && site.line == 0) return out;
+  std::vector<std::uint64_t> parents;
+  for (const auto* g : members) parents.push_back(g->parent_id);
+  std::sort(parents.begin(), parents.end());
+  parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
+  std::string function = escape_text(site.function);
+  std::uint64_t parent = parents.size() == 1 ? parents.front() : 0;
+  if (parents.size() > 1) {
+    constexpr std::size_t shown = 10;
+    function += " in goroutines ";
+    for (std::size_t i = 0; i < parents.size() && i < shown; ++i) {
+      function += (i ? ", " : "") + std::to_string(parents[i]);
+    }
+    if (parents.size() > shown) {
+      function += ", ... (" + std::to_string(parents.size() - shown) + " more)";
+    }
+  }
+  out.created_by = format_created_by(function, escape_text(site.file), site.line, parent, indent);
+  return out;
 }
 
 std::string format_verdict(const wait_diagnosis& d, std::uint64_t id) {
@@ -152,12 +208,15 @@ std::string format_grouped_dump(const sample& s, const symbol_tables& tables) {
       out += to_string(first.state);
     }
     out += "]:";
-    for (const auto* g : *members) out += ' ' + std::to_string(g->id) + marks.at(g->id);
+    const group_text text = format_group(*members, tables);
+    for (std::size_t i = 0; i < members->size(); ++i) {
+      const std::uint64_t id = (*members)[i]->id;
+      out += ' ' + std::to_string(id) + text.own[i] + marks.at(id);
+    }
     out += '\n';
+    if (!text.labels.empty()) out += "labels: " + text.labels + "\n";
     out += format_stack_text(tables, first.stack);
-    goroutine_sample site_only = first;
-    site_only.parent_id = 0;  // parents differ within a group
-    out += format_created_by(site_only, tables);
+    out += text.created_by;
   }
   return out;
 }

@@ -53,6 +53,9 @@ struct stuck_goroutine {
   std::uint32_t samples = 0;     // consecutive samples it was seen so, >= 2
   std::int64_t since_ns = 0;     // time of the first of those samples
   std::int64_t duration_ns = 0;  // max(later time - since_ns, g.wait_ns)
+  // The first pair to report it: its run began at the earlier sample, or it just reached
+  // --min-stuck. A wait that continues is not a change, so text lists it only here.
+  bool is_new = true;
 };
 
 struct pair_counts {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gprofid/analysis/wait_graph.hpp"
 #include "gprofid/recording/sample.hpp"
@@ -21,6 +22,7 @@ std::string format_top_frame(const symbol_tables& tables, std::uint32_t stack);
 std::string format_status(const goroutine_sample& g);
 // "{k=v, k2=v2}", escaped; "" when there are no labels.
 std::string format_labels(const label_ptr& labels);
+std::string format_labels(const label_set& labels);
 
 // Frames as Go prints them, each line prefixed by `indent`: "f(int)\n\t/src/f.cpp:12\n".
 std::string format_stack_text(const symbol_tables& tables, std::uint32_t stack,
@@ -28,6 +30,19 @@ std::string format_stack_text(const symbol_tables& tables, std::uint32_t stack,
 // "created by F in goroutine 1\n\tfile:line\n", or "" when the site is unknown.
 std::string format_created_by(const goroutine_sample& g, const symbol_tables& tables,
                               std::string_view indent = {});
+
+// A group of goroutines shown once (show --group, the diff's groups): what every member shares
+// is printed once, what differs next to each member's id, so grouping loses no label or parent.
+struct group_text {
+  std::string labels;            // "{k=v}": labels every member has with the same value, or ""
+  std::vector<std::string> own;  // per member, in order: its other labels ("{request=7}") or ""
+  // "created by F in goroutine 1\n\tfile:line\n" when all have one parent; with several,
+  // "in goroutines 4, 9, 12" (distinct, ascending, the first 10 and how many more); "" when the
+  // site is unknown. The members share a spawn site.
+  std::string created_by;
+};
+group_text format_group(const std::vector<const goroutine_sample*>& members,
+                        const symbol_tables& tables, std::string_view indent = {});
 
 // One goroutine as debug=2 prints it: header, labels, frames, created by. `mark` follows the
 // status in the header (e.g. " (leaked)").
