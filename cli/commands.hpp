@@ -12,5 +12,6 @@ void add_diff_command(CLI::App& app, int& result);
 void add_show_command(CLI::App& app, int& result);
 void add_export_command(CLI::App& app, int& result);
 void add_convert_command(CLI::App& app, int& result);
+void add_top_command(CLI::App& app, int& result);
 
 }  // namespace gprofid::cli

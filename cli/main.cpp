@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   gprofid::cli::add_show_command(app, result);
   gprofid::cli::add_export_command(app, result);
   gprofid::cli::add_convert_command(app, result);
+  gprofid::cli::add_top_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,109 @@
+// `gprof-id top`: a live terminal view of a running program's goroutines (--pid, through its
+// debug socket) or a replay of a recording (docs/top.md). This file parses the command line,
+// checks the terminal, opens the source and maps failures to exit statuses; the model is
+// gprofid::top_session, the drawing top_screen, the keys top_loop.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/attach.hpp"
+#include "cli/commands.hpp"
+#include "cli/duration.hpp"
+#include "cli/exit_status.hpp"
+#include "cli/interrupts.hpp"
+#include "cli/recording_input.hpp"
+#include "cli/top_live_source.hpp"
+#include "cli/top_loop.hpp"
+#include "cli/top_screen.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
+
+namespace gprofid::cli {
+namespace {
+
+struct top_command_options {
+  std::string input;
+  std::optional<int> pid;
+  std::string interval = "1s";
+};
+
+int run_top(const top_command_options& o) {
+  if (o.pid.has_value() == !o.input.empty()) {
+    std::fprintf(stderr, "gprof-id: top: give either RECORDING or --pid PID\n");
+    return exit_usage;
+  }
+  std::int64_t interval_ns = 0;
+  try {
+    interval_ns = parse_duration(o.interval);
+  } catch (const duration_error& e) {
+    std::fprintf(stderr, "gprof-id: top: --interval: %s\n", e.what());
+    return exit_usage;
+  }
+  // A screen needs a terminal on both ends; anything else gets one line and no escape codes.
+  if (!::isatty(STDOUT_FILENO) || !::isatty(STDIN_FILENO)) {
+    std::fprintf(stderr,
+                 "gprof-id: top: %s is not a terminal (top is interactive; for text use show or "
+                 "diff)\n",
+                 ::isatty(STDOUT_FILENO) ? "stdin" : "stdout");
+    return exit_usage;
+  }
+  return with_recording_errors([&]() -> int {
+    top_options options;
+    top_view view;
+    std::unique_ptr<top_session> session;
+    std::unique_ptr<top_live_source> live;
+    // Blocked before the reader thread starts, so that it inherits the mask and only the loop
+    // sees SIGINT/SIGTERM.
+    interrupts sigs;
+    if (o.pid) {
+      try {
+        live = std::make_unique<top_live_source>(*o.pid, interval_ns);
+      } catch (const attach_error& e) {
+        std::fprintf(stderr, "gprof-id: top: %s\n", e.what());
+        return exit_failure;
+      }
+      session = std::make_unique<top_session>(options);
+      view.source = live->name();
+    } else {
+      recording rec = read_recording(o.input);
+      if (rec.samples.empty()) {
+        std::fprintf(stderr, "gprof-id: top: %s: no samples\n", o.input.c_str());
+        return exit_bad_input;
+      }
+      options.follow_latest = false;
+      options.max_records = static_cast<std::size_t>(-1);  // it is all in memory already
+      session = std::make_unique<top_session>(options);
+      session->tables() = std::move(rec.tables);
+      session->add(std::move(rec.samples));
+      view.source = o.input;
+      if (!rec.warnings.empty()) view.status = "warning: " + rec.warnings.front();
+    }
+    int status;
+    {
+      top_screen screen;
+      status = run_top_loop(screen, *session, live.get(), std::move(view), sigs.fd());
+    }
+    // A signal that ended the loop is consumed here, so that restoring the mask does not
+    // deliver it (ncurses' handler would exit 1).
+    sigs.take();
+    return status;
+  });
+}
+
+}  // namespace
+
+void add_top_command(CLI::App& app, int& result) {
+  auto o = std::make_shared<top_command_options>();
+  auto* cmd = app.add_subcommand(
+      "top",
+      "A live goroutine table of a running program (--pid) or a replay of a recording: sort, "
+      "filter, follow one goroutine, warnings (docs/top.md)");
+  cmd->add_option("recording", o->input, "a recording to replay");
+  cmd->add_option("--pid", o->pid, "a running program's debug socket (docs/attach.md)");
+  cmd->add_option("-i,--interval", o->interval, "--pid: time between samples (default 1s)");
+  cmd->callback([o, &result] { result = run_top(*o); });
+}
+
+}  // namespace gprofid::cli

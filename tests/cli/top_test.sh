@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# `gprof-id top` driven under tmux (docs/top.md): a replay of a known recording (rows, sorting,
+# filtering, following a goroutine to its exit, the warnings pane, stepping, resize, q) and a
+# live view of docs/examples/echo_server through its debug socket (rows, label filter, follow,
+# pause, q releasing the program's recording slot). Keys go in with `tmux send-keys`; the screen
+# is read with `tmux capture-pane -p`; every wait polls the screen for what it expects.
+# Usage: top_test.sh GPROF_ID ECHO_SERVER
+set -u
+GPROF_ID=$1
+ECHO_SERVER=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+DIR=$(mktemp -d)
+PIDS=()
+T() { tmux -S "$DIR/tmux.sock" "$@"; }
+trap 'T kill-server 2>/dev/null; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$DIR"' EXIT
+FAILED=0
+fail() {
+  echo "FAIL: $*" >&2
+  FAILED=1
+}
+export XDG_RUNTIME_DIR=$DIR/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+
+screen() { T capture-pane -p -t top; }
+# wait_screen TEXT [SECONDS]: until the screen shows TEXT (fixed string), at most 10 s.
+wait_screen() {
+  local tries=$((${2:-10} * 20))
+  for _ in $(seq "$tries"); do
+    screen 2>/dev/null | grep -qF -- "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+expect_screen() { wait_screen "$1" || { fail "$2: screen lacks \"$1\""; screen >&2; }; }
+# The ID column of the table's rows, top to bottom, one line.
+row_ids() {
+  screen | awk '/^ +ID +PARENT/ {t = 1; next} t && /^ +[0-9]+ / {printf "%s ", $1; next} t {exit}'
+}
+# wait_rows IDS: until the table's rows are exactly IDS ("2 3 4 "), at most 10 s.
+wait_rows() {
+  for _ in $(seq 200); do
+    [ "$(row_ids)" = "$1" ] && return 0
+    sleep 0.05
+  done
+  fail "rows are \"$(row_ids)\", want \"$1\""
+  screen >&2
+  return 1
+}
+keys() { T send-keys -t top "$@"; }
+# start_top ARGS...: gprof-id top in a fresh 200x50 tmux session; its status goes to $DIR/status.
+start_top() {
+  rm -f "$DIR/status"
+  T new-session -d -s top -x 200 -y 50 \
+    "TERM=xterm-256color $GPROF_ID top $* 2>$DIR/top.err; echo \$? >$DIR/status"
+}
+wait_exit() {
+  for _ in $(seq 200); do
+    [ -s "$DIR/status" ] && break
+    sleep 0.05
+  done
+  [ "$(cat "$DIR/status" 2>/dev/null)" = "$1" ] ||
+    fail "line ${BASH_LINENO[0]}: top exited $(cat "$DIR/status" 2>/dev/null || echo "(still running)"), want $1: $(cat "$DIR/top.err")"
+}
+
+# --- not a terminal: one line, exit 2 ------------------------------------------------------------
+python3 "$HERE/top_fixture.py" "$DIR/replay.jsonl"
+"$GPROF_ID" top "$DIR/replay.jsonl" >"$DIR/out" 2>"$DIR/err" </dev/null
+[ $? = 2 ] || fail "top with no terminal did not exit 2"
+[ "$(wc -l <"$DIR/err")" = 1 ] && grep -q 'is not a terminal' "$DIR/err" || fail "no-tty message: $(cat "$DIR/err")"
+[ -s "$DIR/out" ] && fail "top wrote to a non-terminal stdout"
+
+# --- replay ----------------------------------------------------------------------------------------
+start_top "$DIR/replay.jsonl"
+expect_screen "sample 1/6 (seq 0, +0ns)" "replay start"
+expect_screen "[replay]" "replay mode"
+wait_rows "1 2 3 4 8 "
+screen | grep -qE '^ +3 +1 +sync.Mutex.Lock +20ms .*\{role=cold\}' || fail "goroutine 3's row: $(screen | grep -E '^ +3 ')"
+screen | grep -qE '^ +2 +1 +running +- ' || fail "busy is unknown at the first sample: $(screen | grep -E '^ +2 ')"
+keys Right
+expect_screen "sample 2/6 (seq 1, +500ms)" "step forward"
+screen | grep -qE '^ +2 +1 +running +80\.0% ' || fail "goroutine 2 is 80% busy: $(screen | grep -E '^ +2 ')"
+# s: id -> parent -> state -> wait -> busy (busiest first).
+keys s s s
+expect_screen "sort: wait desc" "sort by wait"
+wait_rows "8 3 1 4 2 "
+keys s
+expect_screen "sort: busy desc" "sort by busy"
+wait_rows "2 4 1 3 8 "
+keys r
+expect_screen "sort: busy asc" "reverse"
+wait_rows "1 3 8 4 2 "
+# A filter narrows the rows and keeps their order.
+keys / s t a t e = w a i t i n g Enter
+expect_screen "filter: state=waiting" "filter"
+wait_rows "1 3 8 4 "
+keys / l a b e l = r o l e = c o l d Enter
+wait_rows "3 "
+keys / Escape
+keys / s t a t e = b o g u s Enter
+expect_screen 'filter: unknown state "bogus"' "a bad filter"
+expect_screen "filter: label=role=cold" "a bad filter leaves the last one"
+keys / Enter  # an empty filter shows everything
+wait_rows "1 3 8 4 2 "
+# Follow goroutine 4 by id, then to the end: it exits after seq 2.
+keys f 4 Enter
+expect_screen "goroutine 4 [sleep" "detail pane"
+expect_screen "created by short_task() in goroutine 1" "detail: created by"
+keys G
+expect_screen "sample 6/6 (seq 5, +2.5s)" "last sample"
+expect_screen "goroutine 4: exited by +1.5s (missing from seq 3, last seen in seq 2)" "detail: exit"
+expect_screen "gone" "detail history"
+# Warnings over the whole recording, from the summary: 3 stuck, 8 leaked.
+expect_screen "stuck: goroutine 3 [sync.Mutex.Lock" "warnings: stuck"
+expect_screen "leaked: 1 at nil_reader() /src/nil.cpp:3" "warnings: leak"
+screen | grep -qE '^ +8 .* L ' || fail "goroutine 8 is not marked leaked: $(screen | grep -E '^ +8 ')"
+keys g
+expect_screen "sample 1/6" "first sample"
+screen | grep -q "stuck: goroutine" && fail "warnings at the first sample list a wait that has not lasted yet"
+# Enter follows the row under the cursor: goroutine 3, which the cursor stayed on since the
+# label filter left it alone.
+keys Enter
+expect_screen "goroutine 3 [sync.Mutex.Lock" "follow the cursor"
+# Play runs to the end by itself.
+keys Space
+expect_screen "sample 6/6" "play" 15
+expect_screen "[replay]" "play stops at the end"
+# A resize redraws with the keys still on the last line.
+T resize-window -t top -x 120 -y 30
+for _ in $(seq 100); do [ "$(screen | wc -l)" = 30 ] && break; sleep 0.05; done
+screen | tail -1 | grep -q '^q quit' || fail "after a resize the keys are not on the last line: $(screen | tail -1)"
+keys q
+wait_exit 0
+
+# A file that is not a recording: one line, exit 3, terminal given back.
+echo 'not json' >"$DIR/bad.jsonl"
+start_top "$DIR/bad.jsonl"
+wait_exit 3
+grep -q "bad.jsonl:1:" "$DIR/top.err" || fail "bad recording: $(cat "$DIR/top.err")"
+
+# --- live, through the debug socket ----------------------------------------------------------------
+GPROFID_DEBUG_SOCKET=1 "$ECHO_SERVER" 3 2>"$DIR/server.err" &
+SERVER=$!
+PIDS+=("$SERVER")
+for _ in $(seq 200); do [ -S "$XDG_RUNTIME_DIR/gprof-id/$SERVER.sock" ] && break; sleep 0.05; done
+start_top --pid "$SERVER" -i 100ms
+expect_screen "gprof-id top  process $SERVER (echo_server)  [live]" "live header"
+# main waits forever on a channel; three clients are labelled client=0..2.
+for _ in $(seq 200); do screen | grep -qE '^ +1 +- +chan receive ' && break; sleep 0.05; done
+screen | grep -qE '^ +1 +- +chan receive ' || fail "live: goroutine 1's row: $(screen | grep -E '^ +1 ')"
+expect_screen "{client=2}" "live: client labels"
+keys / l a b e l = c l i e n t = 1 Enter
+expect_screen "filter: label=client=1" "live filter"
+for _ in $(seq 200); do [ "$(row_ids | wc -w)" = 1 ] && break; sleep 0.05; done
+CLIENT=$(row_ids | tr -d ' ')
+[ -n "$CLIENT" ] && [ "$(row_ids | wc -w)" = 1 ] || fail "live filter: rows \"$(row_ids)\""
+keys Enter
+expect_screen "goroutine $CLIENT [" "live follow"
+expect_screen "labels {client=1}" "live detail labels"
+keys Space
+expect_screen "[paused]" "pause"
+S1=$(screen | grep -o 'sample [0-9]*/' | head -1)
+keys Left
+expect_screen "[paused]" "step back"
+keys Space
+expect_screen "[live]" "resume"
+keys q
+wait_exit 0
+# q gave the program's recording slot back: another attach records at once.
+# (The service notices the hang-up at its next sample, so the first attempt may still be refused.)
+for _ in $(seq 100); do
+  "$GPROF_ID" record -q --pid "$SERVER" -i 10ms -n 2 -o "$DIR/after.jsonl" 2>"$DIR/after.err" && break
+  sleep 0.05
+done
+[ -s "$DIR/after.jsonl" ] || fail "record after top: $(cat "$DIR/after.err")"
+kill -0 "$SERVER" || fail "echo_server died"
+
+# --- live: a bad --pid is one line on the terminal's stderr, exit 1 -------------------------------
+start_top --pid 999999999
+wait_exit 1
+grep -q "not running" "$DIR/top.err" || fail "bad --pid: $(cat "$DIR/top.err")"
+[ "$(wc -l <"$DIR/top.err")" = 1 ] || fail "bad --pid: more than one line: $(cat "$DIR/top.err")"
+
+# SIGTERM ends top cleanly (exit 0) and leaves the program running.
+start_top --pid "$SERVER" -i 100ms
+expect_screen "[live]" "live again"
+TOP=$(pgrep -P "$(T display -p -t top '#{pane_pid}')" || true)
+[ -n "$TOP" ] && kill -TERM "$TOP"
+wait_exit 0
+kill -0 "$SERVER" || fail "echo_server died after top's SIGTERM"
+
+[ "$FAILED" = 0 ] && echo "top_test: all passed"
+exit "$FAILED"
