@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 #include "gprofid/analysis/goroutine_dump.hpp"
 #include "gprofid/traceback_text.hpp"
@@ -17,9 +18,32 @@ namespace {
 
 enum colour_pair : short { running = 1, runnable, alarm, warn, title };
 
-constexpr const char* keys_text =
-    "q quit  j/k move  PgUp/PgDn  s sort  r reverse  / filter  Enter follow  f follow id  "
-    "c unfollow  space pause/play  left/right step  g/G first/last  w warnings";
+// Every key, listed on screen; packed into as many bottom lines as the width needs.
+constexpr std::string_view key_items[] = {"q quit",
+                                          "j/k/arrows move",
+                                          "PgUp/PgDn page",
+                                          "Home/End",
+                                          "s/S sort",
+                                          "r reverse",
+                                          "/ filter",
+                                          "Enter follow",
+                                          "f follow id",
+                                          "c unfollow",
+                                          "space pause/play",
+                                          "left/right ,/. step",
+                                          "g/G first/last sample",
+                                          "w warnings"};
+
+std::vector<std::string> key_lines(std::size_t width) {
+  std::vector<std::string> lines(1);
+  for (std::string_view item : key_items) {
+    if (!lines.back().empty() && lines.back().size() + 2 + item.size() > width)
+      lines.emplace_back();
+    if (!lines.back().empty()) lines.back() += "  ";
+    lines.back() += item;
+  }
+  return lines;
+}
 
 // Writes `text` at (y, x), cut at the screen's right edge, never wrapping.
 void put(int y, int x, std::string_view text, attr_t attr = A_NORMAL) {
@@ -110,11 +134,13 @@ void top_screen::draw(const top_session& session, top_view& view) {
           ? std::min<int>(static_cast<int>(warnings.lines.size()) + 1, std::clamp(h / 6, 2, 7))
           : 0;
   const int table_top = 1;
-  const int table_h = std::max(2, h - 3 - detail_h - warn_h);  // heading + rows
+  const std::vector<std::string> keys = key_lines(w);
+  const int keys_h = static_cast<int>(keys.size());
+  const int table_h = std::max(2, h - 2 - keys_h - detail_h - warn_h);  // heading + rows
   page_ = static_cast<std::size_t>(table_h - 1);
 
   char line[512];
-  std::snprintf(line, sizeof line, "%8s %8s %-16s %8s %6s %8s %1s %-24s %s", "ID", "PARENT",
+  std::snprintf(line, sizeof line, "%8s %8s %-23s %8s %6s %8s %1s %-24s %s", "ID", "PARENT",
                 "STATE", "WAIT", "BUSY", "RESUMES", "!", "LABELS", "SITE");
   put(table_top, 0, fit(line, w), A_BOLD | paint(title));
   if (table.size() == 0) {
@@ -133,7 +159,7 @@ void top_screen::draw(const top_session& session, top_view& view) {
     if (r.busy >= 0) std::snprintf(busy, sizeof busy, "%5.1f%%", r.busy * 100);
     const std::string wait = g.state == goroutine_state::waiting ? format_duration(g.wait_ns) : "";
     const std::string parent = g.parent_id ? std::to_string(g.parent_id) : "-";
-    std::snprintf(line, sizeof line, "%8llu %8s %-16.16s %8s %6s %8llu %1s %-24.24s ",
+    std::snprintf(line, sizeof line, "%8llu %8s %-23.23s %8s %6s %8llu %1s %-24.24s ",
                   static_cast<unsigned long long>(g.id), parent.c_str(), state_text(g).c_str(),
                   wait.c_str(), busy, static_cast<unsigned long long>(g.resumes),
                   std::string(mark_letter(mark)).c_str(), format_labels(g.labels).c_str());
@@ -224,11 +250,13 @@ void top_screen::draw(const top_session& session, top_view& view) {
   }
 
   if (view.prompt) {
-    put(h - 2, 0, fit(view.prompt_label + *view.prompt + "_", w), A_BOLD);
+    put(h - 1 - keys_h, 0, fit(view.prompt_label + *view.prompt + "_", w), A_BOLD);
   } else if (!view.status.empty()) {
-    put(h - 2, 0, fit(view.status, w), A_BOLD | paint(alarm));
+    put(h - 1 - keys_h, 0, fit(view.status, w), A_BOLD | paint(alarm));
   }
-  put(h - 1, 0, fit(keys_text, w), A_REVERSE);
+  for (int i = 0; i < keys_h; ++i) {
+    put(h - keys_h + i, 0, fit(keys[static_cast<std::size_t>(i)], w), A_REVERSE);
+  }
   refresh();
 }
 

@@ -124,10 +124,12 @@ expect_screen "goroutine 3 [sync.Mutex.Lock" "follow the cursor"
 keys Space
 expect_screen "sample 6/6" "play" 15
 expect_screen "[replay]" "play stops at the end"
-# A resize redraws with the keys still on the last line.
-T resize-window -t top -x 120 -y 30
-for _ in $(seq 100); do [ "$(screen | wc -l)" = 30 ] && break; sleep 0.05; done
-screen | tail -1 | grep -q '^q quit' || fail "after a resize the keys are not on the last line: $(screen | tail -1)"
+# A resize redraws, every key still listed at the bottom (on more lines when narrower).
+T resize-window -t top -x 80 -y 24
+for _ in $(seq 100); do [ "$(screen | wc -l)" = 24 ] && screen | tail -1 | grep -q 'w warnings' && break; sleep 0.05; done
+screen | tail -3 | grep -q '^q quit' || fail "after a resize the keys are not at the bottom: $(screen | tail -3)"
+screen | tail -1 | grep -q 'w warnings$' || fail "after a resize the last key is not listed: $(screen | tail -1)"
+screen | grep -qE '^ +ID +PARENT' || fail "after a resize the table heading is gone"
 keys q
 wait_exit 0
 

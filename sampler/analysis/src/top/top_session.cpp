@@ -77,6 +77,10 @@ void top_session::refollow() {
 
 void top_session::refresh_warnings() {
   const std::uint64_t want = dropped_ + position_ + 1;  // samples the warnings cover
+  if (auto hit = seen_.find(want); hit != seen_.end()) {
+    warnings_ = hit->second;
+    return;
+  }
   if (fed_ > want) {
     builder_ = summary_builder({}, options_.summary);
     fed_ = dropped_;
@@ -86,6 +90,8 @@ void top_session::refresh_warnings() {
   for (; fed_ < want; ++fed_) builder_.add(samples_[fed_ - dropped_], tables_);
   summary_builder copy = builder_;
   warnings_ = make_top_warnings(copy.finish(), tables_);
+  if (seen_.size() >= max_seen) seen_.erase(seen_.begin());
+  seen_.emplace(want, warnings_);
 }
 
 }  // namespace gprofid

@@ -117,7 +117,9 @@ void top_table::set_filter(top_filter f) {
 namespace {
 
 // -1, 0, 1 as `a` sorts before, with, after `b` on column `c`, ascending.
-int compare(const top_table& t, top_column c, const top_row& a, const top_row& b) {
+// `site_rank`: each site index's place in the order of the sites' texts (for column site).
+int compare(const std::vector<std::uint32_t>& site_rank, top_column c, const top_row& a,
+            const top_row& b) {
   auto three = [](const auto& x, const auto& y) { return x < y ? -1 : y < x ? 1 : 0; };
   const goroutine_sample& x = *a.g;
   const goroutine_sample& y = *b.g;
@@ -141,10 +143,11 @@ int compare(const top_table& t, top_column c, const top_row& a, const top_row& b
       return three(x.resumes, y.resumes);
     case top_column::labels: {
       static const label_set none;
+      if (x.labels == y.labels) return 0;  // shared by inheritance: the common case
       return three(x.labels ? *x.labels : none, y.labels ? *y.labels : none);
     }
     case top_column::site:
-      return x.site == y.site ? 0 : t.site_text(x.site).compare(t.site_text(y.site)) < 0 ? -1 : 1;
+      return three(site_rank[x.site], site_rank[y.site]);
   }
   return 0;
 }
@@ -154,10 +157,28 @@ int compare(const top_table& t, top_column c, const top_row& a, const top_row& b
 void top_table::order() {
   order_.resize(rows_.size());
   std::iota(order_.begin(), order_.end(), 0u);
+  site_rank_.clear();
+  if (sort_.column == top_column::site) {
+    // Compare texts once per site, not once per pair of rows.
+    std::uint32_t sites = tables_ ? static_cast<std::uint32_t>(tables_->sites.size()) : 0;
+    for (const top_row& r : rows_) sites = std::max(sites, r.g->site + 1);
+    // Sized first: site_text() grows the cache, which would move the texts being compared.
+    if (site_texts_.size() < sites) site_texts_.resize(sites);
+    std::vector<std::uint32_t> by_text(sites);
+    std::iota(by_text.begin(), by_text.end(), 0u);
+    std::sort(by_text.begin(), by_text.end(),
+              [&](std::uint32_t i, std::uint32_t j) { return site_text(i) < site_text(j); });
+    site_rank_.resize(sites);
+    // Equal texts (a site interned twice) share a rank, so their rows tie and go by id.
+    for (std::uint32_t k = 0, rank = 0; k < sites; ++k) {
+      if (k > 0 && site_text(by_text[k]) != site_text(by_text[k - 1])) ++rank;
+      site_rank_[by_text[k]] = rank;
+    }
+  }
   if (sort_.column != top_column::id || sort_.descending) {
     // Rows are by id, so a stable sort breaks ties by ascending id.
     std::stable_sort(order_.begin(), order_.end(), [&](std::uint32_t i, std::uint32_t j) {
-      const int c = compare(*this, sort_.column, rows_[i], rows_[j]);
+      const int c = compare(site_rank_, sort_.column, rows_[i], rows_[j]);
       return sort_.descending ? c > 0 : c < 0;
     });
   }

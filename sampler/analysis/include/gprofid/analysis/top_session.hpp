@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -86,10 +87,15 @@ class top_session {
   top_table table_;
   std::optional<top_followed> followed_;
   // Fed every sample in order up to the position; a copy is finished for each position, since
-  // finishing consumes a builder. Going back rebuilds it from the first held sample.
+  // finishing consumes a builder. Going back to a position not shown before rebuilds it from
+  // the first held sample.
   summary_builder builder_;
   std::uint64_t fed_ = 0;  // samples fed, counting dropped ones (absolute sample number)
   top_warnings warnings_;
+  // The warnings of positions already shown, by samples covered: stepping back over a replay
+  // that was played forward costs no rebuild. A few KB each; the earliest positions go first.
+  static constexpr std::size_t max_seen = 4096;
+  std::map<std::uint64_t, top_warnings> seen_;
 };
 
 }  // namespace gprofid

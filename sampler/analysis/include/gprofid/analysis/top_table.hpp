@@ -78,6 +78,7 @@ class top_table {
   std::vector<std::uint32_t> order_;             // every row, sorted
   std::vector<std::uint32_t> view_;              // the rows of order_ that pass the filter
   mutable std::vector<std::string> site_texts_;  // by site index; tables only grow
+  std::vector<std::uint32_t> site_rank_;         // by site index, while sorting by site
   top_sort sort_;
   top_filter filter_;
 };
