@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "cli/commands.hpp"
+#include "cli/diagnostics.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/output_file.hpp"
 #include "cli/recording_input.hpp"
@@ -28,9 +29,7 @@ struct convert_options {
 int run_convert(const convert_options& o) {
   const recording_encoding to = *parse_recording_encoding(o.to);
   if (to == recording_encoding::v2 && o.output == "-" && isatty(STDOUT_FILENO)) {
-    std::fprintf(stderr,
-                 "gprof-id convert: a v2 recording is binary; name a file with -o FILE or use "
-                 "--to jsonl\n");
+    print_error("a v2 recording is binary; name a file with -o FILE or use --to jsonl");
     return exit_usage;
   }
   return with_recording_errors([&]() -> int {
@@ -39,7 +38,7 @@ int run_convert(const convert_options& o) {
     try {
       out = std::make_unique<output_file>(o.output, o.force);
     } catch (const output_error& e) {
-      std::fprintf(stderr, "gprof-id: %s\n", e.what());
+      print_error("%s", e.what());
       return exit_io_error;
     }
     try {
@@ -53,7 +52,7 @@ int run_convert(const convert_options& o) {
       out->discard();
       throw;
     } catch (const std::exception& e) {  // std::system_error, output_error: the output failed
-      std::fprintf(stderr, "gprof-id: %s\n", e.what());
+      print_error("%s", e.what());
       out->discard();
       return exit_io_error;
     }
@@ -64,7 +63,7 @@ int run_convert(const convert_options& o) {
 
 }  // namespace
 
-void add_convert_command(CLI::App& app, int& result) {
+void add_convert_command(CLI::App& app, command_run& run) {
   auto o = std::make_shared<convert_options>();
   auto* cmd = app.add_subcommand(
       "convert",
@@ -74,7 +73,7 @@ void add_convert_command(CLI::App& app, int& result) {
   cmd->add_option("--to", o->to, "jsonl or v2")->required()->check(CLI::IsMember({"jsonl", "v2"}));
   cmd->add_option("-o,--output", o->output, "output file ('-': stdout, the default)");
   cmd->add_flag("-f,--force", o->force, "overwrite an existing output file");
-  cmd->callback([o, &result] { result = run_convert(*o); });
+  cmd->callback([o, &run] { run = [o] { return run_convert(*o); }; });
 }
 
 }  // namespace gprofid::cli

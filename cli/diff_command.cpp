@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/diagnostics.hpp"
 #include "cli/duration.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/number_option.hpp"
@@ -45,7 +46,7 @@ struct diff_options {
 // Writes each pair as it is computed, then the summary.
 class diff_output {
  public:
-  diff_output(const diff_options& o, const std::vector<diff_input>& inputs) : opt_(o) {
+  diff_output(const diff_options& o, const std::vector<diff_input>& inputs) {
     text_.max_rows = o.limit;
     const bool tty = isatty(STDOUT_FILENO) != 0;
     format_ = o.format.empty() ? (tty ? "text" : "json") : o.format;
@@ -72,7 +73,6 @@ class diff_output {
   }
 
  private:
-  const diff_options& opt_;
   std::string format_;
   text_options text_;
   std::optional<diff_json_writer> json_;
@@ -94,7 +94,11 @@ goroutine_filter make_filter(const diff_options& o) {
                                 "\" (running, runnable, waiting, or a wait reason such as "
                                 "\"chan receive\", mutex, sleep)");
   }
-  if (!o.min_stuck.empty()) f.min_stuck_ns = parse_duration(o.min_stuck);
+  try {
+    if (!o.min_stuck.empty()) f.min_stuck_ns = parse_duration(o.min_stuck);
+  } catch (const duration_error& e) {
+    throw std::invalid_argument(std::string("--min-stuck: ") + e.what());
+  }
   return f;
 }
 
@@ -147,17 +151,17 @@ int diff_two(const diff_options& o, goroutine_filter filter) {
   const auto& ha = pa.header;
   const auto& hb = pb.header;
   if (ha.pid != hb.pid || ha.start_unix_ns != hb.start_unix_ns) {
-    std::fprintf(stderr,
-                 "gprof-id: %s and %s are recordings of different processes (pid %lld started %s, "
-                 "pid %lld started %s): goroutine ids cannot be joined\n",
-                 a.path.c_str(), b.path.c_str(), static_cast<long long>(ha.pid),
-                 ha.start_wall.c_str(), static_cast<long long>(hb.pid), hb.start_wall.c_str());
+    print_error(
+        "%s and %s are recordings of different processes (pid %lld started %s, pid %lld started "
+        "%s): goroutine ids cannot be joined",
+        a.path.c_str(), b.path.c_str(), static_cast<long long>(ha.pid), ha.start_wall.c_str(),
+        static_cast<long long>(hb.pid), hb.start_wall.c_str());
     return exit_bad_input;
   }
   symbol_tables tables = std::move(pa.tables);
   sample later = import_sample(pb.s, pb.tables, tables);
   if (later.time_ns < pa.s.time_ns) {
-    std::fprintf(stderr, "gprof-id: warning: the second sample is older than the first\n");
+    print_warning("the second sample is older than the first");
   }
   diff_output out(o, {input_of(a.path, ha), input_of(b.path, hb)});
   diff_engine engine(filter);
@@ -174,7 +178,7 @@ int run_diff(const diff_options& o) {
   try {
     filter = make_filter(o);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    print_error("%s", e.what());
     return exit_usage;
   }
   try {
@@ -182,20 +186,20 @@ int run_diff(const diff_options& o) {
       int status =
           o.inputs.size() == 1 ? diff_one(o, std::move(filter)) : diff_two(o, std::move(filter));
       if (!std::cout) {
-        std::fprintf(stderr, "gprof-id: cannot write the output\n");
+        print_error("cannot write the output");
         return exit_io_error;
       }
       return status;
     });
   } catch (const empty_range& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    print_error("%s", e.what());
     return exit_usage;
   }
 }
 
 }  // namespace
 
-void add_diff_command(CLI::App& app, int& result) {
+void add_diff_command(CLI::App& app, command_run& run) {
   auto o = std::make_shared<diff_options>();
   auto* cmd = app.add_subcommand(
       "diff",
@@ -224,14 +228,7 @@ void add_diff_command(CLI::App& app, int& result) {
   cmd->add_option("--state", o->state, "only goroutines in this state or wait reason");
   cmd->add_option("--min-stuck", o->min_stuck,
                   "only goroutines stuck at least this long (e.g. 2s)");
-  cmd->callback([o, &result] {
-    try {
-      result = run_diff(*o);
-    } catch (const duration_error& e) {
-      std::fprintf(stderr, "gprof-id: --min-stuck: %s\n", e.what());
-      result = exit_usage;
-    }
-  });
+  cmd->callback([o, &run] { run = [o] { return run_diff(*o); }; });
 }
 
 }  // namespace gprofid::cli

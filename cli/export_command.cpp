@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/diagnostics.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/number_option.hpp"
 #include "cli/output_file.hpp"
@@ -84,7 +85,8 @@ int export_pprof(const export_options& o) {
     picked_sample picked = pick_sample(o.input, o.sample_index.value_or(-1));
     write_file(o.output, o.force,
                profile_of(picked.tables, picked.s, pprof_source_of(picked.header)));
-    if (o.output != "-") std::fprintf(stderr, "gprof-id: wrote %s\n", o.output.c_str());
+    if (o.output != "-")
+      std::fprintf(stderr, "%s: wrote %s\n", message_prefix().c_str(), o.output.c_str());
     return exit_ok;
   }
   if (o.output == "-")
@@ -105,7 +107,7 @@ int export_pprof(const export_options& o) {
   }
   print_warnings(reader.warnings());
   if (written == 0) throw std::out_of_range(o.input + ": the recording has no samples");
-  std::fprintf(stderr, "gprof-id: wrote %llu profiles, %s to %s\n",
+  std::fprintf(stderr, "%s: wrote %llu profiles, %s to %s\n", message_prefix().c_str(),
                static_cast<unsigned long long>(written), first_path.c_str(), last_path.c_str());
   return exit_ok;
 }
@@ -175,17 +177,17 @@ int run_export(const export_options& o) {
       return export_folded(o);
     });
   } catch (const usage_error& e) {
-    std::fprintf(stderr, "gprof-id export: %s\n", e.what());
+    print_error("%s", e.what());
     return exit_usage;
   } catch (const output_error& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    print_error("%s", e.what());
     return exit_io_error;
   }
 }
 
 }  // namespace
 
-void add_export_command(CLI::App& app, int& result) {
+void add_export_command(CLI::App& app, command_run& run) {
   auto o = std::make_shared<export_options>();
   auto* cmd = app.add_subcommand(
       "export",
@@ -213,7 +215,7 @@ void add_export_command(CLI::App& app, int& result) {
                   "pprof: goroutine (every goroutine, the default) or goroutineleak (only those "
                   "the wait-for graph proves leaked, as Go's goroutineleak profile)")
       ->check(CLI::IsMember({"goroutine", "goroutineleak"}));
-  cmd->callback([o, &result] { result = run_export(*o); });
+  cmd->callback([o, &run] { run = [o] { return run_export(*o); }; });
 }
 
 }  // namespace gprofid::cli

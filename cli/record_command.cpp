@@ -148,7 +148,7 @@ int run_record(const record_flags& f) {
 
 }  // namespace
 
-void add_record_command(CLI::App& app, int& result) {
+void add_record_command(CLI::App& app, command_run& run) {
   auto flags = std::make_shared<record_flags>();
   auto* cmd = app.add_subcommand(
       "record",
@@ -186,7 +186,7 @@ void add_record_command(CLI::App& app, int& result) {
   cmd->add_option("--pid", flags->pid,
                   "Attach to this running program's debug socket (docs/attach.md)");
   cmd->add_option("command", flags->command, "PROGRAM [ARGS...] to record (after --)");
-  cmd->callback([flags, &result] { result = run_record(*flags); });
+  cmd->callback([flags, &run] { run = [flags] { return run_record(*flags); }; });
 }
 
 }  // namespace gprofid::cli

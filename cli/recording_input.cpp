@@ -8,6 +8,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "cli/diagnostics.hpp"
 #include "cli/exit_status.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
 
@@ -25,7 +26,7 @@ recording_arg parse_recording_arg(const std::string& text) {
 }
 
 void print_warnings(const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) std::fprintf(stderr, "gprof-id: warning: %s\n", w.c_str());
+  for (const auto& w : warnings) print_warning("%s", w.c_str());
 }
 
 bool rereadable(const std::string& path) {
@@ -111,10 +112,10 @@ int with_recording_errors(const std::function<int()>& body) {
   try {
     return body();
   } catch (const recording_error& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    print_error("%s", e.what());
     return exit_bad_input;
   } catch (const std::out_of_range& e) {
-    std::fprintf(stderr, "gprof-id: %s\n", e.what());
+    print_error("%s", e.what());
     return exit_bad_input;
   }
 }

@@ -52,12 +52,13 @@ bool rereadable(const std::string& path);
 // The number of samples in the recording at `path` (one pass, one sample held).
 std::uint64_t count_samples(const std::string& path);
 
-// Prints "gprof-id: warning: ..." for each reader warning.
+// Prints "gprof-id COMMAND: warning: ..." for each reader warning.
 void print_warnings(const std::vector<std::string>& warnings);
 
 // Runs `body` (a command reading recordings) and returns its exit status; a malformed recording
 // (recording_error) or a missing sample (std::out_of_range) becomes the one line
-// "gprof-id: FILE:LINE: message" on stderr and exit_bad_input. Other exceptions pass through.
+// "gprof-id COMMAND: FILE:LINE: message" on stderr and exit_bad_input. Other exceptions pass
+// through.
 int with_recording_errors(const std::function<int()>& body);
 
 }  // namespace gprofid::cli

@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "cli/attach.hpp"
 #include "cli/commands.hpp"
+#include "cli/diagnostics.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/number_option.hpp"
 #include "cli/recording_input.hpp"
@@ -51,12 +51,16 @@ picked_sample snapshot_of(int pid) {
 }
 
 int run_show(const show_options& o) {
-  if (o.pid && (!o.input.empty() || o.sample)) {
-    std::fprintf(stderr, "gprof-id: show: give either RECORDING or --pid PID\n");
+  if (o.pid && !o.input.empty()) {
+    print_error("give either RECORDING or --pid PID, not both");
+    return exit_usage;
+  }
+  if (o.pid && o.sample) {
+    print_error("--sample picks a sample of a recording; --pid shows the program's current one");
     return exit_usage;
   }
   if (!o.pid && o.input.empty()) {
-    std::fprintf(stderr, "gprof-id: show: give RECORDING (or --pid PID)\n");
+    print_error("give RECORDING (or --pid PID)");
     return exit_usage;
   }
   return with_recording_errors([&]() -> int {
@@ -65,7 +69,7 @@ int run_show(const show_options& o) {
       try {
         p = snapshot_of(*o.pid);
       } catch (const attach_error& e) {
-        std::fprintf(stderr, "gprof-id: %s\n", e.what());
+        print_error("%s", e.what());
         return exit_failure;
       }
     } else {
@@ -78,7 +82,7 @@ int run_show(const show_options& o) {
     std::cout << text;
     std::cout.flush();
     if (!std::cout) {
-      std::fprintf(stderr, "gprof-id: cannot write the output\n");
+      print_error("cannot write the output");
       return exit_io_error;
     }
     return exit_ok;
@@ -87,7 +91,7 @@ int run_show(const show_options& o) {
 
 }  // namespace
 
-void add_show_command(CLI::App& app, int& result) {
+void add_show_command(CLI::App& app, command_run& run) {
   auto o = std::make_shared<show_options>();
   auto* cmd = app.add_subcommand(
       "show",
@@ -100,7 +104,7 @@ void add_show_command(CLI::App& app, int& result) {
       ->check(whole_number_in(-max_sample_index, max_sample_index));
   auto* group = cmd->add_flag("--group", o->group, "merge identical stacks, with counts and ids");
   cmd->add_flag("--tree", o->tree, "the parent -> child tree")->excludes(group);
-  cmd->callback([o, &result] { result = run_show(*o); });
+  cmd->callback([o, &run] { run = [o] { return run_show(*o); }; });
 }
 
 }  // namespace gprofid::cli

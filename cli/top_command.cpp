@@ -4,13 +4,13 @@
 // gprofid::top_session, the drawing top_screen, the keys top_loop.
 #include <unistd.h>
 
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "cli/attach.hpp"
 #include "cli/commands.hpp"
+#include "cli/diagnostics.hpp"
 #include "cli/duration.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/interrupts.hpp"
@@ -30,23 +30,29 @@ struct top_command_options {
 };
 
 int run_top(const top_command_options& o) {
-  if (o.pid.has_value() == !o.input.empty()) {
-    std::fprintf(stderr, "gprof-id: top: give either RECORDING or --pid PID\n");
+  if (o.pid && !o.input.empty()) {
+    print_error("give either RECORDING or --pid PID, not both");
+    return exit_usage;
+  }
+  if (!o.pid && o.input.empty()) {
+    print_error("give RECORDING (or --pid PID)");
+    return exit_usage;
+  }
+  if (o.pid && *o.pid <= 0) {
+    print_error("--pid %d: not a process id", *o.pid);
     return exit_usage;
   }
   std::int64_t interval_ns = 0;
   try {
     interval_ns = parse_duration(o.interval);
   } catch (const duration_error& e) {
-    std::fprintf(stderr, "gprof-id: top: --interval: %s\n", e.what());
+    print_error("--interval: %s", e.what());
     return exit_usage;
   }
   // A screen needs a terminal on both ends; anything else gets one line and no escape codes.
   if (!::isatty(STDOUT_FILENO) || !::isatty(STDIN_FILENO)) {
-    std::fprintf(stderr,
-                 "gprof-id: top: %s is not a terminal (top is interactive; for text use show or "
-                 "diff)\n",
-                 ::isatty(STDOUT_FILENO) ? "stdin" : "stdout");
+    print_error("%s is not a terminal (top is interactive; for text use show or diff)",
+                ::isatty(STDOUT_FILENO) ? "stdin" : "stdout");
     return exit_usage;
   }
   return with_recording_errors([&]() -> int {
@@ -61,7 +67,7 @@ int run_top(const top_command_options& o) {
       try {
         live = std::make_unique<top_live_source>(*o.pid, interval_ns);
       } catch (const attach_error& e) {
-        std::fprintf(stderr, "gprof-id: top: %s\n", e.what());
+        print_error("%s", e.what());
         return exit_failure;
       }
       session = std::make_unique<top_session>(options);
@@ -69,7 +75,7 @@ int run_top(const top_command_options& o) {
     } else {
       recording rec = read_recording(o.input);
       if (rec.samples.empty()) {
-        std::fprintf(stderr, "gprof-id: top: %s: no samples\n", o.input.c_str());
+        print_error("%s: no samples", o.input.c_str());
         return exit_bad_input;
       }
       options.follow_latest = false;
@@ -94,7 +100,7 @@ int run_top(const top_command_options& o) {
 
 }  // namespace
 
-void add_top_command(CLI::App& app, int& result) {
+void add_top_command(CLI::App& app, command_run& run) {
   auto o = std::make_shared<top_command_options>();
   auto* cmd = app.add_subcommand(
       "top",
@@ -103,7 +109,7 @@ void add_top_command(CLI::App& app, int& result) {
   cmd->add_option("recording", o->input, "a recording to replay");
   cmd->add_option("--pid", o->pid, "a running program's debug socket (docs/attach.md)");
   cmd->add_option("-i,--interval", o->interval, "--pid: time between samples (default 1s)");
-  cmd->callback([o, &result] { result = run_top(*o); });
+  cmd->callback([o, &run] { run = [o] { return run_top(*o); }; });
 }
 
 }  // namespace gprofid::cli

@@ -42,11 +42,13 @@ void print_workloads() {
 
 }  // namespace
 
-void add_workloads_command(CLI::App& app, int& result) {
+void add_workloads_command(CLI::App& app, command_run& run) {
   auto* cmd = app.add_subcommand("workloads", "List the built-in workloads and their options");
-  cmd->callback([&result] {
-    print_workloads();
-    result = std::fflush(stdout) == 0 ? exit_ok : exit_io_error;
+  cmd->callback([&run] {
+    run = [] {
+      print_workloads();
+      return std::fflush(stdout) == 0 ? exit_ok : exit_io_error;
+    };
   });
 }
 

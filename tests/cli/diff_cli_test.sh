@@ -2,6 +2,9 @@
 # End-to-end tests of `gprof-id diff` and `gprof-id show` on real recordings of the built-in
 # workloads, including the docs/jq-cookbook.md recipes run with jq. Usage: diff_cli_test.sh GPROF_ID
 set -u
+# A pipeline's status is gprof-id's when it fails, not only jq's: `check ... "$?"` after
+# `"$G" ... | jq ...` tests both.
+set -o pipefail
 G=${1:?usage: diff_cli_test.sh path/to/gprof-id}
 DOCS=$(cd "$(dirname "$0")/../../docs" && pwd)
 W=$(mktemp -d)
@@ -55,8 +58,11 @@ check_match "exited lifetimes" 'ms average' "$avg"
 "$G" diff leak.jsonl --summary | jq -e '[.summary.warnings[] | select(.kind == "never-yielded")] | type == "array"' >/dev/null
 check "never-yielded recipe runs" "0" "$?"
 
-# The document validates against the schema (when python3-jsonschema is installed).
-if python3 -c 'import jsonschema' 2>/dev/null; then
+# The document validates against the schema. python3-jsonschema is one of the Makefile's
+# packages: without it this is a failure, never a silent skip.
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+  check "python3-jsonschema installed (make deps)" "yes" "no"
+else
   for f in leak deadlock; do
     "$G" diff $f.jsonl --label request=1 >"$f.diff.json"
     "$G" diff $f.jsonl >"$f.all.json"
@@ -87,7 +93,7 @@ check_match "--color always" $'\x1b\\[' "$("$G" diff leak.jsonl --format text --
 (head -3 leak.jsonl; echo '{"type":"sample","seq":0,"t_ns":"soon"}') >bad.jsonl
 "$G" diff bad.jsonl >/dev/null 2>err.txt
 check "malformed recording exit status" "3" "$?"
-check_match "malformed recording message" '^gprof-id: bad\.jsonl:4: ' "$(cat err.txt)"
+check_match "malformed recording message" '^gprof-id diff: bad\.jsonl:4: ' "$(cat err.txt)"
 check "one error line" "1" "$(wc -l <err.txt)"
 head -c -40 leak.jsonl >cut.jsonl
 out=$("$G" diff cut.jsonl --summary 2>err.txt | jq .summary.samples)

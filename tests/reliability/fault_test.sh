@@ -57,7 +57,7 @@ n=$N
 status=$?
 [ "$status" = $OK ] || fail "diff of a killed program's recording exited $status"
 [ "$(jq .summary.samples diff.json)" = "$n" ] || fail "diff saw $(jq .summary.samples diff.json) of $n samples"
-grep -q '^gprof-id: warning: .*killed by signal 9' diff.err || fail "diff does not warn of the kill: $(cat diff.err)"
+grep -q '^gprof-id diff: warning: .*killed by signal 9' diff.err || fail "diff does not warn of the kill: $(cat diff.err)"
 
 # --- `record` itself SIGKILLed: a valid recording cut short ---------------------------------------
 for target in "-w http" "-- $ECHO_SERVER 2"; do
@@ -152,7 +152,7 @@ for f in malformed number_overflow unknown_type undefined_site undefined_stack d
     timeout 10 "$G" $cmd "$f.jsonl" >out.txt 2>err.txt
     status=$?
     [ "$status" = $BAD_INPUT ] || fail "$cmd $f.jsonl exited $status, want $BAD_INPUT ($(head -c 300 err.txt))"
-    [ "$(wc -l <err.txt)" = 1 ] && grep -q "^gprof-id: .*$f.jsonl" err.txt ||
+    [ "$(wc -l <err.txt)" = 1 ] && grep -q "^gprof-id ${cmd%% *}: .*$f.jsonl" err.txt ||
       fail "$cmd $f.jsonl: not one error line naming the file: $(head -c 300 err.txt)"
   done
 done
