@@ -593,12 +593,4 @@ recording read_recording(const std::string& path) {
   return rec;
 }
 
-std::vector<std::string> for_each_sample(
-    const std::string& path, const std::function<void(const sample&, const symbol_tables&)>& fn) {
-  recording_reader r(path);
-  sample s;
-  while (r.next(s)) fn(s, r.tables());
-  return r.warnings();
-}
-
 }  // namespace gprofid

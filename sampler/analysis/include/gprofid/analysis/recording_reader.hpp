@@ -96,9 +96,4 @@ struct recording {
 };
 recording read_recording(const std::string& path);
 
-// Calls `fn` for each sample of the file at `path`, with the tables as of that sample. Returns
-// the warnings.
-std::vector<std::string> for_each_sample(
-    const std::string& path, const std::function<void(const sample&, const symbol_tables&)>& fn);
-
 }  // namespace gprofid
