@@ -36,6 +36,18 @@ std::size_t default_workers(std::size_t requested) {
   return n == 0 ? 1 : n;
 }
 
+std::uint64_t default_select_seed(std::uint64_t requested) {
+  if (requested != 0) return requested;
+  if (const char* env = std::getenv(environment::select_seed.data())) {
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(env, &end, 10);
+    if (env[0] >= '0' && env[0] <= '9' && *end == '\0' && n > 0) return n;
+    std::fprintf(stderr, "gprof-id: ignoring GPROFID_SELECT_SEED=%s (want a positive integer)\n",
+                 env);
+  }
+  return 0;
+}
+
 std::string exception_text(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -84,6 +96,8 @@ runtime::runtime(runtime_options options)
       registry_(std::make_unique<registry>(default_workers(options_.workers) + 1)),
       sched_(std::make_unique<scheduler>(*this, default_workers(options_.workers))),
       reactor_(std::make_unique<reactor>(options_.manual_clock, started_ns_)) {
+  // Before the workers start: each seeds its select choices from it on first use.
+  options_.select_seed = default_select_seed(options_.select_seed);
   reactor_->start();
   sched_->start();
   if (gprofid_runtime_started) gprofid_runtime_started(this);

@@ -79,6 +79,11 @@ class scheduler {
   // A runnext goroutine that sat this long through one round of its worker (its waker kept
   // running) may be stolen by an idle worker.
   static constexpr std::int64_t runnext_steal_after_ns = 200'000;
+  // Workers asleep on the idle condition variable (or about to be): for tests that idle
+  // workers sleep rather than spin.
+  std::size_t sleeping_workers() const noexcept {
+    return static_cast<std::size_t>(idle_.load(std::memory_order_relaxed));
+  }
 
  private:
   struct worker;

@@ -5,14 +5,25 @@
 #include <thread>
 
 #include "gprofid/clock.hpp"
+#include "gprofid/runtime.hpp"
+#include "scheduler.hpp"
 
 namespace gprofid::detail {
 namespace {
 
-// Per-thread xorshift64*: select only needs cheap, roughly uniform choices.
+// Per-thread xorshift64*: select only needs cheap, roughly uniform choices. A worker of a runtime
+// with a select seed starts from the seed plus its index, so a run on one worker can be replayed;
+// any other thread (or no seed) starts from the clock.
 std::uint64_t rand_seed() noexcept {
-  std::uint64_t x = static_cast<std::uint64_t>(monotonic_ns()) ^
-                    std::hash<std::thread::id>{}(std::this_thread::get_id());
+  std::uint64_t x = 0;
+  const worker_context* w = this_worker();
+  const std::uint64_t seed = w ? w->sched->owner().select_seed() : 0;
+  if (seed != 0) {
+    x = seed + w->index;
+  } else {
+    x = static_cast<std::uint64_t>(monotonic_ns()) ^
+        std::hash<std::thread::id>{}(std::this_thread::get_id());
+  }
   x += 0x9e3779b97f4a7c15ULL;  // splitmix64 finaliser: spread nearby seeds apart
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "gprofid/runtime.hpp"
 
@@ -204,6 +206,35 @@ TEST_CASE("select: wait reasons while parked") {
     CHECK(r->state == goroutine_state::waiting);
     CHECK(r->reason == why);
   }
+}
+
+// Which case fired in each of `n` selects between two closed (so always ready) channels, on one
+// worker of a runtime with `options`.
+std::vector<int> choices(runtime_options options, int n) {
+  std::vector<int> out;
+  runtime rt(std::move(options));
+  rt.run([](std::vector<int>& out, int n) -> task<void> {
+    auto a = make_chan<int>();
+    auto b = make_chan<int>();
+    a.close();
+    b.close();
+    for (int i = 0; i < n; ++i) out.push_back(co_await select(recv_case(a), recv_case(b)));
+  }(out, n));
+  return out;
+}
+
+TEST_CASE("select: a seed replays the same choices") {
+  const auto first = choices({.workers = 1, .select_seed = 42}, 64);
+  CHECK(first == choices({.workers = 1, .select_seed = 42}, 64));
+  CHECK(first != choices({.workers = 1, .select_seed = 43}, 64));
+  // Still a fair coin: both cases fire (64 equal choices have probability 2^-63).
+  CHECK(std::count(first.begin(), first.end(), 0) > 0);
+  CHECK(std::count(first.begin(), first.end(), 1) > 0);
+  // The environment seeds a runtime whose options do not.
+  setenv("GPROFID_SELECT_SEED", "42", 1);
+  const auto from_env = choices({.workers = 1}, 64);
+  unsetenv("GPROFID_SELECT_SEED");
+  CHECK(from_env == first);
 }
 
 }  // namespace

@@ -57,12 +57,22 @@ TEST_CASE("task: values and exceptions propagate to the awaiter; frames destroye
   CHECK(tracked::destroyed == 4);
 }
 
+// The frame holds its own copy of `held`: destroying the frame is what destroys that copy.
+task<int> holds([[maybe_unused]] tracked held, bool& ran) {
+  ran = true;
+  co_return 1;
+}
+
 TEST_CASE("task: a task never awaited destroys its frame without running") {
-  tracked::alive = 0;
-  tracked::destroyed = 0;
-  { auto t = answer(1); }
-  CHECK(tracked::destroyed == 0);  // lazily started: the body never ran
+  tracked::reset();
+  bool ran = false;
+  {
+    auto t = holds(tracked{}, ran);
+    CHECK(tracked::alive == 1);  // the argument's copy in the frame
+  }
+  CHECK(!ran);  // lazily started: the body never ran
   CHECK(tracked::alive == 0);
+  CHECK(tracked::destroyed >= 2);  // the argument, then the frame's copy
 }
 
 TEST_CASE("runtime::run rethrows the main goroutine's exception") {

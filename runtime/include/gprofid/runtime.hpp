@@ -42,6 +42,10 @@ struct runtime_options {
   // Timers (sleep_for, after, ...) run on a clock that moves only in advance_clock(), so tests
   // of timed code are deterministic. Scheduling statistics always use the real clock.
   bool manual_clock = false;
+  // Seeds select's random choice among ready cases (worker i draws from seed + i). 0 means
+  // $GPROFID_SELECT_SEED if set, else the clock. With one worker, a program that runs the same
+  // way makes the same choices again: a failure seen with a seed replays with it.
+  std::uint64_t select_seed = 0;
 };
 
 class reactor;
@@ -77,6 +81,8 @@ class runtime {
   static runtime* current() noexcept;
 
   std::size_t workers() const noexcept;
+  // The seed select draws from on this runtime's workers (0: seeded from the clock).
+  std::uint64_t select_seed() const noexcept { return options_.select_seed; }
   std::size_t live_goroutines() const noexcept;
   // The instant the runtime was created (monotonic ns): the zero of recordings.
   std::int64_t started_ns() const noexcept { return started_ns_; }

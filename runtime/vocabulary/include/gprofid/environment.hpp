@@ -1,7 +1,7 @@
 // Every environment variable gprof-id reads or sets, in one table: the runtime reads
-// GPROFID_WORKERS, `gprof-id record` sets the GPROFID_RECORD_* family for the program it starts,
-// and the in-process recorder reads it; GPROFID_DEBUG_SOCKET starts the debug service.
-// docs/recording.md and docs/attach.md document them.
+// GPROFID_WORKERS and GPROFID_SELECT_SEED, `gprof-id record` sets the GPROFID_RECORD_* family for
+// the program it starts, and the in-process recorder reads it; GPROFID_DEBUG_SOCKET starts the
+// debug service. docs/recording.md and docs/attach.md document them.
 #pragma once
 
 #include <array>
@@ -11,6 +11,9 @@ namespace gprofid::environment {
 
 // Worker threads of a runtime whose options leave workers at 0 (1..1024).
 inline constexpr std::string_view workers = "GPROFID_WORKERS";
+// Seeds select's random choice among ready cases when runtime_options::select_seed is 0
+// (a non-zero integer; with one worker, the same seed replays the same choices).
+inline constexpr std::string_view select_seed = "GPROFID_SELECT_SEED";
 // The descriptor on which the recorded program streams its recording to `gprof-id record`.
 inline constexpr std::string_view record_fd = "GPROFID_RECORD_FD";
 // Sampling interval of the in-process recorder, in nanoseconds.
@@ -25,7 +28,7 @@ inline constexpr std::string_view record_format = "GPROFID_RECORD_FORMAT";
 // 1: serve snapshots and recordings on a Unix domain socket (docs/attach.md).
 inline constexpr std::string_view debug_socket = "GPROFID_DEBUG_SOCKET";
 
-inline constexpr std::array all = {workers,     record_fd,     interval_ns, max_samples,
-                                   duration_ns, record_format, debug_socket};
+inline constexpr std::array all = {workers,     select_seed, record_fd,     interval_ns,
+                                   max_samples, duration_ns, record_format, debug_socket};
 
 }  // namespace gprofid::environment
