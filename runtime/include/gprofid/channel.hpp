@@ -310,9 +310,9 @@ class chan : private detail::chan_handle {
 
   // co_await ch.send(v): blocks until a receiver took v or the buffer had room.
   // Throws channel_closed if the channel is (or gets) closed.
-  send_awaiter<T> send(T v) const noexcept { return {st_.get(), std::move(v)}; }
+  [[nodiscard]] send_awaiter<T> send(T v) const noexcept { return {st_.get(), std::move(v)}; }
   // co_await ch.recv(): the next value, or nullopt once the channel is closed and drained.
-  recv_awaiter<T> recv() const noexcept { return recv_awaiter<T>(st_.get()); }
+  [[nodiscard]] recv_awaiter<T> recv() const noexcept { return recv_awaiter<T>(st_.get()); }
 
   // Non-blocking, from any thread. try_send returns false if the value could not be delivered
   // right now (always, on a nil channel) and throws channel_closed on a closed channel.

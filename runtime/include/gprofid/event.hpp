@@ -25,7 +25,7 @@ class event {
   void set() noexcept;
   bool is_set() const noexcept { return (state_.load(std::memory_order_acquire) & set_bit) != 0; }
 
-  class wait_awaiter {
+  class [[nodiscard]] wait_awaiter {
    public:
     explicit wait_awaiter(event& e) noexcept : e_(e) {}
     wait_awaiter(const wait_awaiter&) = delete;

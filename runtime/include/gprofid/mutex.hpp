@@ -53,7 +53,7 @@ class mutex {
   mutex& operator=(const mutex&) = delete;
 
   // co_await m.lock(): the uncontended path is a single compare-and-swap and never suspends.
-  class lock_awaiter {
+  class [[nodiscard]] lock_awaiter {
    public:
     explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
     lock_awaiter(const lock_awaiter&) = delete;
@@ -71,7 +71,7 @@ class mutex {
   };
 
   // auto guard = co_await m.scoped_lock();
-  class scoped_lock_awaiter : public lock_awaiter {
+  class [[nodiscard]] scoped_lock_awaiter : public lock_awaiter {
    public:
     using lock_awaiter::lock_awaiter;
     mutex_guard await_resume() const noexcept { return mutex_guard(m_, std::adopt_lock); }

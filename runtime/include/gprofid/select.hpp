@@ -166,7 +166,7 @@ inline detail::default_case_t default_case() noexcept {
 }
 
 template <class... Cases>
-select_awaiter<std::decay_t<Cases>...> select(Cases&&... cases) {
+[[nodiscard]] select_awaiter<std::decay_t<Cases>...> select(Cases&&... cases) {
   return select_awaiter<std::decay_t<Cases>...>(std::forward<Cases>(cases)...);
 }
 

@@ -10,7 +10,7 @@
 
 namespace gprofid {
 
-class sleep_awaiter {
+class [[nodiscard]] sleep_awaiter {
  public:
   explicit sleep_awaiter(timer_clock::time_point deadline) noexcept : deadline_(deadline) {}
   // Throws std::logic_error outside a goroutine.
@@ -23,7 +23,8 @@ class sleep_awaiter {
 };
 
 // A zero or negative duration (or a past deadline) returns at once, without yielding.
-sleep_awaiter sleep_until(timer_clock::time_point deadline) noexcept;
-sleep_awaiter sleep_for(std::chrono::nanoseconds d) noexcept;
+// [[nodiscard]]: `sleep_for(d);` without co_await would do nothing.
+[[nodiscard]] sleep_awaiter sleep_until(timer_clock::time_point deadline) noexcept;
+[[nodiscard]] sleep_awaiter sleep_for(std::chrono::nanoseconds d) noexcept;
 
 }  // namespace gprofid

@@ -11,12 +11,12 @@
 namespace gprofid {
 
 // co_await yield(): lets other goroutines run, like Go's runtime.Gosched.
-struct yield_awaiter {
+struct [[nodiscard]] yield_awaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) noexcept;
   void await_resume() const noexcept {}
 };
-inline yield_awaiter yield() noexcept {
+[[nodiscard]] inline yield_awaiter yield() noexcept {
   return {};
 }
 

@@ -12,7 +12,7 @@ namespace gprofid {
 
 // A channel (capacity 1) that receives one value once `d` has elapsed. Inside a goroutine.
 // Until it fires the pending timer keeps the channel alive, as in Go before 1.23.
-chan<std::int64_t> after(std::chrono::nanoseconds d);
+[[nodiscard]] chan<std::int64_t> after(std::chrono::nanoseconds d);
 
 // Sends on c() every period. A receiver that falls behind misses ticks rather than queueing
 // them (capacity 1, later ticks dropped), so it never sees a burst of stale ones.

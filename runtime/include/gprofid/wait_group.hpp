@@ -29,7 +29,7 @@ class wait_group {
 
   std::int64_t count() const noexcept { return count_of(state_.load(std::memory_order_acquire)); }
 
-  class wait_awaiter {
+  class [[nodiscard]] wait_awaiter {
    public:
     explicit wait_awaiter(wait_group& wg) noexcept : wg_(wg) {}
     wait_awaiter(const wait_awaiter&) = delete;

@@ -37,7 +37,7 @@ class io_handle {
 
   // co_await h.wait(dir): returns once the descriptor may have become ready in `dir` since the
   // last wait (callers retry their syscall and wait again on EAGAIN).
-  class wait_awaiter {
+  class [[nodiscard]] wait_awaiter {
    public:
     wait_awaiter(io_handle& h, io_direction d) noexcept : h_(h), d_(d) {}
     bool await_ready() noexcept { return h_.consume_ready(d_); }
@@ -49,7 +49,7 @@ class io_handle {
     io_direction d_;
     detail::io_waiter node_;
   };
-  wait_awaiter wait(io_direction d) noexcept { return {*this, d}; }
+  [[nodiscard]] wait_awaiter wait(io_direction d) noexcept { return {*this, d}; }
 
  private:
   friend class poller;
