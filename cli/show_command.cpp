@@ -55,6 +55,10 @@ int run_show(const show_options& o) {
     print_error("give either RECORDING or --pid PID, not both");
     return exit_usage;
   }
+  if (o.pid && *o.pid <= 0) {
+    print_error("--pid %d: not a process id", *o.pid);
+    return exit_usage;
+  }
   if (o.pid && o.sample) {
     print_error("--sample picks a sample of a recording; --pid shows the program's current one");
     return exit_usage;

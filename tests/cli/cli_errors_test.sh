@@ -27,8 +27,8 @@ expect() {
   [ "$failures" = "$before" ] && echo "ok   $what"
 }
 
-commands='\(commands: record, workloads, diff, show, export\)'
-expect 2 "^gprof-id: a command is required \(record, workloads, diff, show, export\)"
+commands='\(commands: record, workloads, diff, show, export, convert\)'
+expect 2 "^gprof-id: a command is required \(record, workloads, diff, show, export, convert\)"
 expect 2 "^gprof-id: unknown command \"bogus\" $commands\$" bogus
 expect 2 "^gprof-id: unknown option --bogus " --bogus
 
@@ -48,7 +48,12 @@ expect 2 '^gprof-id record: .*--interval' record -i
 expect 2 '^gprof-id record: .*--samples' record -n many
 expect 2 '^gprof-id record: --interval: ' record -o rec.jsonl -i 10
 expect 2 '^gprof-id record: unknown workload "nope"' record -o rec.jsonl -w nope
+expect 2 '^gprof-id record: --format: ' record -o rec.jsonl --format yaml
+expect 2 '^gprof-id record: --pid attaches to a running program: give no --workload' record -o rec.jsonl --pid 1 -w http
+expect 2 '^gprof-id record: --pid attaches to a running program: .*PROGRAM' record -o rec.jsonl --pid 1 -- ./prog
+expect 2 '^gprof-id record: --pid 0: not a process id' record -o rec.jsonl --pid 0
 [ -e rec.jsonl ] && fail "a rejected record created its output"
+[ -e prog-ran ] && fail "a rejected record --pid started the program"
 
 expect 2 '^gprof-id workloads: unexpected argument "extra"' workloads extra
 
@@ -62,7 +67,11 @@ expect 2 '^gprof-id diff: --state: unknown state "sleeping"' diff a --state slee
 expect 2 '^gprof-id diff: --label wants key=value' diff a --label nokey
 expect 3 '^gprof-id diff: missing\.jsonl' diff missing.jsonl
 
-expect 2 '^gprof-id show: recording is required' show
+expect 2 '^gprof-id show: give RECORDING \(or --pid PID\)' show
+expect 2 '^gprof-id show: give either RECORDING or --pid PID, not both' show a --pid 1
+expect 2 '^gprof-id show: --sample picks a sample of a recording' show --pid 1 --sample 2
+expect 2 '^gprof-id show: --pid -3: not a process id' show --pid -3
+expect 2 '^gprof-id show: .*--pid' show --pid me
 expect 2 '^gprof-id show: --(group excludes --tree|tree excludes --group)' show a --group --tree
 expect 2 '^gprof-id show: .*--sample' show a --sample last
 expect 3 '^gprof-id show: missing\.jsonl' show missing.jsonl
@@ -72,8 +81,15 @@ expect 2 '^gprof-id export: --format: ' export a --format svg
 expect 2 '^gprof-id export: --all applies to --format pprof' export a --format folded --all
 expect 3 '^gprof-id export: missing\.jsonl' export missing.jsonl --format trace
 
+expect 2 '^gprof-id convert: recording is required' convert
+expect 2 '^gprof-id convert: --to is required' convert a
+expect 2 '^gprof-id convert: --to: ' convert a --to v3
+expect 2 '^gprof-id convert: unknown option --bogus ' convert a --to jsonl --bogus
+expect 3 '^gprof-id convert: missing\.jsonl' convert missing.jsonl --to jsonl
+[ -e missing.jsonl ] && fail "convert created its input"
+
 # Help and version are not errors.
-for args in --help --version "record --help" "diff --help" "show --help" "export --help"; do
+for args in --help --version "record --help" "diff --help" "show --help" "export --help" "convert --help"; do
   # shellcheck disable=SC2086
   "$G" $args >out.txt 2>err.txt
   status=$?

@@ -90,7 +90,7 @@ printf '\x55' | dd of=bad.rec bs=1 seek=40 conv=notrunc 2>/dev/null
 "$G" diff bad.rec >/dev/null 2>bad.err
 status=$?
 [ "$status" = 3 ] || fail "corrupt v2: exit status $status, want 3"
-[ "$(wc -l <bad.err)" = 1 ] && grep -q '^gprof-id: bad.rec: offset [0-9]*, block [0-9]*' bad.err ||
+[ "$(wc -l <bad.err)" = 1 ] && grep -q '^gprof-id diff: bad.rec: offset [0-9]*, block [0-9]*' bad.err ||
   fail "corrupt v2: $(cat bad.err)"
 "$G" convert a.rec --to v2 >/dev/null 2>&1 </dev/null || true
 
