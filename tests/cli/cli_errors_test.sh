@@ -79,6 +79,8 @@ expect 3 '^gprof-id show: missing\.jsonl' show missing.jsonl
 expect 2 '^gprof-id export: --format is required' export a
 expect 2 '^gprof-id export: --format: ' export a --format svg
 expect 2 '^gprof-id export: --all applies to --format pprof' export a --format folded --all
+expect 2 '^gprof-id export: --profile: ' export a --format pprof --profile heap
+expect 2 '^gprof-id export: --profile applies to --format pprof only' export a --format trace --profile goroutineleak
 expect 3 '^gprof-id export: missing\.jsonl' export missing.jsonl --format trace
 
 expect 2 '^gprof-id convert: recording is required' convert
