@@ -27,8 +27,8 @@ expect() {
   [ "$failures" = "$before" ] && echo "ok   $what"
 }
 
-commands='\(commands: record, workloads, diff, show, export, convert\)'
-expect 2 "^gprof-id: a command is required \(record, workloads, diff, show, export, convert\)"
+commands='\(commands: record, workloads, diff, show, export, convert, top\)'
+expect 2 "^gprof-id: a command is required \(record, workloads, diff, show, export, convert, top\)"
 expect 2 "^gprof-id: unknown command \"bogus\" $commands\$" bogus
 expect 2 "^gprof-id: unknown option --bogus " --bogus
 
@@ -89,6 +89,12 @@ expect 2 '^gprof-id convert: --to: ' convert a --to v3
 expect 2 '^gprof-id convert: unknown option --bogus ' convert a --to jsonl --bogus
 expect 3 '^gprof-id convert: missing\.jsonl' convert missing.jsonl --to jsonl
 [ -e missing.jsonl ] && fail "convert created its input"
+
+expect 2 '^gprof-id top: give RECORDING \(or --pid PID\)' top
+expect 2 '^gprof-id top: give either RECORDING or --pid PID, not both' top a --pid 1
+expect 2 '^gprof-id top: --pid 0: not a process id' top --pid 0
+expect 2 '^gprof-id top: --interval: ' top --pid 1 -i soon
+expect 2 '^gprof-id top: stdout is not a terminal' top a
 
 # Help and version are not errors.
 for args in --help --version "record --help" "diff --help" "show --help" "export --help" "convert --help"; do
