@@ -13,6 +13,7 @@
 #include "cli/exit_status.hpp"
 #include "cli/output_file.hpp"
 #include "cli/recording_input.hpp"
+#include "cli/standard_input.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/recording/recording_writer.hpp"
 
@@ -33,7 +34,8 @@ int run_convert(const convert_options& o) {
     return exit_usage;
   }
   return with_recording_errors([&]() -> int {
-    recording_reader reader(o.input);  // a bad input fails before any output exists
+    const auto opened = open_recording(o.input);  // a bad input fails before any output exists
+    recording_reader& reader = *opened;
     std::unique_ptr<output_file> out;
     try {
       out = std::make_unique<output_file>(o.output, o.force);

@@ -19,6 +19,7 @@
 #include "cli/number_option.hpp"
 #include "cli/recording_input.hpp"
 #include "cli/sample_range.hpp"
+#include "cli/standard_input.hpp"
 #include "gprofid/analysis/diff.hpp"
 #include "gprofid/analysis/diff_json.hpp"
 #include "gprofid/analysis/diff_summary.hpp"
@@ -154,8 +155,9 @@ int diff_two(const diff_options& o, goroutine_filter filter) {
     print_error(
         "%s and %s are recordings of different processes (pid %lld started %s, pid %lld started "
         "%s): goroutine ids cannot be joined",
-        a.path.c_str(), b.path.c_str(), static_cast<long long>(ha.pid), ha.start_wall.c_str(),
-        static_cast<long long>(hb.pid), hb.start_wall.c_str());
+        recording_name(a.path).c_str(), recording_name(b.path).c_str(),
+        static_cast<long long>(ha.pid), ha.start_wall.c_str(), static_cast<long long>(hb.pid),
+        hb.start_wall.c_str());
     return exit_bad_input;
   }
   symbol_tables tables = std::move(pa.tables);

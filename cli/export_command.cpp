@@ -18,6 +18,7 @@
 #include "cli/number_option.hpp"
 #include "cli/output_file.hpp"
 #include "cli/recording_input.hpp"
+#include "cli/standard_input.hpp"
 #include "gprofid/analysis/export_folded.hpp"
 #include "gprofid/analysis/export_pprof.hpp"
 #include "gprofid/analysis/export_trace.hpp"
@@ -91,7 +92,8 @@ int export_pprof(const export_options& o) {
   }
   if (o.output == "-")
     throw usage_error("--all writes one file per sample; name them with -o FILE");
-  recording_reader reader(o.input);
+  const auto opened = open_recording(o.input);
+  recording_reader& reader = *opened;
   const pprof_source source = pprof_source_of(reader.header());
   sample s;
   // A recording may repeat a sequence number; its later samples get their own files rather
@@ -106,7 +108,8 @@ int export_pprof(const export_options& o) {
     last_path = path;
   }
   print_warnings(reader.warnings());
-  if (written == 0) throw std::out_of_range(o.input + ": the recording has no samples");
+  if (written == 0)
+    throw std::out_of_range(recording_name(o.input) + ": the recording has no samples");
   std::fprintf(stderr, "%s: wrote %llu profiles, %s to %s\n", message_prefix().c_str(),
                static_cast<unsigned long long>(written), first_path.c_str(), last_path.c_str());
   return exit_ok;
@@ -120,7 +123,8 @@ symbol_tables feed(const export_options& o, Add&& add) {
     add(picked.tables, picked.s);
     return std::move(picked.tables);
   }
-  recording_reader reader(o.input);
+  const auto opened = open_recording(o.input);
+  recording_reader& reader = *opened;
   sample s;
   std::uint64_t n = 0;
   while (reader.next(s)) {
@@ -128,7 +132,7 @@ symbol_tables feed(const export_options& o, Add&& add) {
     ++n;
   }
   print_warnings(reader.warnings());
-  if (n == 0) throw std::out_of_range(o.input + ": the recording has no samples");
+  if (n == 0) throw std::out_of_range(recording_name(o.input) + ": the recording has no samples");
   return reader.tables();
 }
 

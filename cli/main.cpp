@@ -64,6 +64,12 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e) {
     if (flag.empty()) {
       gprofid::cli::print_error("unexpected argument \"%s\" (%s)", extras.front().c_str(),
                                 help.c_str());
+    } else if (flag.starts_with("-@")) {
+      // "-@N" is sample N of standard input, which CLI11 takes for a short option.
+      gprofid::cli::print_error(
+          "unknown option %s (sample N of standard input is -@N after --: gprof-id %s [OPTIONS] "
+          "-- %s; %s)",
+          flag.c_str(), cmd.get_name().c_str(), flag.c_str(), help.c_str());
     } else if (cmd.get_name() == "record") {
       // The usual cause: a program's own option given before the "--" that starts the program.
       gprofid::cli::print_error(

@@ -10,6 +10,7 @@
 
 #include "cli/diagnostics.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/standard_input.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
 
 namespace gprofid::cli {
@@ -30,15 +31,16 @@ void print_warnings(const std::vector<std::string>& warnings) {
 }
 
 bool rereadable(const std::string& path) {
+  if (is_standard_input(path)) return false;  // "-" is whatever descriptor 0 is: read it once
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::uint64_t count_samples(const std::string& path) {
-  recording_reader counter(path);
+  const auto counter = open_recording(path);
   sample s;
   std::uint64_t n = 0;
-  while (counter.next(s)) ++n;
+  while (counter->next(s)) ++n;
   return n;
 }
 
@@ -62,7 +64,8 @@ picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> i
     }
     keep = std::min<std::uint64_t>(keep, 1);  // out of range anyway: reported below
   }
-  recording_reader reader(path);
+  const auto opened = open_recording(path);
+  recording_reader& reader = *opened;
   picked_samples out;
   out.header = reader.header();
   out.samples.resize(indices.size());
@@ -95,7 +98,7 @@ picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> i
   }
   for (std::size_t k = 0; k < indices.size(); ++k) {
     if (!found[k]) {
-      throw std::out_of_range(path + ": no sample " + std::to_string(asked[k]) +
+      throw std::out_of_range(recording_name(path) + ": no sample " + std::to_string(asked[k]) +
                               " (the recording has " + std::to_string(out.count) + " samples)");
     }
   }

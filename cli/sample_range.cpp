@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cli/recording_input.hpp"
+#include "cli/standard_input.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -20,7 +21,7 @@ std::string range_text(std::int64_t from, std::int64_t to) {
 
 sample_range_reader::sample_range_reader(const std::string& path, std::int64_t from,
                                          std::int64_t to)
-    : path_(path), from_(from), to_(to) {
+    : path_(recording_name(path)), from_(from), to_(to) {
   // Bounds of the same sign (or a non-negative F before a negative T that is the last) compare
   // without the file: an empty range is a usage error, not an empty result.
   if ((from >= 0 && to >= 0 && from > to) || (from < 0 && to < 0 && from > to)) {
@@ -31,7 +32,7 @@ sample_range_reader::sample_range_reader(const std::string& path, std::int64_t f
     if (from_ < 0) from_ = n >= static_cast<std::int64_t>(from_end(from_)) ? from_ + n : 0;
     if (to_ < 0) to_ = to_ + n;  // -1 is the last, -n the first; below 0 selects nothing
     if (to_ < 0 || from_ > to_ || from_ >= n) {
-      throw std::out_of_range(path + ": " + range_text(from, to) +
+      throw std::out_of_range(path_ + ": " + range_text(from, to) +
                               " selects no sample (the recording has " + std::to_string(n) +
                               " samples)");
     }
@@ -40,7 +41,7 @@ sample_range_reader::sample_range_reader(const std::string& path, std::int64_t f
   } else if (to < -1) {
     delay_ = from_end(to) - 1;
   }
-  reader_ = std::make_unique<recording_reader>(path);
+  reader_ = open_recording(path);
 }
 
 bool sample_range_reader::next_in_file(sample& out) {

@@ -66,6 +66,7 @@ expect 2 '^gprof-id diff: --min-stuck: ' diff a --min-stuck soon
 expect 2 '^gprof-id diff: --state: unknown state "sleeping"' diff a --state sleeping
 expect 2 '^gprof-id diff: --label wants key=value' diff a --label nokey
 expect 3 '^gprof-id diff: missing\.jsonl' diff missing.jsonl
+expect 2 '^gprof-id diff: unknown option -@0 \(sample N of standard input is -@N after --: gprof-id diff \[OPTIONS\] -- -@0' diff -@0 -@-1
 
 expect 2 '^gprof-id show: give RECORDING \(or --pid PID\)' show
 expect 2 '^gprof-id show: give either RECORDING or --pid PID, not both' show a --pid 1

@@ -94,5 +94,16 @@ status=$?
   fail "corrupt v2: $(cat bad.err)"
 "$G" convert a.rec --to v2 >/dev/null 2>&1 </dev/null || true
 
+# "-": a v2 recording from a pipe (read once, in one pass) converts and reads as the file does.
+cat a.rec | "$G" convert - --to jsonl | cmp -s - a.jsonl || fail "convert - (v2 on a pipe) differs from convert FILE"
+cat a.jsonl | "$G" convert - --to v2 -o piped.rec && "$G" convert piped.rec --to jsonl | cmp -s - a.jsonl ||
+  fail "convert - --to v2 (v1 on a pipe) does not round-trip"
+[ "$(cat a.rec | "$G" diff - --from -3 --summary --format json | jq .summary.samples)" = 3 ] ||
+  fail "diff - --from -3 of a v2 pipe"
+cmp -s <("$G" show a.rec@-2) <(cat a.rec | "$G" show - --sample -2) || fail "show - --sample -2 of a v2 pipe"
+"$G" diff - <bad.rec >/dev/null 2>bad.err
+[ "$?" = 3 ] && grep -q '^gprof-id diff: stdin: offset [0-9]*, block [0-9]*' bad.err ||
+  fail "corrupt v2 on stdin: $(cat bad.err)"
+
 [ "$FAILED" = 0 ] && echo "convert_test: ok"
 exit "$FAILED"

@@ -117,5 +117,53 @@ check "show --sample 0 is REC@0" "$("$G" show deadlock.jsonl@0)" "$("$G" show de
 "$G" show deadlock.jsonl --sample 99 >/dev/null 2>&1
 check "show missing sample" "3" "$?"
 
+# "-" is standard input, read once (as a FIFO): the same answers as the file, from a pipe or a
+# redirect, negative indices included; "-@N" goes after "--" (CLI11 would take it for an option).
+nopath='del(.inputs)'
+check "diff - (pipe) = diff FILE" "$("$G" diff leak.jsonl | jq -c "$nopath")" \
+  "$(cat leak.jsonl | "$G" diff - | jq -c "$nopath")"
+check "diff - --from -3 --to -2 (pipe)" "$("$G" diff leak.jsonl --from -3 --to -2 | jq -c "$nopath")" \
+  "$(cat leak.jsonl | "$G" diff - --from -3 --to -2 | jq -c "$nopath")"
+check "diff -- -@1 -@-1 (pipe): one pass" "1 5" \
+  "$(cat leak.jsonl | "$G" diff -- -@1 -@-1 | jq -r '.pairs[0] | "\(.from.seq) \(.to.seq)"')"
+check "diff - FILE" "$("$G" diff leak.jsonl@-1 leak.jsonl 2>/dev/null | jq -c "$nopath")" \
+  "$("$G" diff - leak.jsonl <leak.jsonl 2>/dev/null | jq -c "$nopath")"
+check "show - (redirect) = show FILE" "$dump" "$("$G" show - <deadlock.jsonl)"
+check "show - --sample 0 (pipe)" "$("$G" show deadlock.jsonl@0)" "$(cat deadlock.jsonl | "$G" show - --sample 0)"
+check "show -- -@-2 (pipe)" "$("$G" show deadlock.jsonl@-2)" "$(cat deadlock.jsonl | "$G" show -- -@-2)"
+check "export - --format folded" "$("$G" export leak.jsonl --format folded)" \
+  "$(cat leak.jsonl | "$G" export - --format folded)"
+check "export - --format trace --sample -2" "$("$G" export leak.jsonl --format trace --sample -2)" \
+  "$(cat leak.jsonl | "$G" export - --format trace --sample -2)"
+echo garbage | "$G" diff - >/dev/null 2>err.txt
+check "bad stdin exit status" "3" "$?"
+check_match "bad stdin names stdin and the line" '^gprof-id diff: stdin:1: ' "$(cat err.txt)"
+"$G" show - </dev/null >/dev/null 2>err.txt
+check "empty stdin exit status" "3" "$?"
+check_match "empty stdin message" '^gprof-id show: stdin:1: empty recording' "$(cat err.txt)"
+# A terminal on stdin is refused at once (a pty, so nothing waits for typing).
+tty_out=$(timeout 10 python3 - "$G" <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "show", "-"])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), out.decode().strip())
+PY
+)
+check_match "stdin a terminal: refused" '^3 gprof-id show: stdin: standard input is a terminal' "$tty_out"
+cat leak.jsonl | "$G" diff - --from 99 >/dev/null 2>err.txt
+check "stdin: a missing sample exit status" "3" "$?"
+check_match "stdin: a missing sample names stdin" '^gprof-id diff: stdin: --from 99 --to -1 selects no sample' "$(cat err.txt)"
+
 if ((failures)); then echo "$failures failure(s)"; exit 1; fi
 echo "all diff CLI tests passed"
