@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "asymmetric_fence.hpp"
 #include "gprofid/clock.hpp"
 
 namespace gprofid {
@@ -30,6 +31,15 @@ goroutine* registry::create(std::uint64_t id, std::uint64_t parent_id, spawn_sit
     // goroutine as pre-existing only if it is linked by then.
     g->created_epoch = epoch_.load(std::memory_order_acquire);
     g->profiled_epoch.store(g->created_epoch, std::memory_order_relaxed);
+    // A goroutine created after a tracking walk's instant (created_epoch >= its epoch) sees
+    // tracking_ set: start_tracking() precedes that walk's epoch bump, which the acquire above
+    // reads. One created before the instant is in the walk, which takes it out of quiet.
+    if (tracking_.load(std::memory_order_acquire)) {
+      g->change_bits.store(change_bit::listed, std::memory_order_relaxed);
+      push_changed(g, g->shard);  // under the shard's mutex: see stop_tracking
+    } else {
+      g->change_bits.store(change_bit::quiet, std::memory_order_relaxed);
+    }
     g->next = s.head;
     if (s.head) s.head->prev = g;
     s.head = g;
@@ -49,10 +59,19 @@ void registry::destroy(goroutine* g) noexcept {
     // g->next stays as it was, so that a walker resuming from g still reaches live goroutines.
   }
   live_.fetch_sub(1, std::memory_order_relaxed);
+  // The frame (its arguments and what they own) goes now, even if the block is kept for a walk
+  // or a list: nothing reads the frames of a dead goroutine. Before `dead` is set: from then on
+  // a delta may free the block.
+  std::exchange(g->root, {}).destroy();
+  // Still on a changed list: the list owns it now (the delta that takes it off reports the exit
+  // and frees it).
+  if (g->change_bits.fetch_or(change_bit::dead, std::memory_order_acq_rel) & change_bit::listed) {
+    return;
+  }
   if (walkers_.load(std::memory_order_seq_cst) != 0) {
     std::lock_guard guard(retired_m_);
     if (walkers_.load(std::memory_order_seq_cst) != 0) {
-      g->retired_next = retired_;
+      g->list_next = retired_;
       retired_ = g;
       return;
     }
@@ -61,6 +80,7 @@ void registry::destroy(goroutine* g) noexcept {
 }
 
 void registry::destroy_all() noexcept {
+  drain_changed(false);  // first: the lists point at goroutines freed below
   for (auto& s : shards_) {
     goroutine* g;
     {
@@ -113,7 +133,92 @@ void registry::free_retired() noexcept {
   goroutine* g = std::exchange(retired_, nullptr);
   while (g) {
     std::unique_ptr<goroutine> free_it(g);
-    g = g->retired_next;
+    g = g->list_next;
+  }
+}
+
+void registry::push_changed(goroutine* g, std::size_t shard) noexcept {
+  // Push only (the delta takes the whole list at once), so no ABA.
+  auto& head = shards_[shard]->changed;
+  goroutine* h = head.load(std::memory_order_relaxed);
+  do {
+    g->list_next = h;
+  } while (!head.compare_exchange_weak(h, g, std::memory_order_release, std::memory_order_relaxed));
+}
+
+void registry::list_changed(goroutine* g, std::size_t shard, std::uint8_t bits) noexcept {
+  // A compare-and-swap rather than fetch_or, so that a goroutine made quiet meanwhile (by
+  // stop_tracking) is not listed.
+  while ((bits & (change_bit::listed | change_bit::quiet)) == 0) {
+    if (g->change_bits.compare_exchange_weak(bits, bits | change_bit::listed,
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+      push_changed(g, shard);
+      return;
+    }
+  }
+}
+
+bool registry::relist(goroutine* g) noexcept {
+  auto bits = g->change_bits.load(std::memory_order_relaxed);
+  for (;;) {
+    if (bits & change_bit::dead) return false;
+    if (bits & change_bit::listed) return true;
+    if (g->change_bits.compare_exchange_weak(bits, bits | change_bit::listed,
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+      push_changed(g, foreign_shard());
+      return true;
+    }
+  }
+}
+
+void registry::start_tracking() noexcept {
+  detail::prepare_heavy_fence();
+  tracking_.store(true, std::memory_order_seq_cst);
+}
+
+void registry::stop_tracking() {
+  tracking_.store(false, std::memory_order_seq_cst);
+  // A create() that read tracking_ set pushes under its shard's mutex: once each mutex has been
+  // taken, none is still pushing, and later ones make their goroutines quiet.
+  for (auto& s : shards_) std::lock_guard guard(s->m);
+  std::vector<goroutine*> all;
+  collect(all);  // inside a walk: none of them is freed meanwhile
+  for (goroutine* g : all) g->change_bits.fetch_or(change_bit::quiet, std::memory_order_acq_rel);
+  // After: a goroutine listed before it was made quiet is on a list now.
+  drain_changed(true);
+}
+
+goroutine* registry::take_changed() noexcept {
+  goroutine* all = nullptr;
+  for (auto& s : shards_) {
+    goroutine* h = s->changed.exchange(nullptr, std::memory_order_acquire);
+    if (!h) continue;
+    goroutine* tail = h;
+    while (tail->list_next) tail = tail->list_next;
+    tail->list_next = all;
+    all = h;
+  }
+  return all;
+}
+
+void registry::free_owned(goroutine* g) noexcept {
+  std::unique_ptr<goroutine> free_it(g);
+}
+
+void registry::drain_changed(bool quiet) noexcept {
+  for (goroutine* g = take_changed(); g;) {
+    goroutine* next = g->list_next;  // before the bits: once unlisted, g may be freed
+    auto bits = g->change_bits.load(std::memory_order_relaxed);
+    std::uint8_t unlisted;
+    do {
+      unlisted =
+          static_cast<std::uint8_t>((bits & ~change_bit::listed) | (quiet ? change_bit::quiet : 0));
+    } while (!g->change_bits.compare_exchange_weak(bits, unlisted, std::memory_order_acq_rel,
+                                                   std::memory_order_relaxed));
+    if (bits & change_bit::dead) free_owned(g);
+    g = next;
   }
 }
 

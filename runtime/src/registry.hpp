@@ -14,6 +14,21 @@
 
 namespace gprofid {
 
+// Bits of goroutine::change_bits, the change tracking of incremental snapshots
+// (runtime::take_snapshot_delta; docs/snapshot.md "Incremental snapshots").
+namespace change_bit {
+// On a shard's changed list (linked through list_next): the next delta looks at it. Set by
+// whoever puts it there (note_changed, create, the delta's relist), cleared by the delta that
+// takes it off, before that delta reads it.
+inline constexpr std::uint8_t listed = 1;
+// Destroyed: set by destroy(). A goroutine destroyed while listed is not freed there: its list
+// owns it, and whoever takes it off frees it.
+inline constexpr std::uint8_t dead = 2;
+// No cursor follows changes: note_changed does nothing. Set on every goroutine while tracking
+// is off, cleared by the walk that starts tracking.
+inline constexpr std::uint8_t quiet = 4;
+}  // namespace change_bit
+
 class registry {
  public:
   explicit registry(std::size_t shards);
@@ -42,18 +57,49 @@ class registry {
   std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_acquire); }
   bool walking() const noexcept { return walkers_.load(std::memory_order_acquire) != 0; }
 
+  // Change tracking. note_changed() is called on the switch path just before g changes state
+  // (after scheduler::before_transition), from shard `shard`'s worker or, for the foreign
+  // shard, any thread: one load when g is already listed or nobody tracks.
+  void note_changed(goroutine* g, std::size_t shard) noexcept {
+    const auto b = g->change_bits.load(std::memory_order_relaxed);
+    if ((b & (change_bit::listed | change_bit::quiet)) == 0) list_changed(g, shard, b);
+  }
+  // Puts g back on the foreign shard's list for the next delta; false (and nothing done) if g
+  // has been destroyed.
+  bool relist(goroutine* g) noexcept;
+  // Tracking on (at the start of the full walk that begins a cursor; creates list new
+  // goroutines) or off (every goroutine quiet, the lists emptied and what they owned freed).
+  // Only from inside a walk (begin_walk .. end_walk), under the runtime's snapshot_m_.
+  void start_tracking() noexcept;
+  void stop_tracking();
+  bool tracking() const noexcept { return tracking_.load(std::memory_order_acquire); }
+  // Takes every shard's changed list, chained through list_next (in no particular order).
+  goroutine* take_changed() noexcept;
+  // Frees a goroutine its list owned (taken off with change_bit::dead set).
+  static void free_owned(goroutine* g) noexcept;
+  // Foreign shard index: spawns and wake-ups from outside any worker.
+  std::size_t foreign_shard() const noexcept { return shards_.size() - 1; }
+
  private:
   struct alignas(64) shard_list {
     std::mutex m;
     goroutine* head = nullptr;
+    // Goroutines changed since the last delta took this list: pushed lock-free by the shard's
+    // worker (the foreign shard: by any thread), taken whole by the delta.
+    std::atomic<goroutine*> changed{nullptr};
   };
   void free_retired() noexcept;
+  void list_changed(goroutine* g, std::size_t shard, std::uint8_t bits) noexcept;
+  void push_changed(goroutine* g, std::size_t shard) noexcept;
+  // Frees every goroutine the lists own and empties them; the others are left quiet or not.
+  void drain_changed(bool quiet) noexcept;
 
   std::vector<std::unique_ptr<shard_list>> shards_;
   alignas(64) std::atomic<std::uint64_t> next_id_{1};
   alignas(64) std::atomic<std::size_t> live_{0};
   std::atomic<std::uint64_t> epoch_{0};
   std::atomic<int> walkers_{0};
+  std::atomic<bool> tracking_{false};  // read by create() under a shard's mutex
   std::mutex retired_m_;
   goroutine* retired_ = nullptr;
 };

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 
+#include "asymmetric_fence.hpp"
 #include "gprofid/clock.hpp"
 #include "gprofid/detail/config.hpp"
 #include "gprofid/runtime.hpp"
@@ -99,7 +100,12 @@ void scheduler::ready(goroutine* g) noexcept {
       before_transition(g);  // waiting -> runnable
       if (g->status.compare_exchange_weak(s, run_status::runnable, std::memory_order_acq_rel)) {
         auto* ctx = detail::this_worker();
-        if (ctx && ctx->sched == this) {
+        const bool local = ctx && ctx->sched == this;
+        // After the change, for incremental snapshots (see asymmetric_fence.hpp); before it is
+        // queued, so before it can run (or end).
+        detail::light_fence();
+        rt_.registry_->note_changed(g, local ? ctx->index : workers_.size());
+        if (local) {
           // Woken by the goroutine running here (not by a timer this worker fires between runs).
           queue_local(*workers_[ctx->index], g, ctx->current != nullptr);
         } else {
@@ -306,6 +312,11 @@ void scheduler::execute(worker& w, goroutine* g) {
   g->resumes.store(g->resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   w.rounds.store(w.rounds.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   g->status.store(run_status::running, std::memory_order_release);
+  // For incremental snapshots, after the change (see asymmetric_fence.hpp). The run it starts
+  // is followed to its end: a delta that reads g running lists it again, so the end of the run
+  // (and an exit) need no call of their own.
+  detail::light_fence();
+  rt_.registry_->note_changed(g, w.ctx.index);
   w.ctx.current = g;
   w.ctx.last = detail::outcome::none;
   g->resume_point.resume();

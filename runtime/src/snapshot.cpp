@@ -1,96 +1,17 @@
 #include <algorithm>
-#include <unordered_map>
 
+#include "asymmetric_fence.hpp"
 #include "gprofid/clock.hpp"
 #include "gprofid/runtime.hpp"
 #include "registry.hpp"
+#include "snapshot_walk.hpp"
 #include "wait_graph.hpp"
 
 namespace gprofid {
-namespace {
-
-goroutine_state visible_state(run_status s) {
-  switch (s) {
-    case run_status::runnable:
-      return goroutine_state::runnable;
-    case run_status::running:
-    case run_status::woken_while_parking:
-      return goroutine_state::running;
-    case run_status::waiting:
-      return goroutine_state::waiting;
-    case run_status::dead:
-      break;
-  }
-  return goroutine_state::dead;
-}
-
-void collect_frames(const promise_base* p, stack_trace& frames) {
-  for (; p; p = p->caller) {
-    frames.push_back({p->function, p->await_site.load(std::memory_order_relaxed), p->pc});
-  }
-}
-
-std::uint64_t hash_stack(const stack_trace& frames) {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
-  for (const auto& f : frames) {
-    mix(reinterpret_cast<std::uintptr_t>(f.pc));
-    mix(reinterpret_cast<std::uintptr_t>(f.call_site.file_name()));
-    mix(f.call_site.line());
-  }
-  return h;
-}
-
-// Identical stacks share one entry, so 100k goroutines parked at one line cost one stack.
-class stack_interner {
- public:
-  explicit stack_interner(snapshot& s) : snap_(s) {}
-
-  // The stack of the frames from `innermost` outwards, keyed by the hash push_frame keeps: a
-  // stack seen before in this snapshot costs one lookup, whatever its depth; only a new key
-  // walks the frames (and interns them by content, so equal stacks still share an entry).
-  // The caller holds the goroutine's lock.
-  std::uint32_t intern_stack_of(const goroutine* g, const promise_base* innermost) {
-    // An exiting goroutine (innermost null, shown at its root) has popped every frame: its
-    // outer hash is that of no frames, 0.
-    const std::uint64_t key =
-        g->outer_hash ^
-        frame_hash(g->depth, innermost->pc, innermost->await_site.load(std::memory_order_relaxed));
-    auto [it, fresh] = by_key_.try_emplace(key, 0);
-    if (!fresh) return it->second;
-    frames_.clear();
-    collect_frames(innermost, frames_);
-    it->second = intern(frames_);
-    return it->second;
-  }
-
-  std::uint32_t intern(const stack_trace& frames) {
-    auto h = hash_stack(frames);
-    auto [it, fresh] = index_.try_emplace(h, static_cast<std::uint32_t>(snap_.stacks.size()));
-    if (!fresh && snap_.stacks[it->second] == frames) return it->second;
-    // A new stack, or (rarely) a hash collision, which keeps its own unshared entry.
-    snap_.stacks.push_back(frames);
-    return static_cast<std::uint32_t>(snap_.stacks.size() - 1);
-  }
-
- private:
-  snapshot& snap_;
-  std::unordered_map<std::uint64_t, std::uint32_t> index_;   // content hash -> stack
-  std::unordered_map<std::uint64_t, std::uint32_t> by_key_;  // push_frame's hash -> stack
-  stack_trace frames_;
-};
-
-}  // namespace
-
-// A snapshot in progress. Goroutines that exit while it runs record themselves into `exited`
-// first (as Go's concurrent goroutine profile has the scheduler do), so that none alive at the
-// snapshot instant is missed.
-struct runtime::capture {
-  std::uint64_t epoch = 0;
-  std::int64_t instant_ns = 0;
-  // Goroutines that recorded themselves before exiting or changing state; guarded by capture_m_.
-  std::vector<std::pair<goroutine_record, stack_trace>> exited;
-};
+using detail::collect_frames;
+using detail::innermost_of;
+using detail::stack_interner;
+using detail::visible_state;
 
 goroutine_record runtime::make_record(const goroutine* g, std::int64_t instant_ns) const {
   goroutine_record r;
@@ -115,13 +36,6 @@ goroutine_record runtime::make_record(const goroutine* g, std::int64_t instant_n
   r.runnable_ns = g->runnable_ns.load(std::memory_order_relaxed);
   return r;
 }
-
-namespace {
-// An exiting goroutine has popped its root frame: it is shown at its root's last co_await.
-const promise_base* innermost_of(const goroutine* g) {
-  return g->innermost ? g->innermost : g->root_promise;
-}
-}  // namespace
 
 bool runtime::claim_for_capture(goroutine* g) {
   std::lock_guard guard(capture_m_);
@@ -154,9 +68,17 @@ void runtime::record_unreached(goroutine* g) noexcept {
 
 snapshot runtime::take_snapshot() {
   std::lock_guard one_at_a_time(snapshot_m_);
+  return walk_all(nullptr);
+}
+
+// snapshot_m_ held. With a cursor (the full snapshot that starts or refreshes it), every
+// goroutine it looks at joins change tracking, and what will have changed by the cursor's next
+// delta is put on a changed list: see docs/snapshot.md, "Incremental snapshots".
+snapshot runtime::walk_all(change_cursor* cursor) {
   detail::graph_reader reading_graphs;  // before any goroutine's wait record is looked at
   capture cap;
   snapshot snap;
+  if (cursor) registry_->start_tracking();  // before the instant: see registry::create
   {
     std::lock_guard guard(capture_m_);
     cap.epoch = registry_->begin_walk();
@@ -170,24 +92,43 @@ snapshot runtime::take_snapshot() {
   snap.max_hold_ns = registry_->collect(all);
   snap.goroutines.reserve(all.size());
 
+  if (cursor) {
+    // Every goroutine out of quiet before any is read, then the heavy fence (as a delta does
+    // with its lists, see walk_changed): a change the read below misses is listed.
+    for (goroutine* g : all) {
+      if (g->created_epoch < cap.epoch) {
+        g->change_bits.fetch_and(~change_bit::quiet, std::memory_order_acq_rel);
+      }
+    }
+    detail::heavy_fence();
+  }
+
   stack_interner stacks(snap);
   detail::wait_graph_capture graph;
   for (goroutine* g : all) {
-    if (g->created_epoch >= cap.epoch) continue;  // created after the instant
+    if (g->created_epoch >= cap.epoch) continue;  // created after the instant (and listed)
     goroutine_record r;
+    bool follow = false;  // changes after the instant (or a run in progress): list it
     {
       // Claim it under its lock: an exit cannot then slip between the claim and the read, and
       // a goroutine that recorded itself on the way out (or died before the instant) is skipped.
       std::lock_guard guard(g->lock);
-      if (g->status.load(std::memory_order_acquire) == run_status::dead) continue;
+      const bool dead = g->status.load(std::memory_order_acquire) == run_status::dead;
       auto seen = g->profiled_epoch.load(std::memory_order_acquire);
-      if (seen >= cap.epoch || !g->profiled_epoch.compare_exchange_strong(seen, cap.epoch)) {
+      if (dead || seen >= cap.epoch ||
+          !g->profiled_epoch.compare_exchange_strong(seen, cap.epoch)) {
+        // Recorded itself (it changed after the instant), or died before the instant.
+        if (cursor && g->profiled_epoch.load(std::memory_order_acquire) == cap.epoch) {
+          follow_after(*cursor, g, cap.epoch);
+        }
         continue;
       }
       r = make_record(g, cap.instant_ns);
       r.stack = stacks.intern_stack_of(g, innermost_of(g));
       if (r.state == goroutine_state::waiting) graph.note_waiting(g, r, snap.goroutines.size());
+      follow = cursor && r.state == goroutine_state::running;
     }
+    if (follow) follow_after(*cursor, g, cap.epoch);
     snap.goroutines.push_back(std::move(r));
   }
 
@@ -203,6 +144,13 @@ snapshot runtime::take_snapshot() {
   registry_->end_walk();
   snap.finished_ns = monotonic_ns();
   return snap;
+}
+
+void runtime::follow_after(change_cursor& c, goroutine* g, std::uint64_t epoch) {
+  // g is in this snapshot and may change (or have changed) after its instant. Listed, the next
+  // delta reads it again; already destroyed (a walk keeps the block), it exited after the
+  // instant, which the next delta reports.
+  if (!registry_->relist(g) && g->created_epoch < epoch) c.pending_exits_.push_back(g->id);
 }
 
 }  // namespace gprofid

@@ -60,6 +60,24 @@ class runtime_service {
   virtual void stop() = 0;
 };
 
+// A sampler's place in a runtime's stream of changes, for runtime::take_snapshot_delta. One
+// cursor at a time follows a runtime's changes (others get full snapshots); it must not outlive
+// the runtime. Destroying it stops change tracking.
+class change_cursor {
+ public:
+  change_cursor() = default;
+  ~change_cursor();
+  change_cursor(const change_cursor&) = delete;
+  change_cursor& operator=(const change_cursor&) = delete;
+
+ private:
+  friend class runtime;
+  class runtime* rt_ = nullptr;
+  std::uint64_t epoch_ = 0;  // the previous snapshot's
+  // Goroutines in the previous snapshot that are already gone: exits of the next delta.
+  std::vector<std::uint64_t> pending_exits_;
+};
+
 class runtime {
  public:
   explicit runtime(runtime_options options = {});
@@ -76,6 +94,10 @@ class runtime {
 
   // A consistent snapshot of all goroutines; see docs/snapshot.md for the guarantee.
   snapshot take_snapshot();
+  // What changed since `cursor`'s previous snapshot, in work proportional to the changes
+  // (docs/snapshot.md, "Incremental snapshots"); a full snapshot the first time, when `refresh`,
+  // or while another cursor follows this runtime. A cursor serves one runtime only.
+  snapshot_delta take_snapshot_delta(change_cursor& cursor, bool refresh = false);
 
   // The runtime whose worker runs the calling thread, or null.
   static runtime* current() noexcept;
@@ -116,6 +138,13 @@ class runtime {
   void record_unreached(goroutine* g) noexcept;
   // Appends g's record to the active capture unless a walk has claimed it; g->lock held.
   bool claim_for_capture(goroutine* g);
+  // The full walk of take_snapshot; with a cursor, it also starts following changes for it.
+  snapshot walk_all(change_cursor* cursor);
+  snapshot_delta walk_changed(change_cursor& cursor);
+  // Lists g for the cursor's next delta, or notes its exit if it is already gone.
+  void follow_after(change_cursor& c, goroutine* g, std::uint64_t epoch);
+  friend class change_cursor;
+  void release(change_cursor& c) noexcept;
   void handle_failure(goroutine* g);
 
   runtime_options options_;
@@ -132,8 +161,9 @@ class runtime {
   bool main_done_ = false;
   std::exception_ptr main_exception_;
 
-  std::mutex snapshot_m_;  // one snapshot at a time
-  std::mutex capture_m_;   // guards active_
+  std::mutex snapshot_m_;             // one snapshot at a time; also guards tracker_
+  change_cursor* tracker_ = nullptr;  // the cursor change tracking is for, if any
+  std::mutex capture_m_;              // guards active_
   capture* active_ = nullptr;
 };
 

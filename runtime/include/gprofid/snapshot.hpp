@@ -67,4 +67,21 @@ struct snapshot {
   }
 };
 
+// What changed since a change_cursor's previous snapshot (runtime::take_snapshot_delta;
+// docs/snapshot.md, "Incremental snapshots"), exact at its instant as a full snapshot is.
+struct snapshot_delta {
+  // Full: `changes` is a complete snapshot (wait-for graph included) that replaces whatever the
+  // cursor's owner held: the cursor's first, a refresh it asked for, or every one while another
+  // cursor follows this runtime's changes.
+  bool full = false;
+  // The goroutines created or changed since the previous instant, as they were at this one
+  // (no particular order; changes.objects is empty and blocked_on 0 unless full). A goroutine
+  // listed may also be unchanged (it changed after the instant, or was running at the previous
+  // one: its running time moves). Goroutines absent are as they were at the previous instant.
+  snapshot changes;
+  // Goroutines alive at the previous instant and not at this one. May name a goroutine the owner
+  // never saw (one that ended before a refresh): ignore unknown ids.
+  std::vector<std::uint64_t> exited;
+};
+
 }  // namespace gprofid

@@ -74,6 +74,9 @@ class goroutine {
   // the object stays alive: the clear waits for that lock whenever a snapshot is reading graphs
   // (see scheduler::execute and docs/wait-graph.md).
   wait_object_kind blocked_kind = wait_object_kind::none;
+  // Change tracking for incremental snapshots (registry.hpp, change_bit; docs/snapshot.md
+  // "Incremental snapshots"). In the padding before blocked_object: the block stays 208 B.
+  std::atomic<std::uint8_t> change_bits{0};
   std::atomic<const void*> blocked_object{nullptr};
   label_ptr labels;
 
@@ -96,7 +99,10 @@ class goroutine {
   // Registry links (guarded by the registry shard's mutex; see also shard and unlinked).
   goroutine* prev = nullptr;
   goroutine* next = nullptr;
-  goroutine* retired_next = nullptr;
+  // The next goroutine on the list this one is on: a registry shard's changed list while
+  // change_bit::listed is set, else the retired list (never both: a listed goroutine that exits
+  // is kept by its list, not retired).
+  goroutine* list_next = nullptr;
 
   // The exception that escaped the innermost frame, with the stack it escaped from.
   // Rare, so kept out of line: a parked goroutine should cost a few hundred bytes.

@@ -1,0 +1,138 @@
+// Incremental snapshots: what changed since a cursor's previous snapshot, read from the
+// registry's changed lists instead of every goroutine (docs/snapshot.md, "Incremental
+// snapshots", has the protocol and why it is exact at the instant).
+#include <stdexcept>
+#include <vector>
+
+#include "asymmetric_fence.hpp"
+#include "gprofid/clock.hpp"
+#include "gprofid/runtime.hpp"
+#include "registry.hpp"
+#include "snapshot_walk.hpp"
+
+namespace gprofid {
+using detail::innermost_of;
+using detail::stack_interner;
+
+change_cursor::~change_cursor() {
+  if (rt_) rt_->release(*this);
+}
+
+void runtime::release(change_cursor& c) noexcept {
+  std::lock_guard one_at_a_time(snapshot_m_);
+  if (tracker_ != &c) return;
+  tracker_ = nullptr;
+  // Inside a walk, so that no goroutine stop_tracking() touches is freed meanwhile.
+  registry_->begin_walk();
+  registry_->stop_tracking();
+  registry_->end_walk();
+}
+
+snapshot_delta runtime::take_snapshot_delta(change_cursor& cursor, bool refresh) {
+  std::lock_guard one_at_a_time(snapshot_m_);
+  if (cursor.rt_ && cursor.rt_ != this) {
+    throw std::logic_error("gprofid::change_cursor used with a second runtime");
+  }
+  cursor.rt_ = this;
+  snapshot_delta d;
+  if (tracker_ && tracker_ != &cursor) {  // another cursor follows the changes
+    d.full = true;
+    d.changes = walk_all(nullptr);
+    return d;
+  }
+  if (!tracker_ || refresh) {
+    tracker_ = &cursor;
+    cursor.pending_exits_.clear();  // the full snapshot replaces the owner's state
+    d.full = true;
+    d.changes = walk_all(&cursor);
+    cursor.epoch_ = d.changes.epoch;
+    return d;
+  }
+  return walk_changed(cursor);
+}
+
+// snapshot_m_ held, change tracking on for `c`.
+snapshot_delta runtime::walk_changed(change_cursor& c) {
+  snapshot_delta d;
+  snapshot& snap = d.changes;
+  capture cap;
+  {
+    std::lock_guard guard(capture_m_);
+    cap.epoch = registry_->begin_walk();
+    snap.epoch = cap.epoch;
+    snap.started_ns = monotonic_ns();
+    cap.instant_ns = snap.started_ns;
+    active_ = &cap;
+  }
+  // They ended after the previous instant; before this one, since the walk that noted them ended.
+  d.exited.swap(c.pending_exits_);
+  const std::uint64_t previous = c.epoch_;
+  // An ended goroutine: gone at this instant, or alive at it (it recorded itself on the way out,
+  // so this delta lists it) and gone at the next. Never seen by the owner: nothing to say.
+  auto ended = [&](const goroutine* g) {
+    if (g->created_epoch < cap.epoch &&
+        g->profiled_epoch.load(std::memory_order_acquire) == cap.epoch) {
+      c.pending_exits_.push_back(g->id);
+    } else if (g->created_epoch < previous) {
+      d.exited.push_back(g->id);
+    }
+  };
+
+  // First every listed goroutine off its list, then (after the heavy fence) each read: a
+  // worker that changes one and then finds it still listed (note_changed after the change and a
+  // light fence) has its change seen by the read; one that finds it unlisted lists it again.
+  std::vector<goroutine*> taken;
+  for (goroutine* g = registry_->take_changed(); g;) {
+    goroutine* next = g->list_next;  // first: once off its list, g may be listed again
+    const auto bits = g->change_bits.fetch_and(~change_bit::listed, std::memory_order_acq_rel);
+    if (bits & change_bit::dead) {  // destroyed while listed: its list owned it
+      ended(g);
+      registry::free_owned(g);
+    } else if (g->created_epoch >= cap.epoch) {  // created after the instant: the next delta's
+      registry_->relist(g);  // if it is destroyed already, the owner never hears of it
+    } else {
+      taken.push_back(g);  // from here on, an exit retires its block until end_walk
+    }
+    g = next;
+  }
+  detail::heavy_fence();
+
+  stack_interner stacks(snap);
+  snap.goroutines.reserve(taken.size() + 8);
+  for (goroutine* g : taken) {
+    goroutine_record r;
+    bool follow = false;
+    bool recorded = false;
+    {
+      std::lock_guard guard(g->lock);
+      auto seen = g->profiled_epoch.load(std::memory_order_acquire);
+      if (g->status.load(std::memory_order_acquire) == run_status::dead) {
+        ended(g);  // its block is retired
+      } else if (seen >= cap.epoch || !g->profiled_epoch.compare_exchange_strong(seen, cap.epoch)) {
+        follow = true;  // recorded itself: it changed after the instant
+      } else {
+        r = make_record(g, cap.instant_ns);
+        r.stack = stacks.intern_stack_of(g, innermost_of(g));
+        follow = r.state == goroutine_state::running;  // its running time moves on
+        recorded = true;
+      }
+    }
+    if (follow) follow_after(c, g, cap.epoch);
+    if (recorded) snap.goroutines.push_back(std::move(r));
+  }
+
+  {
+    std::lock_guard guard(capture_m_);
+    active_ = nullptr;
+  }
+  for (auto& [rec, exited_frames] : cap.exited) {
+    rec.stack = stacks.intern(exited_frames);
+    snap.goroutines.push_back(std::move(rec));
+  }
+  registry_->end_walk();
+  snap.finished_ns = monotonic_ns();
+  c.epoch_ = cap.epoch;
+  return d;
+}
+
+}  // namespace gprofid
