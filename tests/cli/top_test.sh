@@ -2,8 +2,9 @@
 # `gprof-id top` driven under tmux (docs/top.md): a replay of a known recording (rows, sorting,
 # filtering, following a goroutine to its exit, the warnings pane, stepping, resize, q) and a
 # live view of docs/examples/echo_server through its debug socket (rows, label filter, follow,
-# pause, q releasing the program's recording slot). Keys go in with `tmux send-keys`; the screen
-# is read with `tmux capture-pane -p`; every wait polls the screen for what it expects.
+# pause, q releasing the program's recording slot, the program ending while attached). Keys go
+# in with `tmux send-keys`; the screen is read with `tmux capture-pane -p`; every wait polls the
+# screen for what it expects.
 # Usage: top_test.sh GPROF_ID ECHO_SERVER
 set -u
 GPROF_ID=$1
@@ -189,6 +190,19 @@ TOP=$(pgrep -P "$(T display -p -t top '#{pane_pid}')" || true)
 [ -n "$TOP" ] && kill -TERM "$TOP"
 wait_exit 0
 kill -0 "$SERVER" || fail "echo_server died after top's SIGTERM"
+
+# The program ends while top is attached: the last sample stays, with why, until q.
+GPROFID_DEBUG_SOCKET=1 "$ECHO_SERVER" 1 2 2>/dev/null &
+SHORT=$!
+PIDS+=("$SHORT")
+for _ in $(seq 200); do [ -S "$XDG_RUNTIME_DIR/gprof-id/$SHORT.sock" ] && break; sleep 0.05; done
+start_top --pid "$SHORT" -i 50ms
+expect_screen "[live]" "short-lived program"
+expect_screen "process $SHORT (echo_server): the recording ended (completed)" "program ended" 15
+expect_screen "[ended]" "ended mode"
+screen | grep -qE '^ +1 +- ' || fail "the last sample's rows are gone after the program ended"
+keys q
+wait_exit 0
 
 [ "$FAILED" = 0 ] && echo "top_test: all passed"
 exit "$FAILED"

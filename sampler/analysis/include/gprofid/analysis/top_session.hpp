@@ -18,9 +18,10 @@
 namespace gprofid {
 
 struct top_options {
-  // Goroutine records kept over all held samples (about 120 bytes each); the oldest samples go
-  // first, at least two stay. Warnings still cover the dropped samples.
-  std::size_t max_records = 4'000'000;
+  // Goroutine records kept over all held samples (104 bytes each, plus their own label sets: 356
+  // bytes a record measured with one label, docs/top.md); the oldest samples go first, at least
+  // two stay. Warnings still cover the dropped samples.
+  std::size_t max_records = 2'000'000;
   summary_options summary{};
   // Live: the position moves to each new sample while it is at the latest. Replay: it stays at
   // the first sample until moved.
