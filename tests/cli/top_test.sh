@@ -134,6 +134,16 @@ screen | grep -qE '^ +ID +PARENT' || fail "after a resize the table heading is g
 keys q
 wait_exit 0
 
+# The same recording in format v2 replays the same rows and warnings.
+"$GPROF_ID" convert --to v2 -o "$DIR/replay.v2" "$DIR/replay.jsonl" || fail "convert to v2"
+start_top "$DIR/replay.v2"
+expect_screen "sample 1/6 (seq 0, +0ns)" "v2 replay"
+wait_rows "1 2 3 4 8 "
+keys G
+expect_screen "leaked: 1 at nil_reader() /src/nil.cpp:3" "v2 replay: warnings"
+keys q
+wait_exit 0
+
 # A file that is not a recording: one line, exit 3, terminal given back.
 echo 'not json' >"$DIR/bad.jsonl"
 start_top "$DIR/bad.jsonl"
@@ -177,13 +187,30 @@ done
 [ -s "$DIR/after.jsonl" ] || fail "record after top: $(cat "$DIR/after.err")"
 kill -0 "$SERVER" || fail "echo_server died"
 
+# While another client records the program, top is refused like a second record: one line.
+"$GPROF_ID" record -q --pid "$SERVER" -i 10ms -o "$DIR/bg.jsonl" &
+BG=$!
+PIDS+=("$BG")
+for _ in $(seq 200); do grep -q '"type":"sample"' "$DIR/bg.jsonl" 2>/dev/null && break; sleep 0.05; done
+start_top --pid "$SERVER"
+wait_exit 1
+grep -q "busy: another client is recording" "$DIR/top.err" || fail "top while recording: $(cat "$DIR/top.err")"
+kill -INT "$BG"
+wait "$BG" || fail "the background record --pid exited $?"
+
 # --- live: a bad --pid is one line on the terminal's stderr, exit 1 -------------------------------
 start_top --pid 999999999
 wait_exit 1
 grep -q "not running" "$DIR/top.err" || fail "bad --pid: $(cat "$DIR/top.err")"
 [ "$(wc -l <"$DIR/top.err")" = 1 ] || fail "bad --pid: more than one line: $(cat "$DIR/top.err")"
 
-# SIGTERM ends top cleanly (exit 0) and leaves the program running.
+# SIGTERM ends top cleanly (exit 0) and leaves the program running. (First the recording slot
+# the interrupted record held must be free again.)
+for _ in $(seq 100); do
+  "$GPROF_ID" record -q --pid "$SERVER" -i 10ms -n 1 -o "$DIR/free.jsonl" 2>/dev/null && break
+  rm -f "$DIR/free.jsonl"
+  sleep 0.05
+done
 start_top --pid "$SERVER" -i 100ms
 expect_screen "[live]" "live again"
 TOP=$(pgrep -P "$(T display -p -t top '#{pane_pid}')" || true)
