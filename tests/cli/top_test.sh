@@ -5,10 +5,12 @@
 # pause, q releasing the program's recording slot, the program ending while attached). Keys go
 # in with `tmux send-keys`; the screen is read with `tmux capture-pane -p`; every wait polls the
 # screen for what it expects.
-# Usage: top_test.sh GPROF_ID ECHO_SERVER
+# With TROUBLED_SERVICE (docs/examples/troubled_service), also the warnings of a real deadlock,
+# leak and stuck request. Usage: top_test.sh GPROF_ID ECHO_SERVER [TROUBLED_SERVICE]
 set -u
 GPROF_ID=$1
 ECHO_SERVER=$2
+TROUBLED=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DIR=$(mktemp -d)
 PIDS=()
@@ -144,6 +146,25 @@ expect_screen "leaked: 1 at nil_reader() /src/nil.cpp:3" "v2 replay: warnings"
 keys q
 wait_exit 0
 
+# A recorded troubled service: the summary's deadlock, leak and stuck request in the warnings
+# pane, their goroutines marked in the table.
+if [ -n "$TROUBLED" ]; then
+  "$GPROF_ID" record -q -i 50ms -o "$DIR/svc.rec" -- "$TROUBLED" 3 || fail "record the troubled service"
+  start_top "$DIR/svc.rec"
+  keys G
+  expect_screen "deadlock: goroutines " "troubled: deadlock"
+  expect_screen "leaked: " "troubled: leak"
+  expect_screen "stuck: goroutine " "troubled: stuck"
+  expect_screen "{request_id=stuck-42}" "troubled: the stuck request's label"
+  screen | grep -qE '^ +[0-9]+ +[0-9]+ +sync.Mutex.Lock .* D \{role=transfer-' ||
+    fail "troubled: no deadlocked transfer marked D"
+  keys / l a b e l = r e q u e s t _ i d = s t u c k - 4 2 Enter
+  for _ in $(seq 200); do [ "$(row_ids | wc -w)" = 1 ] && break; sleep 0.05; done
+  screen | grep -qE '^ +[0-9]+ .* S \{request_id=stuck-42\}' || fail "troubled: the stuck request is not marked S"
+  keys q
+  wait_exit 0
+fi
+
 # A file that is not a recording: one line, exit 3, terminal given back.
 echo 'not json' >"$DIR/bad.jsonl"
 start_top "$DIR/bad.jsonl"
@@ -227,7 +248,7 @@ start_top --pid "$SHORT" -i 50ms
 expect_screen "[live]" "short-lived program"
 expect_screen "process $SHORT (echo_server): the recording ended (completed)" "program ended" 15
 expect_screen "[ended]" "ended mode"
-screen | grep -qE '^ +1 +- ' || fail "the last sample's rows are gone after the program ended"
+[ -n "$(row_ids)" ] || { fail "the last sample's rows are gone after the program ended"; screen >&2; }
 keys q
 wait_exit 0
 
