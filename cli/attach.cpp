@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -47,6 +48,12 @@ attachment::attachment(pid_t pid, const debug_request& request) {
   if (pid <= 0) throw attach_error("--pid " + std::to_string(pid) + ": not a process id");
   if (::kill(pid, 0) != 0) {
     if (errno == EPERM) throw attach_error(who + " belongs to another user");
+    // Its environment is gone with it: the socket it may have left is looked for where ours
+    // would be.
+    const std::string left =
+        debug_socket_path(debug_socket_dir(std::getenv("XDG_RUNTIME_DIR")), pid);
+    if (remove_stale_debug_socket(left, pid))
+      throw attach_error(who + " is not running (removed the socket it left at " + left + ")");
     throw attach_error(who + " is not running");
   }
   // A zombie still answers kill(): it has exited, only its parent has not reaped it yet.
@@ -86,8 +93,12 @@ attachment::attachment(pid_t pid, const debug_request& request) {
     if (err == ENOENT)
       throw attach_error(named + " has no debug socket at " + path +
                          " (is it linked with gprofid::gprofid, and has its runtime started?)");
+    // The program lives but does not serve: its PID was a killed program's, whose socket is
+    // replaced when this one's debug service starts.
     if (err == ECONNREFUSED)
-      throw attach_error(named + ": nothing listens on " + path + " (a socket left behind?)");
+      throw attach_error(named + ": nothing listens on " + path +
+                         " (a socket left behind by a killed program with the same pid; this one "
+                         "has not started a debug service)");
     throw attach_error(path + ": " + std::strerror(err));
   }
   const timeval tv{answer_timeout_s, 0};

@@ -154,6 +154,31 @@ GPROFID_DEBUG_SOCKET=1 sleep 30 &
 SLEEPER=$!
 PIDS+=("$SLEEPER")
 expect_error 1 "has no debug socket at $SOCKDIR/$SLEEPER.sock" "$GPROF_ID" show --pid "$SLEEPER"
+# A socket where nothing listens, at a live process's path (a killed program had its pid).
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$SOCKDIR/$SLEEPER.sock"
+expect_error 1 "nothing listens on $SOCKDIR/$SLEEPER.sock (a socket left behind" "$GPROF_ID" show --pid "$SLEEPER"
+
+# --- stale sockets: a killed program cannot remove its own -----------------------------------
+GPROFID_DEBUG_SOCKET=1 "$ECHO_SERVER" 1 2>/dev/null &
+KILLED=$!
+wait_for test -S "$SOCKDIR/$KILLED.sock" || fail "no socket for the program to kill"
+kill -KILL "$KILLED"
+wait "$KILLED" 2>/dev/null
+[ -S "$SOCKDIR/$KILLED.sock" ] || fail "a killed program's socket is gone already (nothing to test)"
+expect_error 1 "process $KILLED is not running (removed the socket it left at $SOCKDIR/$KILLED.sock)" \
+  "$GPROF_ID" show --pid "$KILLED"
+[ -e "$SOCKDIR/$KILLED.sock" ] && fail "--pid of a dead process left its stale socket"
+expect_error 1 "process $KILLED is not running" "$GPROF_ID" show --pid "$KILLED"
+# A service that starts removes every socket whose process is gone and where nothing listens.
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$SOCKDIR/$GONE.sock"
+GPROFID_DEBUG_SOCKET=1 "$ECHO_SERVER" 1 2>/dev/null &
+SWEEPER=$!
+PIDS+=("$SWEEPER")
+wait_for test -S "$SOCKDIR/$SWEEPER.sock" || fail "no socket for the sweeping program"
+[ -e "$SOCKDIR/$GONE.sock" ] && fail "a starting service kept a dead process's socket"
+[ -S "$SOCK" ] || fail "a starting service removed a live program's socket"
+kill "$SWEEPER"
+
 AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if [ "$(id -u)" = 0 ] && "${AS_NOBODY[@]}" test -x "$GPROF_ID"; then
   # Another user: cannot attach, and cannot even reach the socket.

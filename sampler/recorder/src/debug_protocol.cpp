@@ -1,8 +1,16 @@
 #include "gprofid/recorder/debug_protocol.hpp"
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 namespace gprofid {
@@ -37,6 +45,42 @@ std::string debug_socket_dir(const char* xdg_runtime_dir) {
 
 std::string debug_socket_path(const std::string& dir, pid_t pid) {
   return dir + "/" + std::to_string(pid) + ".sock";
+}
+
+bool debug_socket_listened(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  // A listening service accepts and then reads a request line we never send; it drops us after
+  // its request timeout, or at once when we close.
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool remove_stale_debug_socket(const std::string& path, pid_t pid) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+  if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) return false;
+  if (debug_socket_listened(path)) return false;
+  return ::unlink(path.c_str()) == 0;
+}
+
+std::size_t remove_stale_debug_sockets(const std::string& dir) {
+  const std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return 0;
+  std::size_t removed = 0;
+  while (const dirent* e = ::readdir(d.get())) {
+    const std::string_view name = e->d_name;
+    if (!name.ends_with(".sock")) continue;
+    pid_t pid = 0;
+    if (!whole_number(name.substr(0, name.size() - 5), pid) || pid <= 0) continue;
+    removed += remove_stale_debug_socket(dir + "/" + std::string(name), pid) ? 1 : 0;
+  }
+  return removed;
 }
 
 std::optional<debug_request> parse_debug_request(std::string_view line, std::string& error) {

@@ -88,7 +88,8 @@ recording_options attach_options(const debug_request& r) {
 
 }  // namespace
 
-debug_service::debug_service(debug_service_options options) : options_(std::move(options)) {}
+debug_service::debug_service(debug_service_options options)
+    : options_(std::move(options)), snapshot_rate_(options_.snapshots) {}
 
 debug_service::~debug_service() {
   stop();
@@ -101,15 +102,19 @@ void debug_service::start(runtime& rt) {
               ? debug_socket_path(debug_socket_dir(std::getenv("XDG_RUNTIME_DIR")), ::getpid())
               : options_.socket_path;
   ensure_private_dir(parent_dir(path_), default_path);
+  // Sockets of killed programs of this user would pile up in the directory otherwise.
+  if (default_path) remove_stale_debug_sockets(parent_dir(path_));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path_.size() >= sizeof addr.sun_path)
     fail(path_ + ": path too long for a socket", ENAMETOOLONG);
   std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-  // A socket left by a process that had our PID before (killed, so it could not remove it).
+  // A socket left by a process that had our PID before (killed, so it could not remove it), or
+  // by a service of this process that stopped; one that is served is not ours to take.
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) fail(path_ + " exists and is not a socket", EEXIST);
+    if (debug_socket_listened(path_)) fail("another debug service listens on " + path_, EADDRINUSE);
     ::unlink(path_.c_str());
   }
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -239,7 +244,11 @@ void debug_service::serve(client& c) noexcept {
     try {
       if (auto r = parse_debug_request(line, why)) {
         if (r->what == debug_request::kind::snapshot) {
-          serve_snapshot(fd);
+          if (snapshot_rate_.try_take()) {
+            serve_snapshot(fd);
+          } else {
+            send_error(fd, snapshot_rate_error(snapshot_rate_.limit()));
+          }
         } else {
           serve_record(fd, *r);
         }

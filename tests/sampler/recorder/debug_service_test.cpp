@@ -7,11 +7,13 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/recorder/debug_protocol.hpp"
+#include "gprofid/recorder/rate_limit.hpp"
 
 namespace gprofid {
 namespace {
@@ -110,6 +112,81 @@ TEST_CASE("debug_service: refuses a directory others can enter") {
   debug_service s({.socket_path = d.socket()});
   CHECK_THROWS_WITH_AS(s.start(rt), doctest::Contains("is not a private directory"),
                        std::system_error);
+}
+
+TEST_CASE("rate_limiter: a full bucket, refilled at its rate, never above its burst") {
+  rate_limiter r({.per_second = 2, .burst = 3});
+  const std::int64_t t0 = 1'000'000'000;
+  CHECK(r.try_take(t0));
+  CHECK(r.try_take(t0));
+  CHECK(r.try_take(t0));
+  CHECK_FALSE(r.try_take(t0));
+  CHECK_FALSE(r.try_take(t0 + 400'000'000));  // 0.8 of a token
+  CHECK(r.try_take(t0 + 500'000'000));        // one token after 0.5 s
+  CHECK_FALSE(r.try_take(t0 + 500'000'000));
+  CHECK(r.try_take(t0 + 100'000'000'000));  // a long quiet spell fills the bucket, no more
+  CHECK(r.try_take(t0 + 100'000'000'000));
+  CHECK(r.try_take(t0 + 100'000'000'000));
+  CHECK_FALSE(r.try_take(t0 + 100'000'000'000));
+  CHECK_FALSE(r.try_take(t0));  // a clock read out of order adds nothing
+  rate_limiter off({.per_second = 0, .burst = 0});
+  for (int i = 0; i < 100; ++i) CHECK(off.try_take(t0));
+}
+
+TEST_CASE("debug_service: snapshots beyond the rate limit are refused, recordings are not") {
+  socket_dir d;
+  runtime rt({.workers = 1});
+  rt.run([](runtime& rt, const socket_dir& d) -> task<void> {
+    // One token a day: the third snapshot is refused however slow the machine is.
+    debug_service s(
+        {.socket_path = d.socket(), .snapshots = {.per_second = 1.0 / 86400, .burst = 2}});
+    s.start(rt);
+    CHECK(ask(d.socket(), "snapshot\n").starts_with("{"));
+    CHECK(ask(d.socket(), "snapshot\n").starts_with("{"));
+    CHECK(ask(d.socket(), "snapshot\n") ==
+          "error: busy: more than 1.15741e-05 snapshots a second (burst 2); try again later\n");
+    CHECK(ask(d.socket(), "record 1000000 0 1\n").starts_with("{"));
+    s.stop();
+    co_return;
+  }(rt, d));
+}
+
+TEST_CASE("debug sockets: a stale one is removed, a served one or a live process's is kept") {
+  socket_dir d;
+  const std::string path = (d.dir / "1.sock").string();
+  // A socket nobody listens on, as a killed program leaves it.
+  const auto leave_socket = [](const std::string& p) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
+    REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    ::close(fd);
+  };
+  leave_socket(path);
+  CHECK_FALSE(debug_socket_listened(path));
+  CHECK_FALSE(remove_stale_debug_socket(path, 1));  // pid 1 is alive
+  CHECK(fs::exists(path));
+  // A pid above pid_max names no process.
+  const std::string dead = (d.dir / "2147483600.sock").string();
+  leave_socket(dead);
+  std::ofstream((d.dir / "2147483601.sock").string()) << "not a socket";
+  CHECK(remove_stale_debug_sockets(d.dir.string()) == 1);
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(fs::exists(d.dir / "2147483601.sock"));
+  CHECK(fs::exists(path));
+
+  // A service replaces a stale socket at its own path, and refuses to take a served one.
+  runtime rt({.workers = 1});
+  debug_service first({.socket_path = path});
+  first.start(rt);
+  CHECK(debug_socket_listened(path));
+  CHECK_FALSE(remove_stale_debug_socket(path, 2147483600));  // served, whatever the pid
+  debug_service second({.socket_path = path});
+  CHECK_THROWS_WITH_AS(second.start(rt), doctest::Contains("another debug service listens on"),
+                       std::system_error);
+  first.stop();
+  CHECK_FALSE(fs::exists(path));
 }
 
 }  // namespace

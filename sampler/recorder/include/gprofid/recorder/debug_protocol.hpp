@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,16 @@ namespace gprofid {
 std::string debug_socket_dir(const char* xdg_runtime_dir);
 // "DIR/PID.sock".
 std::string debug_socket_path(const std::string& dir, pid_t pid);
+
+// Whether something accepts connections on the Unix socket at `path` (a connect succeeds).
+bool debug_socket_listened(const std::string& path);
+
+// A killed program cannot remove its socket. Removes `path` if it is a socket, process `pid` does
+// not exist and nothing listens on it; returns whether it did. Both conditions are checked so
+// that a socket whose program lives in another PID namespace (sharing the directory) is kept.
+bool remove_stale_debug_socket(const std::string& path, pid_t pid);
+// Every "PID.sock" in `dir` that remove_stale_debug_socket removes; returns how many.
+std::size_t remove_stale_debug_sockets(const std::string& dir);
 
 // Requests are one line of at most this many bytes, newline included.
 inline constexpr std::size_t debug_request_max = 256;

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "gprofid/recorder/rate_limit.hpp"
 #include "gprofid/runtime.hpp"
 
 namespace gprofid {
@@ -32,6 +33,9 @@ struct debug_service_options {
   // A client that reads nothing for this long is dropped (the write fails), so a stuck client
   // cannot hold a sampler, or the program's exit, for longer.
   std::int64_t send_timeout_ns = 5'000'000'000;
+  // `snapshot` requests beyond this rate are answered "error: busy" (recordings are bounded by
+  // their interval instead).
+  rate_limit snapshots{};
   // The only user let in (SO_PEERCRED); -1: the effective user of this process. Tests set it.
   long allowed_uid = -1;
 };
@@ -71,7 +75,8 @@ class debug_service final : public runtime_service {
   // finish; never held while serving or joining.
   std::mutex m_;
   std::list<client> clients_;
-  bool recording_ = false;  // one recording at a time; a second "record" is refused
+  bool recording_ = false;      // one recording at a time; a second "record" is refused
+  rate_limiter snapshot_rate_;  // options_.snapshots
 };
 
 // Whether the environment asks for the debug service (GPROFID_DEBUG_SOCKET=1). Another value
