@@ -201,16 +201,6 @@ std::string gzip(const std::string& data) {
 
 }  // namespace
 
-pprof_source pprof_source_of(const recording_header& h) {
-  pprof_source source{.start_unix_ns = h.start_unix_ns};
-  source.program = h.command_line.empty() ? h.workload : h.command_line.front();
-  for (const std::string& word : h.command_line) {
-    if (!source.command_line.empty()) source.command_line += ' ';
-    source.command_line += word;
-  }
-  return source;
-}
-
 std::string pprof_goroutine_profile_uncompressed(const symbol_tables& tables, const sample& s,
                                                  const pprof_source& source) {
   return build_profile(tables, s, source, profile_kind::goroutine).SerializeAsString();

@@ -6,21 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/pprof_source.hpp"
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid {
-
-// What a profile says about the recording it comes from.
-struct pprof_source {
-  std::int64_t start_unix_ns = 0;  // the recording's start; 0: unknown (the profile is undated)
-  std::string program;             // the recorded program's executable, named by the mapping
-  std::string command_line;        // how it was run, for the profile's comments; may be empty
-};
-
-// The source of a recording's profiles, from its header: the program is the first word of the
-// command line (gprof-id itself for a built-in workload), else the workload's name.
-pprof_source pprof_source_of(const recording_header& h);
 
 // The gzip-compressed serialized profile (a .pb.gz file's contents). Every goroutine of `s`
 // becomes one pprof sample of value 1 whose locations are its logical stack, with string labels
