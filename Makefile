@@ -15,7 +15,7 @@ LAUNCHER   := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccac
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPROFID_BUILD_BENCH=ON -DGPROFID_WERROR=$(WERROR) $(LAUNCHER)
 DEB_PACKAGES := g++ cmake make python3 python3-jsonschema pkg-config libcli11-dev libspdlog-dev \
                 nlohmann-json3-dev doctest-dev jq libprotobuf-dev protobuf-compiler zlib1g-dev libzstd-dev \
-                golang-go libncurses-dev tmux
+                golang-go libncurses-dev tmux libcpp-httplib-dev curl
 
 .PHONY: all deps consumers build run test test-unit test-tsan test-asan clean format bench fuzz stress install
 

@@ -136,6 +136,10 @@ void start_auto_record(runtime& rt, const auto_record_settings& s) {
 
 }  // namespace gprofid
 
+// Defined by gprofid::gprofid_http (sampler/debug_http/src/auto_start.cpp) when the program links
+// it; null otherwise, since nothing else in the recorder may depend on the HTTP library.
+extern "C" __attribute__((weak)) void gprofid_debug_http_start(gprofid::runtime* rt);
+
 extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
   // One recording and one debug socket per process: a second runtime (or a test's many) gets
   // neither.
@@ -143,7 +147,9 @@ extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
   if (!rt) return;
   const bool record = std::getenv(gprofid::environment::record_fd.data()) != nullptr;
   const bool debug = gprofid::debug_socket_requested_by_env();
-  if (!(record || debug) || claimed.exchange(true)) return;
+  const char* http_env = std::getenv(gprofid::environment::debug_http.data());
+  const bool http = http_env && *http_env != '\0';
+  if (!(record || debug || http) || claimed.exchange(true)) return;
   if (record) {
     try {
       if (auto s = gprofid::auto_record_settings_from_env()) gprofid::start_auto_record(*rt, *s);
@@ -156,6 +162,15 @@ extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
       rt->add_service(std::make_unique<gprofid::debug_service>());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "gprof-id: no debug socket: %s\n", e.what());
+    }
+  }
+  if (http) {
+    if (gprofid_debug_http_start) {
+      gprofid_debug_http_start(rt);
+    } else {
+      std::fprintf(stderr,
+                   "gprof-id: ignoring %s: this program is not linked with gprofid::gprofid_http\n",
+                   gprofid::environment::debug_http.data());
     }
   }
 }

@@ -267,14 +267,7 @@ void debug_service::serve(client& c) noexcept {
 
 void debug_service::serve_snapshot(int fd) {
   recording_writer out(fd, "debug socket");
-  recording_header h = header_for(*rt_, 0);
-  h.command_line = own_command_line();
-  if (!h.command_line.empty()) h.workload = h.command_line.front();
-  out.write_header(h);
-  symbolizer sym;
-  sample s = goroutine_profile_with_id(*rt_, sym);
-  out.write_sample(s, sym.tables());
-  out.write_end({1, end_reason::samples, std::nullopt, std::nullopt});
+  write_snapshot_recording(*rt_, out);
 }
 
 void debug_service::serve_record(int fd, const debug_request& r) {

@@ -90,6 +90,21 @@ recording_header header_for(const runtime& rt, std::int64_t interval_ns) {
   return h;
 }
 
+recording_header own_header_for(const runtime& rt, std::int64_t interval_ns) {
+  recording_header h = header_for(rt, interval_ns);
+  h.command_line = own_command_line();
+  if (!h.command_line.empty()) h.workload = h.command_line.front();
+  return h;
+}
+
+void write_snapshot_recording(runtime& rt, recording_writer& out) {
+  out.write_header(own_header_for(rt, 0));
+  symbolizer sym;
+  const sample s = goroutine_profile_with_id(rt, sym);
+  out.write_sample(s, sym.tables());
+  out.write_end({1, end_reason::samples, std::nullopt, std::nullopt});
+}
+
 std::vector<std::string> own_command_line() {
   std::vector<std::string> args;
   std::ifstream in("/proc/self/cmdline", std::ios::binary);

@@ -1,7 +1,8 @@
 // Every environment variable gprof-id reads or sets, in one table: the runtime reads
 // GPROFID_WORKERS and GPROFID_SELECT_SEED, `gprof-id record` sets the GPROFID_RECORD_* family for
 // the program it starts, and the in-process recorder reads it; GPROFID_DEBUG_SOCKET starts the
-// debug service. docs/recording.md and docs/attach.md document them.
+// debug service, GPROFID_DEBUG_HTTP its HTTP form. docs/recording.md, docs/attach.md and
+// docs/fleet.md document them.
 #pragma once
 
 #include <array>
@@ -28,7 +29,12 @@ inline constexpr std::string_view record_format = "GPROFID_RECORD_FORMAT";
 // 1: serve snapshots and recordings on a Unix domain socket (docs/attach.md).
 inline constexpr std::string_view debug_socket = "GPROFID_DEBUG_SOCKET";
 
-inline constexpr std::array all = {workers,     select_seed, record_fd,     interval_ns,
-                                   max_samples, duration_ns, record_format, debug_socket};
+// ADDR:PORT (or PORT, on 127.0.0.1): serve Go's /debug/pprof/goroutine and our snapshot over
+// HTTP, in programs linked with gprofid::gprofid_http (docs/fleet.md).
+inline constexpr std::string_view debug_http = "GPROFID_DEBUG_HTTP";
+
+inline constexpr std::array all = {workers,       select_seed,  record_fd,
+                                   interval_ns,   max_samples,  duration_ns,
+                                   record_format, debug_socket, debug_http};
 
 }  // namespace gprofid::environment

@@ -3,7 +3,9 @@
 // GPROFID_INTERVAL_NS, GPROFID_MAX_SAMPLES, GPROFID_DURATION_NS, GPROFID_RECORD_FORMAT) in its
 // environment and records itself to that descriptor, through the runtime's weak
 // gprofid_runtime_started hook.
-// The same hook starts the debug service (debug_service.hpp) when GPROFID_DEBUG_SOCKET=1.
+// The same hook starts the debug service (debug_service.hpp) when GPROFID_DEBUG_SOCKET=1, and
+// its HTTP form (gprofid/debug_http/debug_http_service.hpp) when GPROFID_DEBUG_HTTP is set and
+// the program links gprofid::gprofid_http.
 #pragma once
 
 #include <cstdint>

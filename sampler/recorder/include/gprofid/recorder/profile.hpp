@@ -8,6 +8,7 @@
 
 #include "gprofid/recorder/symbolizer.hpp"
 #include "gprofid/recording/recording_format.hpp"
+#include "gprofid/recording/recording_writer.hpp"
 #include "gprofid/recording/sample.hpp"
 #include "gprofid/runtime.hpp"
 #include "gprofid/snapshot.hpp"
@@ -31,6 +32,14 @@ profile goroutine_profile_with_id(runtime& rt);
 // A header for recording `rt` from inside its process: pid, workers, and the start instant set
 // to rt.started_ns() (the zero of every sample time) on both clocks.
 recording_header header_for(const runtime& rt, std::int64_t interval_ns);
+
+// header_for(rt, interval_ns) naming this process: its command line, and the workload as its
+// first word. What a recording taken from inside a program that gprof-id did not start carries.
+recording_header own_header_for(const runtime& rt, std::int64_t interval_ns);
+
+// One snapshot of `rt` as a whole recording (header, definitions, the sample, end line with
+// reason samples): what the debug services answer a snapshot request with.
+void write_snapshot_recording(runtime& rt, recording_writer& out);
 
 // This process's command line (/proc/self/cmdline), for recording headers; empty if unreadable.
 std::vector<std::string> own_command_line();
