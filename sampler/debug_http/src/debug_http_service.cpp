@@ -57,6 +57,11 @@ std::string goroutine_profile_pprof(runtime& rt) {
   return gzip(encode_pprof_goroutine_profile(p.tables, p.snapshot, live_source(rt)));
 }
 
+std::string goroutineleak_profile_pprof(runtime& rt) {
+  const profile p = goroutine_profile_with_id(rt);
+  return gzip(encode_pprof_goroutineleak_profile(p.tables, p.snapshot, live_source(rt)));
+}
+
 std::string goroutine_profile_count_text(runtime& rt) {
   const profile p = goroutine_profile_with_id(rt);
   return format_count_profile(p.snapshot, p.tables);
@@ -88,6 +93,8 @@ constexpr std::string_view index_text =
     "state, wait_reason, wait_ns, gopc\n"
     "/debug/pprof/goroutine?debug=1   count of goroutines per stack, as text\n"
     "/debug/pprof/goroutine?debug=2   every goroutine's traceback, as text\n"
+    "/debug/pprof/goroutineleak       pprof profile of the goroutines proven leaked, labels "
+    "leak_rule, blocked_on\n"
     "/debug/gprof-id/snapshot         one sample as a JSON Lines recording "
     "(docs/recording-format.md)\n";
 
@@ -166,8 +173,9 @@ void debug_http_service::start(runtime& rt) {
           "gprof-id: " + req.method.substr(0, 20) + " not allowed: the debug service only reads");
       return httplib::Server::HandlerResponse::Handled;
     }
-    const bool snapshot =
-        req.path == "/debug/pprof/goroutine" || req.path == "/debug/gprof-id/snapshot";
+    const bool snapshot = req.path == "/debug/pprof/goroutine" ||
+                          req.path == "/debug/pprof/goroutineleak" ||
+                          req.path == "/debug/gprof-id/snapshot";
     if (snapshot && !limiter->try_take()) {
       res.set_header("Retry-After", "1");
       answer_text(res, 429, "gprof-id: " + snapshot_rate_error(limit));
@@ -188,6 +196,17 @@ void debug_http_service::start(runtime& rt) {
     } else {
       answer_text(res, 400, "gprof-id: debug=" + debug.substr(0, 20) + ": want 0, 1 or 2");
     }
+  });
+  // Only the profile form: Go's debug=1/2 texts of a leak profile are the goroutine texts of
+  // fewer goroutines, which `gprof-id show` marks from the snapshot instead.
+  http.Get("/debug/pprof/goroutineleak", [r](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("debug") && req.get_param_value("debug") != "0") {
+      answer_text(res, 400, "gprof-id: goroutineleak is served as a profile only (debug=0)");
+      return;
+    }
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Content-Disposition", "attachment; filename=\"goroutineleak\"");
+    res.set_content(goroutineleak_profile_pprof(*r), "application/octet-stream");
   });
   http.Get("/debug/gprof-id/snapshot", [r](const httplib::Request&, httplib::Response& res) {
     res.set_content(snapshot_recording(*r), "application/x-ndjson");

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gprofid/recording/wait_graph.hpp"
 #include "proto_wire.hpp"
 
 namespace gprofid {
@@ -134,14 +135,17 @@ void write_value_type(message& profile, std::uint32_t field, std::int64_t type, 
   profile.nested(field, vt);
 }
 
-}  // namespace
+enum class profile_kind { goroutine, goroutineleak };
 
-std::string encode_pprof_goroutine_profile(const symbol_tables& tables, const sample& s,
-                                           const pprof_source& source) {
+std::string encode(const symbol_tables& tables, const sample& s, const pprof_source& source,
+                   profile_kind kind) {
   string_table strings;
   location_table locations(strings, tables);
-  // Go's goroutine profile: sample type and period type goroutine/count, period 1.
-  const std::int64_t type = strings.index("goroutine");
+  const bool leaks = kind == profile_kind::goroutineleak;
+  const wait_diagnosis diagnosis = leaks ? diagnose(s) : wait_diagnosis{};
+  // Go's goroutine profile: sample type and period type goroutine/count, period 1; its
+  // goroutineleak profile the same named goroutineleak.
+  const std::int64_t type = strings.index(leaks ? "goroutineleak" : "goroutine");
   const std::int64_t unit = strings.index("count");
   std::vector<std::int64_t> comments{strings.index("gprof-id sample " + std::to_string(s.seq) +
                                                    " at +" + std::to_string(s.time_ns) + "ns")};
@@ -159,6 +163,8 @@ std::string encode_pprof_goroutine_profile(const symbol_tables& tables, const sa
   std::vector<pprof_sample> samples;
   samples.reserve(s.goroutines.size());
   for (const goroutine_sample& g : s.goroutines) {
+    const leaked_goroutine* leak = leaks ? diagnosis.leak_of(g.id) : nullptr;
+    if (leaks && !leak) continue;
     pprof_sample& out = samples.emplace_back();
     for (std::uint32_t frame : tables.stacks.at(g.stack)) {
       out.location_ids.push_back(locations.location(frame));
@@ -168,6 +174,10 @@ std::string encode_pprof_goroutine_profile(const symbol_tables& tables, const sa
       str_label(out, "wait_reason", to_string(g.reason));
     }
     str_label(out, "gopc", site_text(tables.sites.at(g.site)));
+    if (leak) {
+      str_label(out, "leak_rule", to_string(leak->rule));
+      if (g.blocked_on != 0) str_label(out, "blocked_on", object_id_text(g.blocked_on));
+    }
     if (g.labels) {
       for (const auto& [key, value] : *g.labels) str_label(out, key, value);
     }
@@ -203,6 +213,18 @@ std::string encode_pprof_goroutine_profile(const symbol_tables& tables, const sa
   profile.varint(profile_field::period, std::int64_t{1});
   profile.packed(profile_field::comment, comments);
   return profile.take();
+}
+
+}  // namespace
+
+std::string encode_pprof_goroutine_profile(const symbol_tables& tables, const sample& s,
+                                           const pprof_source& source) {
+  return encode(tables, s, source, profile_kind::goroutine);
+}
+
+std::string encode_pprof_goroutineleak_profile(const symbol_tables& tables, const sample& s,
+                                               const pprof_source& source) {
+  return encode(tables, s, source, profile_kind::goroutineleak);
 }
 
 }  // namespace gprofid

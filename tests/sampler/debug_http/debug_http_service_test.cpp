@@ -113,6 +113,11 @@ TEST_CASE("debug_http_service: every endpoint while the only worker is blocked")
     CHECK(static_cast<unsigned char>(a.body[0]) == 0x1f);  // gzip, as Go serves it
     CHECK(static_cast<unsigned char>(a.body[1]) == 0x8b);
 
+    a = get(port, "/debug/pprof/goroutineleak");
+    CHECK(a.status == 200);
+    CHECK(a.head.find("Content-Type: application/octet-stream") != std::string::npos);
+    CHECK(get(port, "/debug/pprof/goroutineleak?debug=1").status == 400);
+
     a = get(port, "/debug/gprof-id/snapshot");
     CHECK(a.status == 200);
     std::istringstream in(a.body);

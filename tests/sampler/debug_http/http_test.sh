@@ -79,6 +79,11 @@ focus=$(go tool pprof -traces -tagfocus "goid=$BLOCKER" "$URL/debug/pprof/gorout
 [ "$(grep -c -- '-----------+' <<<"$focus")" = 2 ] || fail "-tagfocus goid=$BLOCKER: not one goroutine: $focus"
 grep -Eq "^ *goid: +$BLOCKER\$" <<<"$focus" && grep -q 'blocker()' <<<"$focus" ||
   fail "-tagfocus goid=$BLOCKER: not that blocker: $focus"
+# The leak profile: the waiter is parked on a channel only its own frame holds.
+leak=$(go tool pprof -raw "$URL/debug/pprof/goroutineleak" 2>&1) || fail "go tool pprof -raw goroutineleak: $leak"
+grep -qx 'PeriodType: goroutineleak count' <<<"$leak" || fail "goroutineleak: period type: $(head -5 <<<"$leak")"
+[ "$(grep -Ec '(^| )goid:\[[0-9]+ goid\]' <<<"$leak")" = 1 ] || fail "goroutineleak: want the one leaked goroutine: $leak"
+grep -q 'leak_rule:\[closed-set\]' <<<"$leak" || fail "goroutineleak: no leak_rule label: $leak"
 curl -sf "$URL/debug/pprof/goroutine" -o "$DIR/g.pb.gz" || fail "curl of the profile failed"
 bash "$HERE/../../consumers/check_pprof.sh" "$DIR/g.pb.gz" 4 1 >/dev/null || fail "check_pprof.sh"
 

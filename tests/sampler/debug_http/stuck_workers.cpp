@@ -2,8 +2,9 @@
 // test: the service must answer from its own threads. Prints "stuck" once every worker is.
 //
 //   stuck_workers WORKERS                 the service as GPROFID_DEBUG_HTTP starts it
-//   stuck_workers WORKERS PER_SECOND BURST  started by the program itself (one call), on an
-//                                         ephemeral port, with that snapshot rate limit
+//   stuck_workers WORKERS PER_SECOND BURST [PARKED]
+//       started by the program itself (one call), on an ephemeral port, with that snapshot
+//       rate limit; PARKED more goroutines wait on a channel (to measure a scrape's cost)
 #include <unistd.h>
 
 #include <atomic>
@@ -14,12 +15,14 @@
 #include "gprofid/channel.hpp"
 #include "gprofid/debug_http/debug_http_service.hpp"
 #include "gprofid/runtime.hpp"
+#include "gprofid/snapshot.hpp"
 #include "gprofid/this_goroutine.hpp"
 
 namespace {
 
 int never[2];  // a pipe nobody writes: reading it blocks the calling thread for good
 std::atomic<int> stuck{0};
+std::atomic<int> parked{0};
 
 void block_this_thread() {
   char c;
@@ -38,14 +41,30 @@ gprofid::task<void> waiter(gprofid::chan<int> ready) {
   co_await gprofid::make_chan<int>().recv();  // parked for good: chan receive
 }
 
-gprofid::task<void> main_task(int workers) {
+gprofid::task<void> parked_one(gprofid::chan<int> c) {
+  parked.fetch_add(1);
+  co_await c.recv();
+}
+
+// Whether goroutine `id` is parked (waiting) at this instant.
+bool parked_now(gprofid::runtime& rt, std::uint64_t id) {
+  const gprofid::snapshot snap = rt.take_snapshot();
+  const gprofid::goroutine_record* r = snap.find(id);
+  return r && r->state == gprofid::goroutine_state::waiting;
+}
+
+gprofid::task<void> main_task(gprofid::runtime& rt, int workers, int extra) {
+  auto hold = gprofid::make_chan<int>();  // held here: its waiters are parked, not leaked
+  for (int i = 0; i < extra; ++i) gprofid::go(parked_one(hold));
+  while (parked.load() < extra) co_await gprofid::yield();
   auto ready = gprofid::make_chan<int>();
-  gprofid::go(waiter(ready));
+  const std::uint64_t waiting = gprofid::go(waiter(ready));
   co_await ready.recv();
+  // Parked on a channel nobody can send on, it stays parked; until then it may still be queued,
+  // and the blockers would take every worker before it ran.
+  while (!parked_now(rt, waiting)) co_await gprofid::yield();
   gprofid::this_goroutine::set_label("role", "blocker");
   for (int i = 1; i < workers; ++i) gprofid::go(blocker());
-  // The other workers are all in blocker() once the count is reached, so the waiter, which
-  // held one of them, has parked.
   while (stuck.load() < workers - 1) co_await gprofid::yield();
   std::printf("stuck\n");
   std::fflush(stdout);
@@ -55,19 +74,19 @@ gprofid::task<void> main_task(int workers) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 4) {
-    std::fprintf(stderr, "usage: stuck_workers WORKERS [PER_SECOND BURST]\n");
+  if (argc < 2 || argc == 3 || argc > 5) {
+    std::fprintf(stderr, "usage: stuck_workers WORKERS [PER_SECOND BURST [PARKED]]\n");
     return 2;
   }
   const int workers = std::atoi(argv[1]);
   if (workers < 1 || ::pipe(never) != 0) return 2;
   gprofid::runtime rt({.workers = static_cast<std::size_t>(workers)});
-  if (argc == 4) {
+  if (argc >= 4) {
     gprofid::debug_http_options o;
     o.snapshots = {.per_second = std::atof(argv[2]), .burst = std::atof(argv[3])};
     o.announce = true;
     rt.add_service(std::make_unique<gprofid::debug_http_service>(o));
   }
-  rt.run(main_task(workers));
+  rt.run(main_task(rt, workers, argc == 5 ? std::atoi(argv[4]) : 0));
   return 0;
 }

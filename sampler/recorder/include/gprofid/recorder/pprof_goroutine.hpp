@@ -16,4 +16,10 @@ namespace gprofid {
 std::string encode_pprof_goroutine_profile(const symbol_tables& tables, const sample& s,
                                            const pprof_source& source = {});
 
+// Go 1.26's goroutineleak profile: as above, of only the goroutines the sample's wait-for graph
+// proves leaked (diagnose(), wait_graph.hpp), labelled leak_rule and blocked_on; the bytes of
+// the export's pprof_goroutineleak_profile_uncompressed.
+std::string encode_pprof_goroutineleak_profile(const symbol_tables& tables, const sample& s,
+                                               const pprof_source& source = {});
+
 }  // namespace gprofid

@@ -1,4 +1,4 @@
-#include "gprofid/analysis/wait_graph.hpp"
+#include "gprofid/recording/wait_graph.hpp"
 
 #include <algorithm>
 #include <cstdio>
