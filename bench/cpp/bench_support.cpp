@@ -21,6 +21,7 @@ json to_json(const job& j) {
   if (j.depth) o["depth"] = j.depth;
   if (j.procs) o["procs"] = j.procs;
   if (j.dur_ms) o["dur_ms"] = j.dur_ms;
+  if (j.reps) o["reps"] = j.reps;
   return o;
 }
 
@@ -31,6 +32,7 @@ job job_from_json(const json& o) {
   j.depth = o.value("depth", 0);
   j.procs = o.value("procs", 0);
   j.dur_ms = o.value("dur_ms", std::int64_t{0});
+  j.reps = o.value("reps", 0);
   return j;
 }
 
@@ -152,6 +154,12 @@ void histogram::record(std::int64_t ns) noexcept {
   ++counts_[static_cast<std::size_t>(bucket_of(static_cast<std::uint64_t>(ns)))];
   ++total_;
   max_ = std::max(max_, ns);
+}
+
+void histogram::merge(const histogram& other) noexcept {
+  for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  total_ += other.total_;
+  max_ = std::max(max_, other.max_);
 }
 
 std::int64_t histogram::quantile(double q) const noexcept {

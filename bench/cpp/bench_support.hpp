@@ -24,6 +24,7 @@ struct job {
   int depth = 0;            // parked call depth (snapshot ops)
   int procs = 0;            // workers; 0: one per core, like GOMAXPROCS's default
   std::int64_t dur_ms = 0;  // measurement window (timed ops)
+  int reps = 0;             // windows of each kind (snapshot_pause); 0: one
 };
 
 // One output row; `suite` is always "cpp".
@@ -75,6 +76,8 @@ class histogram {
   std::int64_t quantile(double q) const noexcept;
   std::int64_t max() const noexcept { return max_; }
   std::uint64_t total() const noexcept { return total_; }
+  // Adds every round trip `other` recorded (windows pooled into one distribution).
+  void merge(const histogram& other) noexcept;
 
  private:
   std::array<std::uint64_t, 64 * 64> counts_{};

@@ -46,7 +46,6 @@ const std::map<std::string, runner>& runners() {
 std::vector<step> plan(bool quick) {
   using sizes = std::vector<std::int64_t>;
   auto pick = [quick](sizes full, sizes q) { return quick ? q : full; };
-  const std::int64_t window_ms = quick ? 300 : 1000;
   std::vector<step> steps;
   auto add = [&](int reps, job j) { steps.push_back({std::move(j), reps}); };
 
@@ -68,8 +67,15 @@ std::vector<step> plan(bool quick) {
       }
     }
   }
-  for (auto n : snap_n) {
-    add(1, {.op = "snapshot_pause", .n = n, .depth = 8, .procs = 2, .dur_ms = window_ms});
+  // Short windows, alternating without and with snapshots, many of each: the windows in which
+  // the OS preempted none of our threads show the pause itself (snapshot_bench.cpp).
+  for (auto n : pick({1'000, 10'000, 100'000, 1'000'000}, {1'000, 10'000, 100'000})) {
+    add(1, {.op = "snapshot_pause",
+            .n = n,
+            .depth = 8,
+            .procs = 2,
+            .dur_ms = 20,
+            .reps = quick ? 25 : (n >= 1'000'000 ? 10 : 50)});
   }
   add(1, {.op = "sampling_overhead", .n = 10'000, .dur_ms = quick ? 500 : 2000});
   add(1, {.op = "sampling_overhead_v2", .n = 10'000, .dur_ms = quick ? 500 : 2000});
@@ -86,6 +92,7 @@ std::string describe(const job& j) {
   if (j.depth) s += " depth=" + std::to_string(j.depth);
   if (j.procs) s += " procs=" + std::to_string(j.procs);
   if (j.dur_ms) s += " dur=" + std::to_string(j.dur_ms) + "ms";
+  if (j.reps) s += " reps=" + std::to_string(j.reps);
   return s;
 }
 
