@@ -67,8 +67,10 @@ void io_handle::signal(io_direction d, std::vector<goroutine*>& out) {
     return;
   }
   // Wake every waiter: each retries its syscall and those that lose the race wait again.
-  for (detail::io_waiter* w = waiters_[i]; w; w = w->next) out.push_back(w->g);
+  int woken = 0;
+  for (detail::io_waiter* w = waiters_[i]; w; w = w->next, ++woken) out.push_back(w->g);
   waiters_[i] = nullptr;
+  poller_.waiters_.fetch_sub(woken, std::memory_order_relaxed);
 }
 
 bool io_handle::wait_awaiter::await_suspend(std::coroutine_handle<> c) noexcept {
@@ -83,6 +85,7 @@ bool io_handle::wait_awaiter::await_suspend(std::coroutine_handle<> c) noexcept 
     node_.g = g;
     node_.next = h_.waiters_[i];
     h_.waiters_[i] = &node_;
+    h_.poller_.waiters_.fetch_add(1, std::memory_order_relaxed);
   }
   park(c, wait_reason::io_wait);
   return true;
@@ -147,6 +150,14 @@ void poller::remove(io_handle& h) noexcept {
 }
 
 poller::events poller::poll(int timeout_ms) {
+  return poll(timeout_ms, true);
+}
+
+void poller::poll_ready_now() {
+  poll(0, false);
+}
+
+poller::events poller::poll(int timeout_ms, bool own_descriptors) {
   std::array<epoll_event, 128> evs;
   const int n = epoll_wait(epoll_fd_, evs.data(), static_cast<int>(evs.size()), timeout_ms);
   events out;
@@ -154,11 +165,17 @@ poller::events poller::poll(int timeout_ms) {
     if (errno == EINTR) return out;
     throw_errno("epoll_wait");
   }
+  // Per thread: the reactor thread and the workers may poll at the same time.
+  thread_local std::vector<goroutine*> to_wake;
   {
     std::lock_guard guard(m_);
     for (int k = 0; k < n; ++k) {
       const std::uint64_t token = evs[k].data.u64;
       const std::uint32_t what = evs[k].events;
+      if (token == wake_token || token == timer_token) {
+        // Level-triggered: left pending, the reactor thread still sees what a worker skipped.
+        if (!own_descriptors) continue;
+      }
       if (token == wake_token) {
         drain(wake_fd_);
         out.woken = true;
@@ -175,15 +192,15 @@ poller::events poller::poll(int timeout_ms) {
       if (!s.h || s.gen != static_cast<std::uint32_t>(token >> 32)) continue;
       // Errors and hang-ups wake both sides: their syscalls report what happened.
       if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        s.h->signal(io_direction::read, to_wake_);
+        s.h->signal(io_direction::read, to_wake);
       }
-      if (what & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.h->signal(io_direction::write, to_wake_);
+      if (what & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.h->signal(io_direction::write, to_wake);
     }
   }
   // The waiters' frames may resume (and free their handles) as soon as they are readied, so
   // this happens after the dispatch has finished with every handle.
-  for (goroutine* g : to_wake_) ready(g);
-  to_wake_.clear();
+  for (goroutine* g : to_wake) ready(g);
+  to_wake.clear();
   return out;
 }
 

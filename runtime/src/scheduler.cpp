@@ -229,8 +229,22 @@ void scheduler::fire_due_timers(worker& w) {
   if (now >= next) r.fire_due_unless_firing(now);
 }
 
+bool scheduler::poll_io(worker& w, bool drained) {
+  poller& io = rt_.io_reactor().io();
+  if (!io.has_waiters()) return false;
+  if (!drained && ++w.rounds_since_io_poll < io_poll_rounds &&
+      (w.now_ns == 0 || w.now_ns - w.io_polled_ns < io_poll_interval_ns)) {
+    return false;
+  }
+  w.rounds_since_io_poll = 0;
+  w.io_polled_ns = w.now_ns;
+  io.poll_ready_now();  // readies them here: ready() off a run queues on this worker
+  return true;
+}
+
 goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
   fire_due_timers(w);
+  poll_io(w, false);
   // Like Go's schedule(): look at the global queue now and then so it cannot starve.
   if (tick % 61 == 0) {
     if (goroutine* g = pop_global()) return g;
@@ -251,6 +265,15 @@ goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
     }
   }
   if (goroutine* g = pop_global()) return g;
+  // Nothing queued here: a goroutine whose socket is ready comes before stealing or sleeping.
+  if (poll_io(w, true)) {
+    std::lock_guard guard(w.m);
+    if (!w.queue.empty()) {
+      goroutine* g = w.queue.front();
+      w.queue.pop_front();
+      return g;
+    }
+  }
   return steal(w);
 }
 

@@ -2,19 +2,26 @@
 // goroutines woken by timers, the reactor or other threads, and a woken goroutine runs on its
 // waker's worker.
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "gprofid/event.hpp"
+#include "gprofid/net.hpp"
 #include "gprofid/runtime.hpp"
 #include "gprofid/sleep.hpp"
 #include "gprofid/timer_channel.hpp"
 #include "gprofid/wait_group.hpp"
+#include "reactor.hpp"
+#include "scheduler.hpp"
 
 namespace gprofid {
 namespace {
@@ -247,6 +254,83 @@ TEST_CASE("fairness: goroutines yielding every 200 us do not starve timer-woken 
   } else {
     MESSAGE("the machine was too busy to judge the rates; only the order was checked");
   }
+}
+
+// A goroutine parked reading one end of a socket pair, in a runtime whose reactor thread is
+// stopped: from then on only a worker's own poll can see the socket become ready (the stopped
+// thread stands for a reactor thread that gets no CPU because every core runs workers).
+struct socket_reader {
+  int fds[2] = {-1, -1};
+  std::atomic<bool> got{false};
+  event read_done;
+
+  socket_reader() {
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+  }
+  ~socket_reader() { ::close(fds[1]); }
+
+  static task<void> read_one(socket_reader& r) {
+    tcp_stream s(r.fds[0]);
+    std::byte b{};
+    const std::size_t n = co_await s.read(std::span<std::byte>(&b, 1));
+    r.got.store(n == 1);
+    r.read_done.set();
+  }
+  void send() const { REQUIRE(::write(fds[1], "x", 1) == 1); }
+};
+
+TEST_CASE("fairness: a busy worker polls socket readiness itself between runs") {
+  // One worker kept busy by main yielding: the reader must be woken by the worker's periodic
+  // poll, at most every io_poll_rounds (1024) rounds (sooner by the 100 us interval).
+  runtime rt({.workers = 1});
+  rt.run([](runtime& rt) -> task<void> {
+    rt.io_reactor().stop();
+    socket_reader r;
+    go(socket_reader::read_one(r));
+    co_await yield();  // the reader runs and parks on its socket
+    r.send();
+    int yields = 0;
+    while (!r.read_done.is_set() && yields < 100'000) {
+      co_await yield();
+      ++yields;
+    }
+    CHECK(r.got.load());
+    CHECK(yields <= static_cast<int>(scheduler::io_poll_rounds) + 2);
+  }(rt));
+}
+
+TEST_CASE("fairness: a worker whose queue runs dry polls socket readiness before sleeping") {
+  // Main parks right after the write: the worker's queue is empty, so it polls at once. Were it
+  // to sleep instead, nothing would wake it for the reader (the reactor thread is stopped): a
+  // watchdog thread sets the event after 10 s so that the failure is a CHECK, not a hang.
+  runtime rt({.workers = 1});
+  rt.run([](runtime& rt) -> task<void> {
+    rt.io_reactor().stop();
+    socket_reader r;
+    go(socket_reader::read_one(r));
+    co_await yield();
+    event woken;
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false;
+    std::thread watchdog([&] {
+      std::unique_lock lock(m);
+      if (!cv.wait_for(lock, 10s, [&] { return finished; })) woken.set();
+    });
+    go([](socket_reader& r, event& woken) -> task<void> {
+      co_await r.read_done.wait();
+      woken.set();
+    }(r, woken));
+    r.send();
+    co_await woken.wait();
+    CHECK(r.read_done.is_set());
+    {
+      std::lock_guard lock(m);
+      finished = true;
+    }
+    cv.notify_one();
+    watchdog.join();
+  }(rt));
 }
 
 }  // namespace

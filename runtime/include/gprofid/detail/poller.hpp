@@ -2,6 +2,7 @@
 // park (wait_reason io_wait) until a non-blocking descriptor is readable or writable.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <mutex>
@@ -79,8 +80,16 @@ class poller {
     bool timer = false;
   };
   // Waits for readiness (timeout_ms -1 = forever), readies the goroutines waiting on ready
-  // descriptors, and reports the wake-up and timer descriptors.
+  // descriptors, and reports the wake-up and timer descriptors. Any number of threads may poll
+  // at once (the reactor thread blocks here while busy workers poll with timeout 0); each
+  // edge-triggered readiness reaches one of them.
   events poll(int timeout_ms);
+  // A worker's look between two runs: readies the goroutines whose descriptors are ready, never
+  // blocks, and leaves the wake-up and timer descriptors (level-triggered) to the reactor thread.
+  void poll_ready_now();
+  // Goroutines parked on descriptors right now: one relaxed load, so that workers poll only
+  // while someone waits (Go's netpollAnyWaiters).
+  bool has_waiters() const noexcept { return waiters_.load(std::memory_order_relaxed) != 0; }
   // Interrupts a poll() in progress (or the next one); any thread.
   void wake() noexcept;
   // Arms the timer descriptor for an absolute CLOCK_MONOTONIC instant; 0 disarms it.
@@ -90,6 +99,7 @@ class poller {
   friend class io_handle;
   std::uint64_t add(io_handle& h);
   void remove(io_handle& h) noexcept;
+  events poll(int timeout_ms, bool own_descriptors);
 
   struct slot {
     io_handle* h = nullptr;
@@ -104,7 +114,9 @@ class poller {
   std::mutex m_;
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::vector<goroutine*> to_wake_;
+  // Parked in wait_awaiter (incremented under the handle's lock), decremented as signal() takes
+  // them off their handle.
+  std::atomic<int> waiters_{0};
 };
 
 }  // namespace gprofid
