@@ -80,6 +80,8 @@ std::vector<comparison> comparisons() {
       {"pingpong_p1", "pingpong_p1", "<= 1.0", ratio_at_most(1.0), {}},
       {"pingpong_p2", "pingpong_p2", "<= 1.0", ratio_at_most(1.0), {}},
       {"worker_pool", "worker_pool", "(higher is better)", no_target(), {}},
+      {"lock_oversubscribed", "", "-", no_target(), {"threads", "cpu_ns_per_op"}},
+      {"lock_oversubscribed_yielding", "", "-", no_target(), {"threads", "cpu_ns_per_op"}},
       // The same with -DGPROFID_TRACKING=OFF (make bench builds both).
       {"spawn_park_untracked", "spawn_park", "-", no_target(), {"warm_ns_per_g"}},
       {"pingpong_p1_untracked", "pingpong_p1", "-", no_target(), {}},

@@ -19,6 +19,8 @@ std::vector<result> mem_parked(const job& j);
 // chan_bench.cpp
 std::vector<result> pingpong(const job& j);
 std::vector<result> worker_pool(const job& j);
+// lock_bench.cpp
+std::vector<result> lock_oversubscribed(const job& j);
 // snapshot_bench.cpp
 std::vector<result> snapshot_cost(const job& j);
 std::vector<result> snapshot_pause(const job& j);

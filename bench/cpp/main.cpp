@@ -31,6 +31,7 @@ const std::map<std::string, runner>& runners() {
       {"pingpong_p1", pingpong},
       {"pingpong_p2", pingpong},
       {"worker_pool", worker_pool},
+      {"lock_oversubscribed", lock_oversubscribed},
       {"snapshot_raw", snapshot_cost},
       {"snapshot_profile", snapshot_cost},
       {"snapshot_pause", snapshot_pause},
@@ -55,6 +56,7 @@ std::vector<step> plan(bool quick) {
   add(1, {.op = "pingpong_p1", .n = trips, .procs = 1});
   add(1, {.op = "pingpong_p2", .n = trips, .procs = 2});
   add(1, {.op = "worker_pool", .n = trips});
+  add(1, {.op = "lock_oversubscribed", .n = quick ? 1'000'000 : 4'000'000, .procs = 8});
 
   const sizes snap_n = pick({1'000, 10'000, 100'000, 1'000'000}, {1'000, 10'000});
   const std::vector<int> depths = quick ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 32};

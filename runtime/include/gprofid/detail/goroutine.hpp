@@ -55,28 +55,29 @@ class goroutine {
   std::uint64_t created_epoch = 0;  // snapshot epoch current at creation (set by the registry)
 
   // Everything below `lock` is written by the goroutine's worker and read by snapshots. The
-  // one-byte fields sit together, without padding between them (docs/performance.md, memory per
-  // parked goroutine).
+  // small fields sit together, without padding between them (docs/performance.md, memory per
+  // parked goroutine): the 4-byte lock and four 1-byte fields, then 5 bytes after wait_since_ns.
   mutable spinlock lock;
   wait_reason reason = wait_reason::none;
   std::atomic<run_status> status{run_status::runnable};
-  bool unlinked = false;    // registry link state, guarded by the registry shard's mutex
-  std::uint16_t shard = 0;  // the registry shard it is linked in
-  std::uint16_t depth = 0;  // frames outside `innermost` (wraps past 65535: only the key suffers)
+  bool unlinked = false;  // registry link state, guarded by the registry shard's mutex
+  // With blocked_object, below.
+  wait_object_kind blocked_kind = wait_object_kind::none;
   promise_base* innermost = nullptr;
   // XOR of frame_hash() of every frame outside `innermost`, each with the co_await it waits at
   // (fixed while the frames inside it run): with the innermost frame, a snapshot's key for the
   // whole stack.
   std::uint64_t outer_hash = 0;
   std::int64_t wait_since_ns = 0;
-  // What it is parked on, for the snapshot's wait-for graph: published with the wait reason
-  // (under `lock`) and cleared before it resumes. While a snapshot holds `lock` and sees it set,
-  // the object stays alive: the clear waits for that lock whenever a snapshot is reading graphs
-  // (see scheduler::execute and docs/wait-graph.md).
-  wait_object_kind blocked_kind = wait_object_kind::none;
+  std::uint16_t shard = 0;  // the registry shard it is linked in
+  std::uint16_t depth = 0;  // frames outside `innermost` (wraps past 65535: only the key suffers)
   // Change tracking for incremental snapshots (registry.hpp, change_bit; docs/snapshot.md
-  // "Incremental snapshots"). In the padding before blocked_object: the block stays 208 B.
+  // "Incremental snapshots"). In the padding before blocked_object.
   std::atomic<std::uint8_t> change_bits{0};
+  // What it is parked on, for the snapshot's wait-for graph (its kind is blocked_kind): published
+  // with the wait reason (under `lock`) and cleared before it resumes. While a snapshot holds
+  // `lock` and sees it set, the object stays alive: the clear waits for that lock whenever a
+  // snapshot is reading graphs (see scheduler::execute and docs/wait-graph.md).
   std::atomic<const void*> blocked_object{nullptr};
   label_ptr labels;
 
