@@ -82,6 +82,8 @@ std::vector<comparison> comparisons() {
       {"worker_pool", "worker_pool", "(higher is better)", no_target(), {}},
       {"lock_oversubscribed", "", "-", no_target(), {"threads", "cpu_ns_per_op"}},
       {"lock_oversubscribed_yielding", "", "-", no_target(), {"threads", "cpu_ns_per_op"}},
+      {"lock_holder_off_cpu", "", "-", no_target(), {"waiters"}},
+      {"lock_holder_off_cpu_yielding", "", "-", no_target(), {"waiters"}},
       // The same with -DGPROFID_TRACKING=OFF (make bench builds both).
       {"spawn_park_untracked", "spawn_park", "-", no_target(), {"warm_ns_per_g"}},
       {"pingpong_p1_untracked", "pingpong_p1", "-", no_target(), {}},

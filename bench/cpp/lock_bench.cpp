@@ -1,10 +1,12 @@
 // lock_oversubscribed: the runtime's internal lock (gprofid::spinlock) with more runnable threads
-// than cores, beside the lock it replaced (spin 128 pauses, then sched_yield in a loop), which is
+// than cores, and lock_holder_off_cpu: the CPU its waiters burn while the holder is off the CPU;
+// each beside the lock it replaced (spin 128 pauses, then sched_yield in a loop), which is
 // kept here as the reference. No Go peer: Go's runtime lock is not reachable from Go code.
 #include <sched.h>
 #include <sys/resource.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -90,6 +92,36 @@ lock_run contend(std::int64_t ops, int threads) {
           r1.ru_nvcsw - r0.ru_nvcsw};
 }
 
+// A holder that keeps the lock while off the CPU (sleeping 2 ms, as a holder the OS preempted
+// would), `waiters` threads taking it every 50 us meanwhile: the CPU they burn waiting, in
+// microseconds per millisecond of holding (1000 = a whole core).
+template <class Lock>
+double cpu_while_held(int waiters, int holds) {
+  using namespace std::chrono_literals;
+  Lock lock;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pool;
+  const std::int64_t cpu0 = process_cpu_ns();
+  for (int t = 0; t < waiters; ++t) {
+    pool.emplace_back([&] {
+      while (!stop.load()) {
+        lock.lock();
+        lock.unlock();
+        std::this_thread::sleep_for(50us);
+      }
+    });
+  }
+  for (int i = 0; i < holds; ++i) {
+    lock.lock();
+    std::this_thread::sleep_for(2ms);
+    lock.unlock();
+    std::this_thread::sleep_for(200us);
+  }
+  stop.store(true);
+  for (auto& th : pool) th.join();
+  return static_cast<double>(process_cpu_ns() - cpu0) / 1e3 / (2.0 * holds);
+}
+
 }  // namespace
 
 // n lock acquisitions shared by `procs` threads (default 8: four per core on this machine).
@@ -108,6 +140,15 @@ std::vector<result> lock_oversubscribed(const job& j) {
   };
   row("lock_oversubscribed", contend<spinlock>(j.n, threads));
   row("lock_oversubscribed_yielding", contend<yielding_lock>(j.n, threads));
+  for (const bool futex : {true, false}) {
+    const double us = futex ? cpu_while_held<spinlock>(threads - 2, 100)
+                            : cpu_while_held<yielding_lock>(threads - 2, 100);
+    out.push_back({.op = futex ? "lock_holder_off_cpu" : "lock_holder_off_cpu_yielding",
+                   .n = 100,
+                   .value = round3(us),
+                   .unit = "cpu_us/ms_held",
+                   .extra = {{"waiters", threads - 2}, {"hold_ms", 2}}});
+  }
   return out;
 }
 
