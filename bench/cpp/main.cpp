@@ -37,6 +37,7 @@ const std::map<std::string, runner>& runners() {
       {"snapshot_pause", snapshot_pause},
       {"sampling_overhead", sampling_overhead},
       {"sampling_overhead_v2", sampling_overhead},
+      {"sampling_overhead_v2_full", sampling_overhead},
       {"recording_format", recording_format},
       {"identity", identity},
       {"diff", diff},
@@ -81,6 +82,7 @@ std::vector<step> plan(bool quick) {
   }
   add(1, {.op = "sampling_overhead", .n = 10'000, .dur_ms = quick ? 500 : 2000});
   add(1, {.op = "sampling_overhead_v2", .n = 10'000, .dur_ms = quick ? 500 : 2000});
+  add(1, {.op = "sampling_overhead_v2_full", .n = 10'000, .dur_ms = quick ? 500 : 2000});
   add(1, {.op = "identity", .n = quick ? 200'000 : 1'000'000});
   for (auto n : pick({100'000, 1'000'000}, {100'000})) add(1, {.op = "diff", .n = n});
   for (auto n : pick({10'000, 100'000}, {10'000})) add(1, {.op = "recording_format", .n = n});

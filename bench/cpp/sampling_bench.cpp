@@ -89,7 +89,7 @@ struct run_stats {
 
 task<run_stats> mixed_run(runtime& rt, std::int64_t n, std::size_t tokens,
                           std::chrono::milliseconds dur, const std::string* recording,
-                          recording_encoding format) {
+                          recording_encoding format, bool incremental) {
   mixed_state m(tokens);
   m.exited.add(n);
   m.live.add(static_cast<std::int64_t>(tokens));
@@ -102,6 +102,7 @@ task<run_stats> mixed_run(runtime& rt, std::int64_t n, std::size_t tokens,
     recording_options opts;
     opts.format = format;
     opts.sampling.interval_ns = sample_interval_ns;
+    opts.sampling.incremental = incremental;
     opts.workload = "bench sampling_overhead";
     session = start_recording(rt, *recording, opts);
   }
@@ -131,17 +132,19 @@ std::vector<result> sampling_overhead(const job& j) {
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("gprofid_bench_" + std::to_string(getpid()) + ".rec"))
                                .string();
-  // sampling_overhead writes v1 JSON Lines, sampling_overhead_v2 format v2.
+  // sampling_overhead writes v1 JSON Lines, sampling_overhead_v2 format v2 (both incremental).
+  // _full: the same with a full snapshot every sample (incremental snapshots off), to compare.
   const recording_encoding format =
-      j.op == "sampling_overhead_v2" ? recording_encoding::v2 : recording_encoding::jsonl;
+      j.op.starts_with("sampling_overhead_v2") ? recording_encoding::v2 : recording_encoding::jsonl;
+  const bool incremental = j.op != "sampling_overhead_v2_full";
   const double work = measure_spin();
   const auto dur = std::chrono::milliseconds(j.dur_ms);
   run_stats base, sampled;
   runtime rt({.workers = workers_for(j)});
   const std::size_t tokens = rt.workers();
   rt.run([&]() -> task<void> {
-    base = co_await mixed_run(rt, j.n, tokens, dur, nullptr, format);
-    sampled = co_await mixed_run(rt, j.n, tokens, dur, &path, format);
+    base = co_await mixed_run(rt, j.n, tokens, dur, nullptr, format, incremental);
+    sampled = co_await mixed_run(rt, j.n, tokens, dur, &path, format, incremental);
   }());
   std::filesystem::remove(path);
   const double secs = static_cast<double>(j.dur_ms) / 1e3;

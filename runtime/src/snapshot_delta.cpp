@@ -2,6 +2,7 @@
 // registry's changed lists instead of every goroutine (docs/snapshot.md, "Incremental
 // snapshots", has the protocol and why it is exact at the instant).
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "asymmetric_fence.hpp"
@@ -15,7 +16,13 @@ using detail::innermost_of;
 using detail::stack_interner;
 
 change_cursor::~change_cursor() {
-  if (rt_) rt_->release(*this);
+  release();
+}
+
+void change_cursor::release() noexcept {
+  if (rt_) std::exchange(rt_, nullptr)->release(*this);
+  epoch_ = 0;
+  pending_exits_.clear();
 }
 
 void runtime::release(change_cursor& c) noexcept {

@@ -69,6 +69,9 @@ class change_cursor {
   ~change_cursor();
   change_cursor(const change_cursor&) = delete;
   change_cursor& operator=(const change_cursor&) = delete;
+  // Stops change tracking now, while the runtime lives (the next delta is full again). The
+  // destructor does it too; call this first when the cursor outlives its runtime.
+  void release() noexcept;
 
  private:
   friend class runtime;

@@ -1,5 +1,6 @@
 #include "gprofid/recorder/periodic_sampler.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "gprofid/clock.hpp"
@@ -25,6 +26,7 @@ void periodic_sampler::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  cursor_.release();  // while the runtime lives: the sampler may be destroyed after it
 }
 
 void periodic_sampler::wait() {
@@ -71,10 +73,7 @@ void periodic_sampler::run() {
       break;
     }
     try {
-      sample s = goroutine_profile_with_id(rt_, sym_);
-      s.seq = seq++;
-      out_.write_sample(s, sym_.tables(), sym_.take_new());
-      last_count_.store(s.goroutines.size(), std::memory_order_relaxed);
+      take_sample(seq++);
       samples_.fetch_add(1, std::memory_order_relaxed);
     } catch (...) {
       failure = std::current_exception();
@@ -97,6 +96,44 @@ void periodic_sampler::run() {
     error_ = failure;
   }
   cv_.notify_all();
+}
+
+void periodic_sampler::take_sample(std::uint64_t seq) {
+  if (!options_.incremental) {
+    sample s = goroutine_profile_with_id(rt_, sym_);
+    s.seq = seq;
+    out_.write_sample(s, sym_.tables(), sym_.take_new());
+    last_count_.store(s.goroutines.size(), std::memory_order_relaxed);
+    return;
+  }
+  const bool refresh = seq > 0 && monotonic_ns() - last_full_ns_ >= options_.graph_interval_ns;
+  snapshot_delta raw = rt_.take_snapshot_delta(cursor_, refresh);
+  sample part = to_sample(raw.changes, rt_.started_ns(), sym_);
+  part.seq = seq;
+  if (raw.full) {
+    last_full_ns_ = raw.changes.started_ns;
+    state_.reset(part);
+    out_.write_sample(part, sym_.tables(), sym_.take_new());
+    last_count_.store(part.goroutines.size(), std::memory_order_relaxed);
+    return;
+  }
+  sample_delta d{part.seq,
+                 part.time_ns,
+                 part.duration_ns,
+                 part.pause_ns,
+                 std::move(part.goroutines),
+                 std::move(raw.exited)};
+  std::sort(d.exited.begin(), d.exited.end());
+  // Changed goroutines carry no blocked_on (deltas have no graph); the others keep theirs, and
+  // the sample keeps the last full snapshot's objects.
+  state_.apply(d);
+  if (out_.wants_full_sample(d.time_ns)) {
+    state_.materialise(scratch_);
+    out_.write_sample(scratch_, sym_.tables(), sym_.take_new());
+  } else {
+    out_.write_delta(d, state_.size(), sym_.tables());
+  }
+  last_count_.store(state_.size(), std::memory_order_relaxed);
 }
 
 recording_session::recording_session(runtime& rt, recording_writer out,

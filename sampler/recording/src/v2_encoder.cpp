@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -81,6 +82,10 @@ struct goroutine_state_v2 {
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
   std::uint64_t blocked_on = 0;  // extension field
+  // The sample these values are from: a delta (append_delta) leaves unchanged goroutines as
+  // they were, so the wait the reader predicts grows from here.
+  std::int64_t t_ns = 0;
+  bool gone = false;  // exited in a delta; removed by compact()
 };
 
 constexpr std::uint64_t waiting_code = static_cast<std::uint64_t>(goroutine_state::waiting);
@@ -210,8 +215,7 @@ struct v2_encoder::state {
   // Appends the record of `g` against `base` (its previous state, or null for a new
   // goroutine) to `records` if anything differs, and leaves its new state in `now`.
   bool append_record(const goroutine_sample& g, const goroutine_state_v2* base,
-                     std::uint64_t previous_id, std::int64_t t_ns, std::int64_t dt,
-                     goroutine_state_v2& now) {
+                     std::uint64_t previous_id, std::int64_t t_ns, goroutine_state_v2& now) {
     goroutine_state_v2 fresh;
     fresh.created_ns = t_ns;
     const goroutine_state_v2& b = base ? *base : fresh;
@@ -235,8 +239,10 @@ struct v2_encoder::state {
     now.running_ns = g.running_ns;
     now.runnable_ns = g.runnable_ns;
     now.blocked_on = g.blocked_on;
+    now.t_ns = t_ns;
 
-    const std::int64_t want_wait = predicted_wait(b, now.state_code, base ? dt : 0);
+    const std::int64_t want_wait =
+        predicted_wait(b, now.state_code, base ? delta(t_ns, base->t_ns) : 0);
     std::uint64_t mask = base ? 0 : bit::created;
     if (now.state_code != b.state_code) mask |= bit::state;
     if (now.stack != b.stack) mask |= bit::stack;
@@ -270,6 +276,49 @@ struct v2_encoder::state {
     if (mask & bit::extension) append_bytes(records, extension);
     return true;
   }
+
+  bool keyframe_due(std::int64_t t_ns) const noexcept {
+    return !have_previous || samples_since_keyframe >= options.keyframe_samples ||
+           (options.keyframe_ns > 0 && delta(t_ns, keyframe_t_ns) >= options.keyframe_ns);
+  }
+
+  // Removes the goroutines deltas marked gone (the full path merges without looking for them).
+  void compact() {
+    if (gone_count == 0) return;
+    std::erase_if(previous, [](const goroutine_state_v2& g) { return g.gone; });
+    gone_count = 0;
+  }
+
+  goroutine_state_v2* find_previous(std::uint64_t id) noexcept {
+    auto it =
+        std::lower_bound(previous.begin(), previous.end(), id,
+                         [](const goroutine_state_v2& g, std::uint64_t v) { return g.id < v; });
+    return it != previous.end() && it->id == id && !it->gone ? &*it : nullptr;
+  }
+
+  // The sample block: header fields, exits and records as built in `exits` and `records`.
+  void append_sample_block(std::string& out, bool keyframe, std::uint64_t seq, std::int64_t t_ns,
+                           std::int64_t duration_ns, std::int64_t pause_ns,
+                           std::uint64_t goroutines, std::uint64_t n_exits, std::uint64_t n_records,
+                           std::string_view trailer) {
+    payload.clear();
+    append(payload, keyframe ? v2::sample_flag::keyframe : 0);
+    append(payload, seq);
+    append_signed(payload, t_ns);
+    append_signed(payload, duration_ns);
+    append_signed(payload, pause_ns);
+    append(payload, goroutines);
+    append(payload, n_exits);
+    payload += exits;
+    append(payload, n_records);
+    payload += records;
+    payload += trailer;  // tagged fields (the graph's changes), if any
+    append_block(out, v2::block_type::sample, payload);
+  }
+
+  std::size_t gone_count = 0;
+  std::string trailer;
+  std::vector<goroutine_state_v2> inserted;  // append_delta: created below the last id
 };
 
 v2_encoder::v2_encoder(v2_options options) : st_(std::make_unique<state>()) {
@@ -318,9 +367,8 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
       throw std::logic_error("v2_encoder: wait objects not sorted by id, not unique or of no kind");
     }
   }
-  const bool keyframe =
-      !st.have_previous || st.samples_since_keyframe >= st.options.keyframe_samples ||
-      (st.options.keyframe_ns > 0 && delta(s.time_ns, st.keyframe_t_ns) >= st.options.keyframe_ns);
+  const bool keyframe = st.keyframe_due(s.time_ns);
+  st.compact();
   if (keyframe) {
     st.previous.clear();
     st.previous_objects.clear();
@@ -328,8 +376,6 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
     st.keyframe_t_ns = s.time_ns;
     ++st.stats.keyframes;
   }
-  const std::int64_t dt = delta(s.time_ns, st.previous_t_ns);
-
   // Merge the previous goroutines with this sample's, both sorted by id.
   st.records.clear();
   st.exits.clear();
@@ -346,7 +392,7 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
     goroutine_state_v2* base =
         p < st.previous.size() && st.previous[p].id == g.id ? &st.previous[p++] : nullptr;
     goroutine_state_v2& now = st.next[i];
-    if (st.append_record(g, base, last_record_id, s.time_ns, dt, now)) {
+    if (st.append_record(g, base, last_record_id, s.time_ns, now)) {
       last_record_id = g.id;
       ++n_records;
     }
@@ -358,24 +404,16 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
   }
 
   st.append_tables(out, tables);
-  std::string& pl = st.payload;
-  pl.clear();
-  append(pl, keyframe ? v2::sample_flag::keyframe : 0);
-  append(pl, s.seq);
-  append_signed(pl, s.time_ns);
-  append_signed(pl, s.duration_ns);
-  append_signed(pl, s.pause_ns);
-  append(pl, s.goroutines.size());
-  append(pl, n_exits);
-  pl += st.exits;
-  append(pl, n_records);
-  pl += st.records;
   // The sample's trailing tagged fields: the graph's changes, when there are any.
   st.objects.clear();
   if (v2_wait_objects::append_changes(st.objects, st.previous_objects, s.objects)) {
-    v2_tagged::append_bytes(pl, v2::sample_field::objects, st.objects);
+    st.trailer.clear();
+    v2_tagged::append_bytes(st.trailer, v2::sample_field::objects, st.objects);
+  } else {
+    st.trailer.clear();
   }
-  st.append_block(out, v2::block_type::sample, pl);
+  st.append_sample_block(out, keyframe, s.seq, s.time_ns, s.duration_ns, s.pause_ns,
+                         s.goroutines.size(), n_exits, n_records, st.trailer);
 
   st.previous.swap(st.next);
   st.previous_objects = s.objects;
@@ -384,6 +422,77 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
   ++st.samples_since_keyframe;
   st.stats.goroutine_records += n_records;
   st.stats.goroutine_samples += s.goroutines.size();
+}
+
+bool v2_encoder::wants_keyframe(std::int64_t time_ns) const noexcept {
+  return st_->keyframe_due(time_ns);
+}
+
+void v2_encoder::append_delta(std::string& out, const sample_delta& d, std::uint64_t goroutines,
+                              const symbol_tables& tables) {
+  state& st = *st_;
+  if (st.keyframe_due(d.time_ns)) {
+    throw std::logic_error("v2_encoder: a keyframe is due; append the full sample");
+  }
+  for (std::size_t i = 0; i < d.changed.size(); ++i) {
+    const auto& g = d.changed[i];
+    if (g.site >= tables.sites.size() || g.stack >= tables.stacks.size()) {
+      throw std::logic_error("v2_encoder: sample refers to an undefined site or stack");
+    }
+    if (i > 0 && d.changed[i - 1].id >= g.id) {
+      throw std::logic_error("v2_encoder: goroutines not sorted by id or not unique");
+    }
+  }
+  // Only what the delta names is looked at: each by binary search in the previous state, which
+  // is updated in place (exits are marked gone and squeezed out now and then).
+  st.records.clear();
+  st.exits.clear();
+  std::uint64_t n_records = 0, n_exits = 0, last_record_id = 0, last_exit_id = 0;
+  for (std::size_t i = 0; i < d.exited.size(); ++i) {
+    const std::uint64_t id = d.exited[i];
+    goroutine_state_v2* e = i > 0 && d.exited[i - 1] >= id ? nullptr : st.find_previous(id);
+    if (!e) throw std::logic_error("v2_encoder: delta exits a goroutine not in the sample");
+    e->gone = true;
+    e->label_object.reset();
+    ++st.gone_count;
+    append(st.exits, id - last_exit_id);
+    last_exit_id = id;
+    ++n_exits;
+  }
+  st.inserted.clear();
+  goroutine_state_v2 now;
+  for (const auto& g : d.changed) {
+    goroutine_state_v2* base = st.find_previous(g.id);
+    if (st.append_record(g, base, last_record_id, d.time_ns, now)) {
+      last_record_id = g.id;
+      ++n_records;
+    }
+    if (base) {
+      *base = std::move(now);
+    } else if (st.previous.empty() || st.previous.back().id < g.id) {
+      st.previous.push_back(std::move(now));
+    } else {
+      st.inserted.push_back(std::move(now));
+    }
+    now = {};
+  }
+  if (!st.inserted.empty()) {
+    const auto middle =
+        st.previous.insert(st.previous.end(), st.inserted.begin(), st.inserted.end());
+    std::inplace_merge(
+        st.previous.begin(), middle, st.previous.end(),
+        [](const goroutine_state_v2& a, const goroutine_state_v2& b) { return a.id < b.id; });
+  }
+  if (st.gone_count > 64 && st.gone_count * 8 > st.previous.size()) st.compact();
+
+  st.append_tables(out, tables);
+  // No trailer: the wait-for graph is as in the previous sample (deltas carry none).
+  st.append_sample_block(out, false, d.seq, d.time_ns, d.duration_ns, d.pause_ns, goroutines,
+                         n_exits, n_records, {});
+  st.previous_t_ns = d.time_ns;
+  ++st.samples_since_keyframe;
+  st.stats.goroutine_records += n_records;
+  st.stats.goroutine_samples += goroutines;
 }
 
 void v2_encoder::append_end(std::string& out, const recording_end& e) {

@@ -11,6 +11,7 @@
 
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/recording/recording_format_v2.hpp"
+#include "gprofid/recording/sample_state.hpp"
 #include "gprofid/recording/v2_blocks.hpp"
 #include "gprofid/recording/v2_encoder.hpp"
 #include "gprofid/recording/varint.hpp"
@@ -253,6 +254,92 @@ TEST_CASE("v2: the reader returns what the encoder was given, for every keyframe
       CHECK(r.warnings().empty());
     }
   }
+}
+
+// What changed from `a` to `b`, as the periodic sampler's deltas give it: goroutines that
+// differ in anything but a wait grown by the time between the samples, new ones, and exits.
+sample_delta delta_between(const sample& a, const sample& b) {
+  sample_delta d{b.seq, b.time_ns, b.duration_ns, b.pause_ns, {}, {}};
+  for (const auto& g : b.goroutines) {
+    const goroutine_sample* before = find_goroutine(a, g.id);
+    goroutine_sample grown = before ? *before : goroutine_sample{};
+    if (before && before->state == goroutine_state::waiting) {
+      grown.wait_ns += b.time_ns - a.time_ns;
+    }
+    if (!before || grown.state != g.state || grown.reason != g.reason ||
+        grown.wait_ns != g.wait_ns || grown.stack != g.stack || grown.site != g.site ||
+        grown.parent_id != g.parent_id || grown.created_ns != g.created_ns ||
+        !same_labels(grown.labels, g.labels) || grown.resumes != g.resumes ||
+        grown.running_ns != g.running_ns || grown.runnable_ns != g.runnable_ns ||
+        grown.blocked_on != g.blocked_on) {
+      d.changed.push_back(g);
+    }
+  }
+  for (const auto& g : a.goroutines) {
+    if (!find_goroutine(b, g.id)) d.exited.push_back(g.id);
+  }
+  return d;
+}
+
+TEST_CASE("v2: deltas (append_delta) read back as the samples they change, for every keyframe") {
+  const auto samples = test_samples();
+  for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
+    INFO("keyframe every ", k, " samples");
+    v2_options o;
+    o.keyframe_samples = k;
+    v2_encoder enc(o);
+    std::string bytes;
+    enc.append_header(bytes, test_header());
+    sample_state state;
+    std::vector<sample> want;
+    std::uint64_t deltas = 0;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      if (i == 0) {
+        state.reset(samples[0]);
+        enc.append_sample(bytes, samples[0], test_tables());
+      } else {
+        sample_delta d = delta_between(samples[i - 1], samples[i]);
+        state.apply(d);
+        if (enc.wants_keyframe(d.time_ns)) {
+          sample full;
+          state.materialise(full);
+          enc.append_sample(bytes, full, test_tables());
+        } else {
+          enc.append_delta(bytes, d, state.size(), test_tables());
+          ++deltas;
+        }
+      }
+      want.emplace_back();
+      state.materialise(want.back());
+      // The state is the sample itself; only the graph stays that of the first sample.
+      sample same_graph = samples[i];
+      same_graph.objects = samples[0].objects;
+      check_same(want.back(), same_graph);
+    }
+    if (k > 1) CHECK(deltas > 0);
+    const read_result r = read_all(bytes);
+    CHECK(r.error.empty());
+    REQUIRE(r.samples.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) check_same(r.samples[i], want[i]);
+  }
+}
+
+TEST_CASE("v2: a delta must not exit a goroutine the sample does not hold, nor skip a keyframe") {
+  const auto samples = test_samples();
+  v2_encoder enc;
+  std::string bytes;
+  enc.append_header(bytes, test_header());
+  enc.append_sample(bytes, samples[0], test_tables());
+  sample_delta d = delta_between(samples[0], samples[1]);
+  d.exited.push_back(999);
+  CHECK_THROWS_AS(enc.append_delta(bytes, d, 4, test_tables()), std::logic_error);
+  v2_options every;
+  every.keyframe_samples = 1;
+  v2_encoder keyframes(every);
+  keyframes.append_sample(bytes, samples[0], test_tables());
+  CHECK_THROWS_AS(
+      keyframes.append_delta(bytes, delta_between(samples[0], samples[1]), 5, test_tables()),
+      std::logic_error);
 }
 
 TEST_CASE("v2: every v1 corpus recording reads back the same after encoding") {

@@ -73,6 +73,44 @@ TEST_CASE("start_recording: N samples, then the end line") {
   fs::remove(path);
 }
 
+TEST_CASE("periodic_sampler: incremental samples read back as full ones, in v1 and v2") {
+  for (const bool incremental : {true, false}) {
+    for (const auto format : {recording_encoding::v2, recording_encoding::jsonl}) {
+      INFO("incremental ", incremental, ", ", to_string(format));
+      const auto path = temp_file("incremental");
+      with_three_waiting([&](runtime& rt) {
+        recording_options o{
+            .sampling = {.interval_ns = 1'000'000, .max_samples = 6, .incremental = incremental},
+            .workload = "test",
+            .format = format};
+        auto session = start_recording(rt, path.string(), o);
+        session->wait();
+        session->stop();
+      });
+      auto rec = read_recording(path.string());
+      REQUIRE(rec.samples.size() == 6);
+      for (std::size_t i = 0; i < rec.samples.size(); ++i) {
+        const auto& s = rec.samples[i];
+        INFO("sample ", i);
+        CHECK(s.seq == i);
+        REQUIRE(s.goroutines.size() == 4);
+        CHECK(s.goroutines[0].state == goroutine_state::running);  // main, blocking its worker
+        for (std::size_t k = 1; k < 4; ++k) {
+          const auto& g = s.goroutines[k];
+          CHECK(g.state == goroutine_state::waiting);
+          // Unchanged goroutines are not written, yet their waits grow with the time.
+          if (i > 0) {
+            const auto& before = rec.samples[i - 1];
+            CHECK(g.wait_ns == before.goroutines[k].wait_ns + (s.time_ns - before.time_ns));
+            CHECK(g.resumes == before.goroutines[k].resumes);
+          }
+        }
+      }
+      fs::remove(path);
+    }
+  }
+}
+
 TEST_CASE("periodic_sampler: stop() is prompt even with a long interval") {
   const auto path = temp_file("prompt");
   std::chrono::steady_clock::duration took{};

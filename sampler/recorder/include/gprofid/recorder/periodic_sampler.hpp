@@ -15,6 +15,7 @@
 #include "gprofid/recorder/symbolizer.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/recording_writer.hpp"
+#include "gprofid/recording/sample_state.hpp"
 #include "gprofid/runtime.hpp"
 
 namespace gprofid {
@@ -23,6 +24,12 @@ struct sampler_options {
   std::int64_t interval_ns = 100'000'000;  // the first sample is taken at once
   std::uint64_t max_samples = 0;           // 0: no limit
   std::int64_t max_duration_ns = 0;        // 0: no limit; measured from start()
+  // Incremental snapshots (docs/snapshot.md): each sample costs what changed since the previous
+  // one; false takes a full snapshot every time.
+  bool incremental = true;
+  // Incremental: a full snapshot (with the wait-for graph, which deltas do not carry) at least
+  // this often; in between, samples keep the graph of the last full one (docs/recorder.md).
+  std::int64_t graph_interval_ns = 1'000'000'000;
 };
 
 class periodic_sampler {
@@ -34,7 +41,8 @@ class periodic_sampler {
   periodic_sampler& operator=(const periodic_sampler&) = delete;
 
   void start();
-  // Stops promptly (an in-progress sample is finished) and joins the thread. Idempotent.
+  // Stops promptly (an in-progress sample is finished) and joins the thread. Idempotent. Call it
+  // before the runtime is destroyed (it stops the runtime's change tracking).
   void stop();
   // Blocks until the sampler finishes by itself (sample count, duration, or an error) or stop().
   void wait();
@@ -53,11 +61,17 @@ class periodic_sampler {
 
  private:
   void run();
+  // Takes and writes one sample: full, or what changed since the previous one.
+  void take_sample(std::uint64_t seq);
 
   runtime& rt_;
   recording_writer& out_;
   sampler_options options_;
   symbolizer sym_;
+  change_cursor cursor_;  // released by stop(), which must run while rt_ lives
+  sample_state state_;    // incremental: the last sample
+  std::int64_t last_full_ns_ = 0;
+  sample scratch_;
   std::atomic<std::uint64_t> samples_{0};
   std::atomic<std::size_t> last_count_{0};
 

@@ -68,6 +68,20 @@ struct sample {
   std::vector<wait_object> objects{};        // the wait-for graph, sorted by id
 };
 
+// What changed from one sample to the next (the periodic sampler's incremental samples,
+// docs/snapshot.md "Incremental snapshots"): the next sample is the previous one with `changed`
+// put in (created or replaced, by id), `exited` taken out, and the waits of unchanged waiting
+// goroutines longer by the time between the two. The wait-for graph is not part of it: deltas
+// come from incremental snapshots, which have none (a sample_state keeps the last full one's).
+struct sample_delta {
+  std::uint64_t seq = 0;
+  std::int64_t time_ns = 0;
+  std::int64_t duration_ns = 0;
+  std::int64_t pause_ns = 0;
+  std::vector<goroutine_sample> changed;  // sorted by id; may hold unchanged ones too
+  std::vector<std::uint64_t> exited;      // sorted; each one in the previous sample
+};
+
 // The goroutine with `id` in a sample (goroutines sorted by id), or null.
 const goroutine_sample* find_goroutine(const sample& s, std::uint64_t id) noexcept;
 // The wait object with `id` in a sample (objects sorted by id), or null.

@@ -40,6 +40,13 @@ class v2_encoder {
   // then the sample block. The goroutines must be sorted by id, ids unique, and every index
   // below the tables' sizes (std::logic_error otherwise).
   void append_sample(std::string& out, const sample& s, const symbol_tables& tables);
+  // Whether a sample at `time_ns` must be a keyframe (append_sample with the full sample).
+  bool wants_keyframe(std::int64_t time_ns) const noexcept;
+  // Appends the sample that is the previous one changed by `d` (`goroutines` in all), in work
+  // proportional to d's size: goroutines it does not name cost nothing. d.changed sorted by id,
+  // d.exited sorted and each in the previous sample; not when a keyframe is due (logic_error).
+  void append_delta(std::string& out, const sample_delta& d, std::uint64_t goroutines,
+                    const symbol_tables& tables);
   // Appends the end block. It depends on no earlier block, so a recorder may append it to a
   // recording another process wrote.
   static void append_end(std::string& out, const recording_end& e);
