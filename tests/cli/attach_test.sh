@@ -5,16 +5,12 @@
 # a client that vanishes mid-stream, the program exiting mid-stream, and each way --pid can be
 # wrong. Usage: attach_test.sh GPROF_ID ECHO_SERVER
 set -u
+source "$(dirname "$0")/lib.sh"
 GPROF_ID=$1
 ECHO_SERVER=$2
 DIR=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$DIR"' EXIT
-FAILED=0
-fail() {
-  echo "FAIL: $*" >&2
-  FAILED=1
-}
 export XDG_RUNTIME_DIR=$DIR/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 SOCKDIR=$XDG_RUNTIME_DIR/gprof-id
@@ -27,23 +23,7 @@ wait_for() {
   done
   return 1
 }
-samples_in() { grep -c '"type":"sample"' "$1" 2>/dev/null || true; }
 has_samples() { [ "$(samples_in "$1")" -ge "$2" ]; }
-
-# check_recording FILE REASON: JSON lines, header first, one end line last with REASON and the
-# right count, samples numbered from 0.
-check_recording() {
-  local file=$1 reason=$2 end
-  jq -e . "$file" >/dev/null 2>&1 || { fail "$file: not JSON lines"; return; }
-  [ "$(head -1 "$file" | jq -r .type)" = header ] || fail "$file: first line is not the header"
-  end=$(tail -1 "$file")
-  [ "$(jq -r .type <<<"$end")" = end ] || { fail "$file: last line is not the end line"; return; }
-  [ "$(jq -r .reason <<<"$end")" = "$reason" ] || fail "$file: end reason $(jq -r .reason <<<"$end"), want $reason"
-  [ "$(jq -r .samples <<<"$end")" = "$(samples_in "$file")" ] || fail "$file: end line miscounts samples"
-  [ "$(jq -s '[.[] | select(.type == "sample") | .seq] | . == [range(0; length)]' "$file")" = true ] ||
-    fail "$file: sample seq not 0..n-1"
-  [ "$(grep -c '"type":"end"' "$file")" = 1 ] || fail "$file: more than one end line"
-}
 
 # expect_error STATUS TEXT CMD...: CMD fails with STATUS and one stderr line containing TEXT.
 expect_error() {
@@ -198,4 +178,4 @@ check_recording "$DIR/exit.jsonl" completed
 wait "$SHORT"
 [ -e "$SOCKDIR/$SHORT.sock" ] && fail "socket not removed at exit"
 
-exit $FAILED
+finish attach_test

@@ -3,15 +3,11 @@
 # offending flag or word, nothing on stdout, and the status docs/exit-codes.md gives.
 # Usage: cli_errors_test.sh GPROF_ID
 set -u
+source "$(dirname "$0")/lib.sh"
 G=${1:?usage: cli_errors_test.sh path/to/gprof-id}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
-failures=0
-fail() {
-  echo "FAIL $*"
-  failures=$((failures + 1))
-}
 
 # expect STATUS REGEX ARGS...: gprof-id ARGS exits STATUS with one stderr line matching REGEX.
 expect() {
@@ -105,8 +101,4 @@ for args in --help --version "record --help" "diff --help" "show --help" "export
   [ "$status" = 0 ] && [ -s out.txt ] || fail "gprof-id $args: exit status $status, want 0 and text on stdout"
 done
 
-if ((failures)); then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all CLI error tests passed"
+finish cli_errors_test

@@ -4,16 +4,12 @@
 # command (diff, diff --summary, diff --format json, show, export) prints the same for the v2
 # recording as for its v1 conversion. Usage: convert_test.sh GPROF_ID ECHO_SERVER
 set -u
+source "$(dirname "$0")/lib.sh"
 G=$1
 ECHO_SERVER=$2
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 cd "$DIR"
-FAILED=0
-fail() {
-  echo "FAIL: $*" >&2
-  FAILED=1
-}
 is_v2() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' ')" = 894750524f464944 ]; }
 
 # same NAME ARGS...: the command prints the same for a.rec (v2) and a.jsonl (its conversion),
@@ -105,5 +101,4 @@ cmp -s <("$G" show a.rec@-2) <(cat a.rec | "$G" show - --sample -2) || fail "sho
 [ "$?" = 3 ] && grep -q '^gprof-id diff: stdin: offset [0-9]*, block [0-9]*' bad.err ||
   fail "corrupt v2 on stdin: $(cat bad.err)"
 
-[ "$FAILED" = 0 ] && echo "convert_test: ok"
-exit "$FAILED"
+finish convert_test

@@ -8,18 +8,12 @@
 # JSON Lines, and the service's v2 and its JSON Lines conversion must summarise the same.
 # Usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE
 set -u
+source "$(dirname "$0")/lib.sh"
 G=${1:?usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE}
 SERVICE=${2:?usage: diagnosis_test.sh GPROF_ID TROUBLED_SERVICE}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
-failures=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [[ "$2" == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: expected [$2], got [$3]"; failures=$((failures + 1)); fi
-}
-check_match() {  # check_match NAME REGEX ACTUAL
-  if [[ "$3" =~ $2 ]]; then echo "ok   $1"; else echo "FAIL $1: [$3] does not match /$2/"; failures=$((failures + 1)); fi
-}
 labels_of() {  # JSON array of ids -> their role or request_id labels in the last sample, sorted
   jq -rs --argjson ids "$1" '[.[] | select(.type == "sample")] | last | [.goroutines[]
     | select(.id as $i | $ids | index($i)) | (.labels.role // .labels.request_id // "-")]
@@ -113,5 +107,4 @@ check_match "http: the accept loop is background" 'accept_loop' \
 check_match "cookbook: never yielded" '"id":[0-9]+' \
   "$("$G" diff worker-pool.rec --summary | jq -c '.summary.never_yielded[] | {id, ms: (.duration_ns / 1e6 | floor), labels}')"
 
-if ((failures)); then echo "$failures failure(s)"; exit 1; fi
-echo "all diagnosis tests passed"
+finish diagnosis_test

@@ -5,18 +5,12 @@ set -u
 # A pipeline's status is gprof-id's when it fails, not only jq's: `check ... "$?"` after
 # `"$G" ... | jq ...` tests both.
 set -o pipefail
+source "$(dirname "$0")/lib.sh"
 G=${1:?usage: diff_cli_test.sh path/to/gprof-id}
 DOCS=$(cd "$(dirname "$0")/../../docs" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
-failures=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [[ "$2" == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: expected [$2], got [$3]"; failures=$((failures + 1)); fi
-}
-check_match() {  # check_match NAME REGEX ACTUAL
-  if [[ "$3" =~ $2 ]]; then echo "ok   $1"; else echo "FAIL $1: [$3] does not match /$2/"; failures=$((failures + 1)); fi
-}
 
 "$G" record -q -w leak -n 6 -i 50ms --opt leak_every=10ms -o leak.jsonl || { echo "FAIL record leak"; exit 1; }
 "$G" record -q -w deadlock -n 5 -i 50ms -o deadlock.jsonl || { echo "FAIL record deadlock"; exit 1; }
@@ -165,5 +159,4 @@ cat leak.jsonl | "$G" diff - --from 99 >/dev/null 2>err.txt
 check "stdin: a missing sample exit status" "3" "$?"
 check_match "stdin: a missing sample names stdin" '^gprof-id diff: stdin: --from 99 --to -1 selects no sample' "$(cat err.txt)"
 
-if ((failures)); then echo "$failures failure(s)"; exit 1; fi
-echo "all diff CLI tests passed"
+finish diff_cli_test

@@ -2,44 +2,11 @@
 # End-to-end tests of `gprof-id record`: every built-in workload, an external program, error
 # cases and their exit statuses (docs/exit-codes.md), and Ctrl-C. Usage: record_test.sh GPROF_ID ECHO_SERVER
 set -u
+source "$(dirname "$0")/lib.sh"
 GPROF_ID=$1
 ECHO_SERVER=$2
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
-FAILED=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  FAILED=1
-}
-
-# check_recording FILE REASON: every line is JSON, header first, end last with REASON and the
-# sample count, samples numbered from 0, and the file ends with a newline.
-check_recording() {
-  local file=$1 reason=$2
-  [ -s "$file" ] || { fail "$file missing or empty"; return; }
-  jq -e . "$file" >/dev/null 2>&1 || { fail "$file: not JSON lines"; return; }
-  [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ] || fail "$file: last line incomplete"
-  [ "$(head -1 "$file" | jq -r .type)" = header ] || fail "$file: first line is not the header"
-  local end samples
-  end=$(tail -1 "$file")
-  [ "$(jq -r .type <<<"$end")" = end ] || { fail "$file: last line is not the end line"; return; }
-  [ "$(jq -r .reason <<<"$end")" = "$reason" ] || fail "$file: end reason $(jq -r .reason <<<"$end"), want $reason"
-  samples=$(jq -s '[.[] | select(.type == "sample")] | length' "$file")
-  [ "$(jq -r .samples <<<"$end")" = "$samples" ] || fail "$file: end says $(jq -r .samples <<<"$end") samples, file has $samples"
-  [ "$(jq -s '[.[] | select(.type == "sample") | .seq] | . == [range(0; length)]' "$file")" = true ] ||
-    fail "$file: sample seq not 0..n-1"
-  [ "$(grep -c '"type":"end"' "$file")" = 1 ] || fail "$file: more than one end line"
-}
-
-# expect_status WANT CMD...: runs CMD, checks its exit status.
-expect_status() {
-  local want=$1
-  shift
-  "$@" 2>"$DIR/stderr"
-  local got=$?
-  [ "$got" = "$want" ] || fail "$* exited $got, want $want ($(cat "$DIR/stderr"))"
-}
 
 # Query over the samples of a recording.
 q() { jq -s "[.[] | select(.type == \"sample\")] | $2" "$1"; }
@@ -89,7 +56,7 @@ for args in "-w nope" "-w leak -i 10" "-w leak -d 3x" "-w leak --opt nope=1" "-w
   # shellcheck disable=SC2086
   expect_status 2 "$GPROF_ID" record -o "$bad" $args
   [ -e "$bad" ] && fail "record $args left $bad behind"
-  [ "$(wc -l <"$DIR/stderr")" -le 2 ] || fail "record $args: more than one error line: $(cat "$DIR/stderr")"
+  [ "$(wc -l <<<"$last_stderr")" -le 2 ] || fail "record $args: more than one error line: $last_stderr"
 done
 expect_status 4 "$GPROF_ID" record -w leak -n 1 -o "$DIR/no/such/dir/out.jsonl"
 expect_status 6 "$GPROF_ID" record -o "$bad" -- /bin/true
@@ -133,5 +100,4 @@ for target in "-w http" "-- $ECHO_SERVER"; do
   check_recording "$out" interrupted
 done
 
-if [ "$FAILED" = 0 ]; then echo "record_test: all passed"; fi
-exit "$FAILED"
+finish record_test

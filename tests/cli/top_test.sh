@@ -8,6 +8,7 @@
 # With TROUBLED_SERVICE (docs/examples/troubled_service), also the warnings of a real deadlock,
 # leak and stuck request. Usage: top_test.sh GPROF_ID ECHO_SERVER [TROUBLED_SERVICE]
 set -u
+source "$(dirname "$0")/lib.sh"
 GPROF_ID=$1
 ECHO_SERVER=$2
 TROUBLED=${3:-}
@@ -16,11 +17,6 @@ DIR=$(mktemp -d)
 PIDS=()
 T() { tmux -S "$DIR/tmux.sock" "$@"; }
 trap 'T kill-server 2>/dev/null; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$DIR"' EXIT
-FAILED=0
-fail() {
-  echo "FAIL: $*" >&2
-  FAILED=1
-}
 export XDG_RUNTIME_DIR=$DIR/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 
@@ -252,5 +248,4 @@ expect_screen "[ended]" "ended mode"
 keys q
 wait_exit 0
 
-[ "$FAILED" = 0 ] && echo "top_test: all passed"
-exit "$FAILED"
+finish top_test

@@ -7,6 +7,7 @@
 set -u
 G=$(realpath "${1:?usage: consumers_test.sh path/to/gprof-id}")
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../cli/lib.sh"
 if [ ! -d "$HERE/node_modules/@paulirish/trace_engine" ] || [ ! -d "$HERE/node_modules/speedscope" ]; then
   echo "FAIL the consumers are not installed: run make consumers (npm ci in $HERE)"
   exit 1
@@ -14,8 +15,6 @@ fi
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 
 workloads=$("$G" workloads | sed -n 's/^\([a-z][a-z-]*\)\( (default)\)\?$/\1/p')
 [ -n "$workloads" ] || { echo "FAIL no workloads listed by gprof-id workloads"; exit 1; }
@@ -52,5 +51,4 @@ for check in "check_trace.mjs --strict ${traces[*]}" "check_folded.mjs ${folded[
   fi
 done
 
-echo "$failures failed"
-[ "$failures" -eq 0 ]
+finish consumers_test

@@ -4,11 +4,10 @@
 # no protobuf, zlib or JSON library, and `gprof-id record` records it.
 # Usage: install_test.sh SOURCE_DIR BUILD_DIR GPROF_ID
 set -uo pipefail
+source "$(dirname "$0")/../cli/lib.sh"
 SRC=$1 BUILD=$2 G=$3
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 cmake --install "$BUILD" --prefix "$DIR/prefix" >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log" >&2; fail "cmake --install"; exit 1; }
 for h in runtime.hpp channel.hpp this_goroutine.hpp wait_reason.hpp version.hpp recorder/periodic_sampler.hpp; do
@@ -50,5 +49,4 @@ else
   fail "pkg-config is not installed"
 fi
 
-[ "$failures" -eq 0 ] && echo "packaging: all checks passed"
-exit $((failures > 0))
+finish packaging_install_test

@@ -5,18 +5,13 @@
 # diff_cli_test.sh (tests/cli) cover the plain error cases; this covers the faults.
 # Usage: fault_test.sh GPROF_ID ECHO_SERVER CHANNEL_ABUSE
 set -u
+source "$(dirname "$0")/../cli/lib.sh"
 G=$1
 ECHO_SERVER=$2
 CHANNEL_ABUSE=$3
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 cd "$DIR" || exit 1
-FAILED=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  FAILED=1
-}
 
 # Exit statuses (cli/exit_status.hpp).
 OK=0 BAD_INPUT=3 IO_ERROR=4 WORKLOAD_FAILED=5 NO_SAMPLES=6
@@ -438,5 +433,4 @@ status=$?
 [ "$status" = $BAD_INPUT ] || fail "a closed channel: record exited $status, want $BAD_INPUT ($(cat chan.err))"
 grep -q 'closed the recording channel' chan.err || fail "a closed channel: $(cat chan.err)"
 
-if [ "$FAILED" = 0 ]; then echo "fault_test: all passed"; fi
-exit "$FAILED"
+finish fault_test
