@@ -84,14 +84,14 @@ bench: deps
 	cd bench/go && GOPROXY=off go run . $(if $(BENCH_QUICK),-quick) >../../build-bench/go.jsonl
 	build-bench/bench/gprofid_bench_report --cpp build-bench/cpp.jsonl --go build-bench/go.jsonl --out $(BENCH_OUT)
 
-# libFuzzer (clang) over the recording reader, diff and export, FUZZ_SECONDS each, one at a time;
+# libFuzzer (clang) over the recording readers (v1, v2), diff and export, FUZZ_SECONDS each, one at a time;
 # new inputs go to build-fuzz/corpus/, crashes to build-fuzz/crash-* (docs/guarantees.md).
 FUZZ_SECONDS ?= 60
 fuzz:
 	@bash scripts/install-deps.sh clang libclang-rt-14-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler zlib1g-dev cmake make
 	cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
-	for t in reader diff export; do mkdir -p build-fuzz/corpus/$$t && \
+	for t in reader reader_v2 diff export; do mkdir -p build-fuzz/corpus/$$t && \
 	  build-fuzz/$${t}_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -dict=fuzz/recording.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t fuzz/corpus/$$t fuzz/regressions \
 	    || exit 1; done

@@ -5,6 +5,7 @@
 # wrong GPROFID_DEBUG_HTTP values, a 100 MB request, 1000 concurrent connections, the rate limit.
 #   http_test.sh STUCK_WORKERS GPROF_ID ECHO_SERVER
 set -u
+source "$(dirname "$0")/../../cli/lib.sh"
 STUCK=$1
 GPROF_ID=$2
 ECHO_SERVER=$3
@@ -13,11 +14,6 @@ DIR=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$DIR"' EXIT
 export PPROF_TMPDIR=$DIR  # go tool pprof keeps fetched profiles there
-FAILED=0
-fail() {
-  echo "FAIL: $*" >&2
-  FAILED=1
-}
 wait_for() {  # TEST...: until it succeeds, for at most 10 s
   for _ in $(seq 200); do
     "$@" && return 0
@@ -176,4 +172,4 @@ expect_ignored :6060 "$STUCK" 'names no address: say 127.0.0.1:PORT'
 expect_ignored "127.0.0.1:$PORT" "$STUCK" "gprof-id: no debug HTTP: cannot listen on 127.0.0.1:$PORT: Address already in use"
 expect_ignored 127.0.0.1:0 "$ECHO_SERVER" 'gprof-id: ignoring GPROFID_DEBUG_HTTP: this program is not linked with gprofid::gprofid_http'
 
-exit $FAILED
+finish http_test
