@@ -53,6 +53,9 @@ int run_convert(const convert_options& o) {
     } catch (const recording_error&) {
       out->discard();
       throw;
+    } catch (const std::bad_alloc&) {  // out of memory, not an output error: main() says which
+      out->discard();
+      throw;
     } catch (const std::exception& e) {  // std::system_error, output_error: the output failed
       print_error("%s", e.what());
       out->discard();

@@ -11,6 +11,7 @@
 #include "cli/diagnostics.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/out_of_memory.hpp"
+#include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/version.hpp"
 
 namespace {
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
   const char* prefix = gprofid::cli::message_prefix().c_str();
   try {
     return run();
+  } catch (const gprofid::recording_out_of_memory& e) {
+    // Where in which recording (FILE:LINE or FILE: offset N); status as for any out of memory.
+    std::fprintf(stderr, "%s: %s\n", prefix, e.what());
+    return gprofid::cli::exit_failure;
   } catch (const std::bad_alloc&) {
     // A command's own handlers cover what they expect; this boundary turns the rest into one
     // line and a documented status instead of std::terminate's abort (docs/exit-codes.md).

@@ -398,6 +398,14 @@ PY
   crashed "$status" && fail "out of memory reading a 40 MB sample crashed ($status): $(head -c 300 err.txt)"
   [ "$status" = 0 ] || { [ "$status" = 1 ] && [ "$(wc -l <err.txt)" = 1 ] && grep -q 'out of memory' err.txt; } ||
     fail "out of memory reading a 40 MB sample: exit $status, $(head -c 300 err.txt)"
+  # A 200 MB line (on a pipe, so nothing is written to disk) cannot be read in 300 MB: the one
+  # line names the input and the line, and the status is still out of memory's.
+  { head -1 rec.jsonl; head -c 200000000 /dev/zero | tr '\0' ' '; echo; } |
+    (ulimit -v 300000 && exec "$G" show -) >/dev/null 2>err.txt
+  status=$?
+  [ "$status" = 1 ] && [ "$(wc -l <err.txt)" = 1 ] &&
+    grep -q '^gprof-id show: stdin:2: out of memory reading this line ([0-9]* bytes)$' err.txt ||
+    fail "out of memory reading a 200 MB line: exit $status, $(head -c 300 err.txt)"
 fi
 
 # --- the recording channel: only the launched program's well-formed lines are recorded ----------

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -421,11 +422,41 @@ recording_reader::recording_reader(std::unique_ptr<std::istream> owned, std::str
 }
 
 void recording_reader::open() {
-  // A v1 recording starts with '{' or whitespace, a v2 one with a byte no text starts with.
-  if (in_->peek() == recording_format_v2::first_byte) {
-    v2_ = std::make_unique<v2_reader>(*in_, name_);
-  } else {
-    read_header();
+  try {
+    // A v1 recording starts with '{' or whitespace, a v2 one with a byte no text starts with.
+    if (in_->peek() == recording_format_v2::first_byte) {
+      v2_ = std::make_unique<v2_reader>(*in_, name_);
+    } else {
+      // std::getline swallows what stops it (a bad_alloc growing a 1 GB line, a read error)
+      // into badbit unless badbit throws: then it rethrows that exception, and its position is
+      // reported (rethrow_with_position) instead of an unexplained end of input.
+      in_->exceptions(in_->exceptions() | std::ios::badbit);
+      read_header();
+    }
+  } catch (...) {
+    rethrow_with_position();
+  }
+}
+
+void recording_reader::rethrow_with_position() {
+  try {
+    throw;
+  } catch (const recording_error&) {
+    throw;
+  } catch (const recording_out_of_memory&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    // A failed getline set badbit before rethrowing: the line it was reading is the next one.
+    const std::uint64_t line = line_no_ + (in_->bad() ? 1 : 0);
+    if (v2_) {
+      throw recording_out_of_memory(name_ + ": offset " + std::to_string(v2_->offset()) +
+                                    ": out of memory reading this block");
+    }
+    throw recording_out_of_memory(name_ + ":" + std::to_string(std::max<std::uint64_t>(line, 1)) +
+                                  ": out of memory reading this line (" +
+                                  std::to_string(line_.size()) + " bytes)");
+  } catch (const std::system_error& e) {  // std::ios_base::failure: the file could not be read
+    throw recording_error(name_, line_no_ + 1, "read error: " + e.code().message());
   }
 }
 
@@ -489,7 +520,14 @@ recording_reader::recording_reader(const std::string& path)
 recording_reader::~recording_reader() = default;
 
 bool recording_reader::next(sample& out) {
-  if (v2_) return v2_->next(out);
+  try {
+    return v2_ ? v2_->next(out) : next_line_sample(out);
+  } catch (...) {
+    rethrow_with_position();
+  }
+}
+
+bool recording_reader::next_line_sample(sample& out) {
   while (!done_ && std::getline(*in_, line_)) {
     ++line_no_;
     const bool complete = !in_->eof();  // getline stopped at a newline, not at end of input

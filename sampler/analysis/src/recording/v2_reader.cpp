@@ -581,8 +581,8 @@ bool v2_reader::next(sample& out) {
     try {
       r = read_block(b);
     } catch (const std::bad_alloc&) {
-      throw recording_error(name_, 0,
-                            "offset " + std::to_string(block_offset_) + ": out of memory");
+      throw recording_out_of_memory(name_ + ": offset " + std::to_string(block_offset_) +
+                                    ": out of memory reading this block");
     }
     if (r == read_result::end_of_file) break;
     if (r == read_result::torn) {
@@ -624,7 +624,7 @@ bool v2_reader::next(sample& out) {
               (b.compressed ? " (at byte " + std::to_string(e.at) + " of the decompressed block)"
                             : ""));
     } catch (const std::bad_alloc&) {
-      throw recording_error(name_, 0, where + ": out of memory");
+      throw recording_out_of_memory(name_ + ": " + where + ": out of memory reading this block");
     }
   }
   finish();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <istream>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,20 @@ class recording_error : public std::runtime_error {
   std::string message_;
 };
 
+// Memory ran out while reading a recording. A std::bad_alloc, so that it is still running out
+// of memory (exit_failure, docs/exit-codes.md) and not bad input, but one that says where: what()
+// is "FILE:LINE: out of memory reading this line (N bytes)" or "FILE: offset N, block B: out of
+// memory reading this block". (Building that text needs a little memory; when even that fails
+// the plain std::bad_alloc goes on.)
+class recording_out_of_memory : public std::bad_alloc {
+ public:
+  explicit recording_out_of_memory(std::string what) : what_(std::move(what)) {}
+  const char* what() const noexcept override { return what_.c_str(); }
+
+ private:
+  std::string what_;
+};
+
 class v2_reader;
 
 class recording_reader {
@@ -51,7 +66,8 @@ class recording_reader {
   const symbol_tables& tables() const noexcept;
 
   // The next sample, or false at the end of the input (then end() says how the recording
-  // ended, if it says). Throws recording_error on an invalid line.
+  // ended, if it says). Throws recording_error on an invalid line or a read error, and
+  // recording_out_of_memory when a line or block does not fit in memory.
   bool next(sample& out);
 
   // The end line, once next() has returned false; empty when the recording was cut short.
@@ -65,6 +81,10 @@ class recording_reader {
   recording_reader(std::unique_ptr<std::istream> owned, std::string name);
   void open();
   void read_header();
+  bool next_line_sample(sample& out);  // next() of a v1 recording
+  // Rethrows the exception being handled, with the position in the recording: bad_alloc as
+  // recording_out_of_memory, a read error the stream rethrew as recording_error.
+  [[noreturn]] void rethrow_with_position();
   // Counts a sample and warns when its seq repeats or goes back.
   void check_sequence(std::uint64_t seq);
 
