@@ -16,7 +16,7 @@ bool mutex::lock_awaiter::await_suspend(std::coroutine_handle<> h) {
         // Released between await_ready and here: take it without suspending.
         if (m_.state_.compare_exchange_weak(s, locked, std::memory_order_acquire,
                                             std::memory_order_relaxed)) {
-          m_.note_owner(g);
+          m_.note_owner(g, node_.at);
           return false;
         }
       } else if (s == locked) {
@@ -53,9 +53,10 @@ void mutex::unlock() {
   goroutine* next = nullptr;
   {
     std::lock_guard guard(queue_lock_);
-    detail::waiter* w = waiters_.pop_front();
+    // Every node of this queue is a lock_awaiter's lock_waiter.
+    auto* w = static_cast<lock_waiter*>(waiters_.pop_front());
     next = w->g;
-    note_owner(next);
+    note_owner(next, w->at);
     if (waiters_.empty()) state_.store(locked, std::memory_order_relaxed);
   }
   ready(next);

@@ -37,10 +37,12 @@ struct wait_inspector {
     return c.handle_changes;
   }
 
-  static std::uint64_t mutex_state(const gprofid::mutex& m_const, wait_object* o) {
+  static std::uint64_t mutex_state(const gprofid::mutex& m_const, wait_object* o,
+                                   std::source_location* site = nullptr) {
     auto& m = const_cast<gprofid::mutex&>(m_const);  // only its queue lock is taken
     std::lock_guard guard(m.queue_lock_);
     const std::uint64_t owner = m.owner_.load(std::memory_order_relaxed);
+    if (site) *site = m.owner_site_.load(std::memory_order_relaxed);
     if (o) {
       o->locked = m.state_.load(std::memory_order_relaxed) != gprofid::mutex::unlocked;
       o->owner = owner;
@@ -84,8 +86,8 @@ std::uint64_t wait_graph_capture::read_object(wait_object_kind kind, const void*
                                            &rd.handles);
       break;
     case wait_object_kind::mutex:
-      rd.version =
-          wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(object), &objects_[at]);
+      rd.version = wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(object),
+                                               &objects_[at], &rd.site);
       break;
     case wait_object_kind::wait_group:
       wait_inspector::wait_group_state(*static_cast<const gprofid::wait_group*>(object),
@@ -203,6 +205,15 @@ void wait_graph_capture::finish(snapshot& snap) {
       r.blocked_on = 0;
     }
   }
+  for (const read& rd : reads_) {
+    const wait_object& o = objects_[rd.object];
+    if (object_ok[rd.object] && o.kind == wait_object_kind::mutex && o.locked && o.owner != 0 &&
+        rd.site.line() != 0) {
+      snap.lock_sites.push_back({o.id, rd.site});
+    }
+  }
+  std::sort(snap.lock_sites.begin(), snap.lock_sites.end(),
+            [](const auto& a, const auto& b) { return a.object < b.object; });
   for (std::size_t i = 0; i < objects_.size(); ++i) {
     if (object_ok[i]) snap.objects.push_back(std::move(objects_[i]));
   }

@@ -47,6 +47,7 @@ class wait_graph_capture {
     const void* address;
     std::uint64_t version;                // channel: handle_changes; mutex: owner
     std::vector<std::uintptr_t> handles;  // channel: addresses of its handles
+    std::source_location site;            // mutex: where its owner took it
   };
   struct frame_range {
     std::uintptr_t begin;

@@ -49,7 +49,12 @@ check "no lost wake-up" "0" "$(jq '.summary.lost_wakeups | length' svc.json)"
 dump=$("$G" show svc.rec)
 first=$(jq '.[0]' <<<"$cycle")
 second=$(jq '.[1]' <<<"$cycle")
-check_match "show marks the deadlock" "goroutine $first \\[sync\\.Mutex\\.Lock[^]]*\\] \\(deadlocked: waits on a mutex held by goroutine $second\\)" "$dump"
+check_match "show marks the deadlock, and where the lock was taken" "goroutine $first \\[sync\\.Mutex\\.Lock[^]]*\\] \\(deadlocked: waits on a mutex held by goroutine $second, locked at .*transfer.*troubled_service\\.cpp:[0-9]+\\)" "$dump"
+# Each holder took its mutex at transfer()'s first scoped_lock().
+src=$(jq -r '.summary.deadlocks[0].members[0].locked_at.file' svc.json)
+lock_line=$(grep -n 'auto one = co_await first.scoped_lock();' "$src" | cut -d: -f1)
+check "each deadlocked mutex: where its holder locked it" "$lock_line $lock_line" \
+  "$(jq -r '[.summary.deadlocks[0].members[].locked_at.line] | join(" ")' svc.json)"
 check_match "show marks leaks" '\] \(leaked\):' "$dump"
 
 # The goroutineleak profile (docs/export.md) of the last sample holds exactly the goroutines show

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <source_location>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "gprofid/event.hpp"
@@ -67,6 +69,30 @@ TEST_CASE("mutex: waiters get the lock in FIFO order, and unlock hands off (no b
     co_await append_under(m, order, 0);
   }(order));
   CHECK(order == std::vector<int>{1, 2, 3, 4, 0});
+}
+
+TEST_CASE("mutex: owner_site is where the holder locked it, also when the lock is handed over") {
+  runtime rt({.workers = 1});
+  rt.run([]() -> task<void> {
+    mutex m;
+    const std::uint32_t here = std::source_location::current().line();
+    co_await m.lock();  // here + 1
+    CHECK(m.owner_site().line() == here + 1);
+    CHECK(std::string_view(m.owner_site().file_name()).ends_with("mutex_test.cpp"));
+    event took;
+    go([](mutex& m, event& took) -> task<void> {
+      auto guard = co_await m.scoped_lock();  // queues; gets the lock from unlock() below
+      took.set();
+    }(m, took));
+    co_await yield();  // it runs and parks on the mutex
+    const std::uint32_t waiter_line = here + 6;
+    m.unlock();  // hands the lock to the waiter: its scoped_lock() line becomes the site
+    CHECK(m.owner_site().line() == waiter_line);
+    co_await took.wait();
+    CHECK(m.try_lock());  // here + 14
+    CHECK(m.owner_site().line() == here + 14);
+    m.unlock();
+  }());
 }
 
 TEST_CASE("mutex: try_lock, and unlock of an unlocked mutex is a logic error") {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <source_location>
 #include <thread>
 
 #include "gprofid/channel.hpp"
@@ -152,6 +153,8 @@ TEST_CASE("wait graph: a select names its case set and each channel") {
   }
 }
 
+const std::uint32_t first_lock_line = std::source_location::current().line() + 3;
+
 task<void> lock_both(std::shared_ptr<mutex> first, std::shared_ptr<mutex> second) {
   auto one = co_await first->scoped_lock();
   co_await yield();  // the other goroutine takes its first lock
@@ -178,6 +181,12 @@ TEST_CASE("wait graph: two goroutines each waiting on the mutex the other holds"
   CHECK(m2->owner == g1);
   CHECK(m2->queue == std::vector<std::uint64_t>{g2});
   CHECK(a->owner() == g1);
+  // Where each holder took the mutex the other waits on: lock_both's first scoped_lock().
+  REQUIRE(s.lock_sites.size() == 2);
+  for (const auto& site : s.lock_sites) {
+    CHECK((site.object == m1->id || site.object == m2->id));
+    CHECK(site.at.line() == first_lock_line);
+  }
 }
 
 task<void> wait_for(std::shared_ptr<wait_group> wg) {

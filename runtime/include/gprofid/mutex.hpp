@@ -6,6 +6,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <mutex>
+#include <source_location>
 #include <utility>
 
 #include "gprofid/detail/park.hpp"
@@ -47,19 +48,27 @@ class mutex_guard {
 };
 
 class mutex {
+  // A queued lock_awaiter: the goroutine, and where it asked, which becomes the owner's site
+  // when unlock() hands it the lock.
+  struct lock_waiter : detail::waiter {
+    std::source_location at;
+  };
+
  public:
   mutex() noexcept = default;
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
   // co_await m.lock(): the uncontended path is a single compare-and-swap and never suspends.
+  // `at`, defaulted where lock() is called (the co_await line), is kept as where the lock was
+  // taken, for the wait-for graph (docs/wait-graph.md).
   class [[nodiscard]] lock_awaiter {
    public:
-    explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
+    lock_awaiter(mutex& m, std::source_location at) noexcept : m_(m) { node_.at = at; }
     lock_awaiter(const lock_awaiter&) = delete;
     lock_awaiter& operator=(const lock_awaiter&) = delete;
 
-    bool await_ready() noexcept { return m_.try_lock(); }
+    bool await_ready() noexcept { return m_.try_lock(node_.at); }
     bool await_suspend(std::coroutine_handle<> h);
     void await_resume() const noexcept {}
 
@@ -67,7 +76,7 @@ class mutex {
     mutex& m_;
 
    private:
-    detail::waiter node_;  // queued in m_ while parked
+    lock_waiter node_;  // queued in m_ while parked
   };
 
   // auto guard = co_await m.scoped_lock();
@@ -77,17 +86,23 @@ class mutex {
     mutex_guard await_resume() const noexcept { return mutex_guard(m_, std::adopt_lock); }
   };
 
-  [[nodiscard]] lock_awaiter lock() noexcept { return lock_awaiter(*this); }
-  [[nodiscard]] scoped_lock_awaiter scoped_lock() noexcept { return scoped_lock_awaiter(*this); }
+  [[nodiscard]] lock_awaiter lock(
+      std::source_location at = std::source_location::current()) noexcept {
+    return lock_awaiter(*this, at);
+  }
+  [[nodiscard]] scoped_lock_awaiter scoped_lock(
+      std::source_location at = std::source_location::current()) noexcept {
+    return scoped_lock_awaiter(*this, at);
+  }
 
   // Fails whenever the mutex is held or has waiters (a newcomer never overtakes a waiter).
-  bool try_lock() noexcept {
+  bool try_lock(std::source_location at = std::source_location::current()) noexcept {
     auto expected = unlocked;
     if (!state_.compare_exchange_strong(expected, locked, std::memory_order_acquire,
                                         std::memory_order_relaxed)) {
       return false;
     }
-    note_owner(current_goroutine());
+    note_owner(current_goroutine(), at);
     return true;
   }
 
@@ -100,10 +115,15 @@ class mutex {
   // The goroutine that holds it, 0 when unlocked or held outside any goroutine. Exact while its
   // holder and waiters are parked (what the wait-for graph relies on); approximate otherwise.
   std::uint64_t owner() const noexcept { return owner_.load(std::memory_order_relaxed); }
+  // Where the holder took it (its lock(), scoped_lock() or try_lock() call); as exact as owner().
+  std::source_location owner_site() const noexcept {
+    return owner_site_.load(std::memory_order_relaxed);
+  }
 
  private:
   friend struct detail::wait_inspector;
-  void note_owner(const goroutine* g) noexcept {
+  void note_owner(const goroutine* g, std::source_location at) noexcept {
+    owner_site_.store(at, std::memory_order_relaxed);
     owner_.store(g ? g->id : 0, std::memory_order_relaxed);
   }
 
@@ -115,6 +135,8 @@ class mutex {
   std::atomic<std::uint32_t> state_{unlocked};
   // Written by whoever takes or hands over the lock, before the waiter it hands to can run.
   std::atomic<std::uint64_t> owner_{0};
+  // Written with owner_, before it; read with it (wait-for graph): one pointer, no lock.
+  std::atomic<std::source_location> owner_site_{};
   spinlock queue_lock_;
   detail::waiter_queue waiters_;  // guarded by queue_lock_
 };

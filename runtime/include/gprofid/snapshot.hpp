@@ -56,6 +56,13 @@ struct snapshot {
   // The wait-for graph: every object a waiting goroutine is parked on, read while it was
   // parked, sorted by id (docs/wait-graph.md).
   std::vector<wait_object> objects;
+  // Where the holder of each locked mutex of `objects` took it (its lock(), scoped_lock() or
+  // try_lock() line), sorted by object id; a mutex held outside any goroutine has none.
+  struct lock_site {
+    std::uint64_t object = 0;
+    std::source_location at;
+  };
+  std::vector<lock_site> lock_sites;
 
   const stack_trace& stack_of(const goroutine_record& r) const { return stacks.at(r.stack); }
   // The record of goroutine `id`, or null if it was not alive at the snapshot instant.

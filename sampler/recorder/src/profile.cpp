@@ -58,6 +58,13 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
     s.goroutines.push_back(std::move(g));
   }
   s.objects = snap.objects;  // already sorted by id
+  // Where each held mutex was taken, as a frame of the tables (the owner's lock() line).
+  auto o = s.objects.begin();
+  for (const auto& ls : snap.lock_sites) {
+    while (o != s.objects.end() && o->id < ls.object) ++o;
+    if (o == s.objects.end()) break;
+    if (o->id == ls.object) o->locked_at = sym.intern_frame({ls.at, ls.at, nullptr}) + 1;
+  }
   std::sort(s.goroutines.begin(), s.goroutines.end(),
             [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; });
   return s;

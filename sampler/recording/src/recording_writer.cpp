@@ -132,6 +132,7 @@ void append_object(std::string& out, const wait_object& o) {
       append_int_field(out, "owner", o.owner);
       out += ",\"queue\":";
       append_id_list(out, o.queue, false);
+      if (o.locked_at != 0) append_int_field(out, "locked_at", o.locked_at - 1);
       break;
     case wait_object_kind::wait_group:
       append_int_field(out, "counter", o.counter);

@@ -363,8 +363,11 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
   }
   for (std::size_t i = 0; i < s.objects.size(); ++i) {
     if (s.objects[i].kind == wait_object_kind::none ||
-        (i > 0 && s.objects[i - 1].id >= s.objects[i].id)) {
-      throw std::logic_error("v2_encoder: wait objects not sorted by id, not unique or of no kind");
+        (i > 0 && s.objects[i - 1].id >= s.objects[i].id) ||
+        s.objects[i].locked_at > tables.frames.size()) {
+      throw std::logic_error(
+          "v2_encoder: wait objects not sorted by id, not unique, of no kind or refer to an "
+          "undefined frame");
     }
   }
   const bool keyframe = st.keyframe_due(s.time_ns);

@@ -48,6 +48,7 @@ void append_fields(std::string& out, const wait_object& now, const wait_object& 
   ids(f::cases, now.cases, base.cases);
   ids(f::send_cases, now.send_cases, base.send_cases);
   u(f::nil_cases, now.nil_cases, base.nil_cases);
+  u(f::locked_at, now.locked_at, base.locked_at);
 }
 
 }  // namespace

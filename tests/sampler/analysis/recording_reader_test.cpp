@@ -163,6 +163,12 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
       {"undefined frame",
        header + site + frame + "{\"type\":\"stack\",\"id\":0,\"frames\":[0,3]}\n",
        "t.jsonl:4: stack 0: refers to undefined frame 3"},
+      {"a mutex locked at an undefined frame",
+       defs + R"({"type":"sample","seq":0,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[],)"
+              R"("objects":[{"id":"0x40","kind":"mutex","locked":true,"owner":1,"queue":[],)"
+              R"("locked_at":1}]})"
+              "\n",
+       "t.jsonl:5: sample 0, object 0x40: refers to undefined frame 1"},
       {"duplicate goroutine ids",
        defs + sample_line(0, goroutine(2) + "," + goroutine(1) + "," + goroutine(2)),
        "t.jsonl:5: sample 0: duplicate goroutine id 2"},

@@ -80,6 +80,7 @@ void add_graph(std::vector<sample>& out) {
   mutex.locked = true;
   mutex.owner = 1;
   mutex.queue = {3, 2};
+  mutex.locked_at = 2;  // frame 1 of test_tables()
   wait_object select;
   select.id = 0x7f0000000040;
   select.kind = wait_object_kind::select;
@@ -101,6 +102,7 @@ void add_graph(std::vector<sample>& out) {
   ch.count = UINT64_MAX;
   mutex.locked = false;
   mutex.owner = 0;
+  mutex.locked_at = 0;
   mutex.queue = {2};
   out[1].objects = {group, select, mutex, ch};
   out[1].goroutines[1].blocked_on = 0x7f0000002000;
@@ -586,6 +588,9 @@ TEST_CASE("v2: each damaged input is one error line with file, offset and block"
     CHECK(error_for(std::string("\x00\x02", 2) + record(0x40, field(of::kind, 1)) +
                     record(0, field(of::kind, 2))) ==
           where(6) + "object ids must increase (goes from 0x40 by 0)");
+    CHECK(error_for(std::string("\x00\x01", 2) +
+                    record(0x40, field(of::kind, 2) + field(of::locked_at, 9))) ==
+          where(8) + "object 0x40 refers to undefined frame 8");
     CHECK(error_for(std::string("\x00\x09", 2)) ==
           where(1) + "object record count 9 cannot fit in the 0 bytes left of the block");
   }

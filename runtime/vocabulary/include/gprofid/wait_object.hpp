@@ -41,6 +41,9 @@ struct wait_object {
   bool locked = false;
   std::uint64_t owner = 0;             // holding goroutine, 0 if unlocked or unknown
   std::vector<std::uint64_t> queue{};  // waiting goroutines, first to be served first
+  // Where the owner took it, in a recording: 1 + the index in its frames table of the owner's
+  // lock() line (function, file, line); 0 unknown. The runtime's snapshot has it as lock_sites.
+  std::uint32_t locked_at = 0;
 
   // wait_group
   std::int64_t counter = 0;

@@ -19,6 +19,12 @@ json site_json(const symbol_tables& t, std::uint32_t site) {
   return site < t.sites.size() ? location_json(t.sites[site]) : json(nullptr);
 }
 
+// A reference of the form 1 + frame index (0: none), e.g. wait_object::locked_at.
+json frame_or_null(const symbol_tables& t, std::uint32_t one_based) {
+  return one_based != 0 && one_based <= t.frames.size() ? location_json(t.frames[one_based - 1])
+                                                        : json(nullptr);
+}
+
 json stack_json(const symbol_tables& t, std::uint32_t stack) {
   json frames = json::array();
   if (stack >= t.stacks.size()) return frames;
@@ -259,11 +265,13 @@ json summary_to_json(const diff_summary& s, const symbol_tables& t) {
     json members = json::array();
     const auto& c = d.cycle;
     for (std::size_t i = 0; i < c.goroutines.size(); ++i) {
-      members.push_back({{"id", c.goroutines[i]},
-                         {"waits_on", object_id_text(c.objects[i])},
-                         {"held_by", c.goroutines[(i + 1) % c.goroutines.size()]},
-                         {"labels", labels_json(i < d.labels.size() ? d.labels[i] : nullptr)},
-                         {"stack", stack_json(t, i < d.stacks.size() ? d.stacks[i] : ~0u)}});
+      members.push_back(
+          {{"id", c.goroutines[i]},
+           {"waits_on", object_id_text(c.objects[i])},
+           {"held_by", c.goroutines[(i + 1) % c.goroutines.size()]},
+           {"labels", labels_json(i < d.labels.size() ? d.labels[i] : nullptr)},
+           {"stack", stack_json(t, i < d.stacks.size() ? d.stacks[i] : ~0u)},
+           {"locked_at", frame_or_null(t, i < d.locked_at.size() ? d.locked_at[i] : 0)}});
     }
     deadlocks.push_back({{"goroutines", ids_json(c.goroutines)},
                          {"objects", object_ids_json(c.objects)},

@@ -250,17 +250,20 @@ void summary_builder::note_graph(const sample& s) {
       return r.cycle.goroutines == c.goroutines;
     });
     if (same == cycles_.end()) {
-      cycles_.push_back({c, {}, {}, s.seq, s.time_ns, s.seq});
+      cycles_.push_back({c, {}, {}, {}, s.seq, s.time_ns, s.seq});
       same = cycles_.end() - 1;
     }
     same->cycle = c;  // blocked_behind grows as more pile up
     same->last_seq = s.seq;
     same->stacks.clear();
     same->labels.clear();
-    for (std::uint64_t id : c.goroutines) {
-      const goroutine_sample* g = find_goroutine(s, id);
+    same->locked_at.clear();
+    for (std::size_t i = 0; i < c.goroutines.size(); ++i) {
+      const goroutine_sample* g = find_goroutine(s, c.goroutines[i]);
       same->stacks.push_back(g ? g->stack : 0);
       same->labels.push_back(g ? g->labels : nullptr);
+      const wait_object* o = find_object(s, c.objects[i]);
+      same->locked_at.push_back(o ? o->locked_at : 0);
     }
   }
   for (const auto& leak : d.leaked) {

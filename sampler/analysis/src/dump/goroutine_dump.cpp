@@ -132,11 +132,15 @@ group_text format_group(const std::vector<const goroutine_sample*>& members,
   return out;
 }
 
-std::string format_verdict(const wait_diagnosis& d, std::uint64_t id) {
+std::string format_verdict(const wait_diagnosis& d, const sample& s, const symbol_tables& tables,
+                           std::uint64_t id) {
   if (const deadlock_cycle* c = d.cycle_of(id)) {
     auto at = std::find(c->goroutines.begin(), c->goroutines.end(), id) - c->goroutines.begin();
     const std::uint64_t next = c->goroutines[(at + 1) % c->goroutines.size()];
-    return " (deadlocked: waits on a mutex held by goroutine " + std::to_string(next) + ")";
+    std::string out = " (deadlocked: waits on a mutex held by goroutine " + std::to_string(next);
+    const wait_object* o = find_object(s, c->objects[at]);
+    if (o && o->locked_at != 0) out += ", locked at " + format_frame(tables, o->locked_at - 1);
+    return out + ")";
   }
   if (d.leak_of(id)) return " (leaked)";
   for (const auto& c : d.deadlocks) {
@@ -167,7 +171,7 @@ std::string format_goroutine_dump(const sample& s, const symbol_tables& tables) 
   std::string out;
   for (const auto& g : s.goroutines) {
     if (!out.empty()) out += '\n';
-    out += format_goroutine_text(g, tables, {}, format_verdict(d, g.id));
+    out += format_goroutine_text(g, tables, {}, format_verdict(d, s, tables, g.id));
   }
   return out;
 }
@@ -262,8 +266,8 @@ std::string format_goroutine_tree(const sample& s, const symbol_tables& tables) 
     out += item.prefix;
     if (!root) out += item.last ? "└─ " : "├─ ";
     if (item.depth > max_tree_indent) out += "[depth " + std::to_string(item.depth) + "] ";
-    out += "goroutine " + std::to_string(g.id) + " " + format_status(g) + format_verdict(d, g.id) +
-           " " + format_top_frame(tables, g.stack);
+    out += "goroutine " + std::to_string(g.id) + " " + format_status(g) +
+           format_verdict(d, s, tables, g.id) + " " + format_top_frame(tables, g.stack);
     if (root && g.parent_id != 0) out += "  (parent " + std::to_string(g.parent_id) + " gone)";
     out += '\n';
     const std::string next = root || item.depth >= max_tree_indent

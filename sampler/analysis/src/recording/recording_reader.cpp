@@ -144,7 +144,7 @@ std::vector<std::uint64_t> opt_ids(const json& obj, const char* key, const std::
   return out;
 }
 
-wait_object read_object(const json& o, const std::string& in) {
+wait_object read_object(const json& o, const std::string& in, const symbol_tables& t) {
   if (!o.is_object()) throw line_error(in + ": objects must be objects, got " + type_name(o));
   wait_object out;
   out.id = parse_hex(field(o, "id", in + ", an object"), "id", in + ", an object");
@@ -164,6 +164,13 @@ wait_object read_object(const json& o, const std::string& in) {
   out.locked = opt_bool(o, "locked", where);
   out.owner = opt_uint(o, "owner", where);
   out.queue = opt_ids(o, "queue", where, false);
+  if (o.contains("locked_at")) {
+    const std::uint64_t frame = get_uint(o, "locked_at", where);
+    if (frame >= t.frames.size()) {
+      throw line_error(where + ": refers to undefined frame " + std::to_string(frame));
+    }
+    out.locked_at = static_cast<std::uint32_t>(frame + 1);
+  }
   out.counter = o.contains("counter") ? get_int(o, "counter", where) : 0;
   out.waiters = static_cast<std::uint32_t>(opt_uint(o, "waiters", where, u32));
   out.set = opt_bool(o, "set", where);
@@ -302,7 +309,7 @@ void read_sample(const json& obj, const symbol_tables& t, sample& out) {
   out.objects.clear();
   if (auto it = obj.find("objects"); it != obj.end()) {
     if (!it->is_array()) wrong_type("objects", where, "an array", *it);
-    for (const json& o : *it) out.objects.push_back(read_object(o, where));
+    for (const json& o : *it) out.objects.push_back(read_object(o, where, t));
     auto by_id = [](const wait_object& a, const wait_object& b) { return a.id < b.id; };
     std::sort(out.objects.begin(), out.objects.end(), by_id);
     auto same = std::adjacent_find(out.objects.begin(), out.objects.end(),

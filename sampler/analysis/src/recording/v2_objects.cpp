@@ -27,14 +27,14 @@ std::vector<std::uint64_t> read_ids(cursor& c) {
 
 // The tagged fields of one object record, applied to `o`. `at` is where they start in the
 // objects field, for positions.
-void read_fields(std::string_view fields, std::size_t at, wait_object& o) {
+void read_fields(std::string_view fields, std::size_t at, wait_object& o, std::size_t frames) {
   cursor c(fields);
   try {
     for_each_tagged(c, [&](std::uint64_t field, std::uint8_t wire, cursor& c) {
       const std::size_t vat = c.pos();
       const bool list =
           field == f::held_by || field == f::queue || field == f::cases || field == f::send_cases;
-      if (field < f::kind || field > f::nil_cases) return false;  // a newer writer's: skipped
+      if (field < f::kind || field > f::locked_at) return false;  // a newer writer's: skipped
       if ((wire == v2::wire::bytes) != list) {
         throw decode_error{"object " + object_id_text(o.id) + ": field " + std::to_string(field) +
                                " has the wrong wire type",
@@ -117,6 +117,16 @@ void read_fields(std::string_view fields, std::size_t at, wait_object& o) {
         case f::nil_cases:
           o.nil_cases = u32("nil_cases");
           break;
+        case f::locked_at: {
+          const std::uint64_t v = c.u("locked_at");
+          if (v > frames) {
+            throw decode_error{"object " + object_id_text(o.id) + " refers to undefined frame " +
+                                   std::to_string(v - 1),
+                               vat};
+          }
+          o.locked_at = static_cast<std::uint32_t>(v);
+          break;
+        }
       }
       return true;
     });
@@ -129,7 +139,7 @@ void read_fields(std::string_view fields, std::size_t at, wait_object& o) {
 }  // namespace
 
 void apply_object_changes(std::string_view bytes, std::vector<wait_object>& objects,
-                          std::vector<wait_object>& scratch) {
+                          std::vector<wait_object>& scratch, std::size_t frames) {
   cursor c(bytes);
   std::vector<std::uint64_t> gone;
   const std::uint64_t n_gone = c.count("gone object count", 1);
@@ -185,7 +195,7 @@ void apply_object_changes(std::string_view bytes, std::vector<wait_object>& obje
     }
     o.id = id;
     const std::string_view fields = c.bytes("object record");
-    read_fields(fields, c.pos() - fields.size(), o);
+    read_fields(fields, c.pos() - fields.size(), o, frames);
     if (o.kind == wait_object_kind::none) {
       throw decode_error{"object " + object_id_text(id) + " has no kind", at};
     }

@@ -528,7 +528,7 @@ void v2_reader::read_trailing_fields(cursor& c) {
     if (wire != v2::wire::bytes) wrong_wire("objects", c.pos());
     const std::string_view bytes = c.bytes("objects");
     try {
-      v2_decode::apply_object_changes(bytes, objects_, objects_scratch_);
+      v2_decode::apply_object_changes(bytes, objects_, objects_scratch_, tables_.frames.size());
     } catch (decode_error& e) {
       e.at += c.pos() - bytes.size();
       throw;

@@ -111,6 +111,9 @@ struct deadlock_report {
   deadlock_cycle cycle;
   std::vector<std::uint32_t> stacks;  // of each member, as last seen in the cycle
   std::vector<label_ptr> labels;
+  // Where the mutex each member waits on was locked by its holder (the next member): 1 + a frame
+  // index, 0 unknown (wait_object::locked_at).
+  std::vector<std::uint32_t> locked_at;
   std::uint64_t first_seq = 0;
   std::int64_t first_time_ns = 0;
   std::uint64_t last_seq = 0;

@@ -50,9 +50,10 @@ std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables
                                   std::string_view indent = {}, std::string_view mark = {});
 
 // What the sample's wait-for graph proves about a goroutine, as a header mark:
-// " (deadlocked: waits on a mutex held by goroutine 7)", " (leaked)",
-// " (blocked behind a deadlock)", or "".
-std::string format_verdict(const wait_diagnosis& d, std::uint64_t id);
+// " (deadlocked: waits on a mutex held by goroutine 7, locked at f() file.cpp:12)", " (leaked)",
+// " (blocked behind a deadlock)", or "". `d` is diagnose(s).
+std::string format_verdict(const wait_diagnosis& d, const sample& s, const symbol_tables& tables,
+                           std::uint64_t id);
 
 // Every goroutine of the sample, blank-line separated, leaked and deadlocked ones marked.
 std::string format_goroutine_dump(const sample& s, const symbol_tables& tables);

@@ -125,6 +125,7 @@ inline constexpr std::uint32_t waiters = 12;     // varint, at most 2^32 - 1
 inline constexpr std::uint32_t cases = 13;       // bytes: id list (object ids)
 inline constexpr std::uint32_t send_cases = 14;  // bytes: id list (object ids)
 inline constexpr std::uint32_t nil_cases = 15;   // varint, at most 2^32 - 1
+inline constexpr std::uint32_t locked_at = 16;   // varint: 1 + frame id, 0 unknown
 }  // namespace object_field
 // An id list is zigzag deltas, each from the previous element (the first from 0), to the end
 // of its bytes: ids that are close together (addresses, goroutine ids) take a byte or two.
