@@ -5,33 +5,14 @@
 #include <algorithm>
 
 #include "gprofid/labels.hpp"
+#include "tests/sampler/analysis/test_support.hpp"
 
 namespace gprofid {
 namespace {
 
-constexpr std::int64_t sec = 1'000'000'000;
-
-symbol_tables make_tables() {
-  symbol_tables t;
-  t.sites = {{"main()", "main.cpp", 5}, {"leaky()", "leak.cpp", 3}, {"ok()", "ok.cpp", 4}};
-  t.frames = {{"leaky()", "leak.cpp", 10},
-              {"ok()", "ok.cpp", 20},
-              {"lock()", "m.cpp", 7},
-              {"spin()", "s.cpp", 1}};
-  t.stacks = {{0}, {1}, {2}, {3}};
-  return t;
-}
-
-goroutine_sample g(std::uint64_t id, std::uint32_t site, std::uint32_t stack, goroutine_state st,
-                   wait_reason r = wait_reason::none, std::uint64_t resumes = 1) {
-  return {.id = id,
-          .parent_id = 1,
-          .site = site,
-          .stack = stack,
-          .state = st,
-          .reason = r,
-          .resumes = resumes};
-}
+using testing::make_goroutine;
+using testing::sec;
+using testing::summary_tables;
 
 // A leaking site (1) gains a goroutine every sample; a healthy site (2) churns; 2 and 3 hold a
 // mutex deadlock; 4 spins without yielding.
@@ -41,12 +22,16 @@ std::vector<sample> recording() {
     sample s;
     s.seq = k;
     s.time_ns = static_cast<std::int64_t>(k) * sec;
-    s.goroutines.push_back(g(2, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock));
-    s.goroutines.push_back(g(3, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock));
-    s.goroutines.push_back(g(4, 0, 3, goroutine_state::running, wait_reason::none, 9));
-    s.goroutines.push_back(g(100 + k, 2, 1, goroutine_state::running));  // exits next sample
+    s.goroutines.push_back(
+        make_goroutine(2, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock));
+    s.goroutines.push_back(
+        make_goroutine(3, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock));
+    s.goroutines.push_back(make_goroutine(4, 0, 3, goroutine_state::running, wait_reason::none, 9));
+    s.goroutines.push_back(
+        make_goroutine(100 + k, 2, 1, goroutine_state::running));  // exits next sample
     for (std::uint64_t i = 0; i <= k; ++i) {
-      auto leak = g(200 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive);
+      auto leak =
+          make_goroutine(200 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive);
       leak.labels = with_label(nullptr, "request_id", std::to_string(i));
       leak.created_ns = static_cast<std::int64_t>(i) * sec - 1;
       s.goroutines.push_back(leak);
@@ -57,7 +42,7 @@ std::vector<sample> recording() {
 }
 
 TEST_CASE("summary ranks the leaking site first and warns about it") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
   for (const auto& s : recording()) b.add(s, t);
   diff_summary s = b.finish();
@@ -88,7 +73,7 @@ TEST_CASE("summary ranks the leaking site first and warns about it") {
 }
 
 TEST_CASE("summary lists the deadlocked pair among the longest stuck, with lifecycles") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
   for (const auto& s : recording()) b.add(s, t);
   diff_summary s = b.finish();
@@ -119,7 +104,7 @@ TEST_CASE("summary lists the deadlocked pair among the longest stuck, with lifec
 }
 
 TEST_CASE("a label filter follows matching goroutines over time") {
-  auto t = make_tables();
+  auto t = summary_tables();
   goroutine_filter f;
   f.labels = {{"request_id", "1"}};
   summary_builder b(f);
@@ -141,7 +126,7 @@ TEST_CASE("a label filter follows matching goroutines over time") {
 }
 
 TEST_CASE("summary state and min-stuck filters apply to reported goroutines") {
-  auto t = make_tables();
+  auto t = summary_tables();
   goroutine_filter f;
   REQUIRE(f.set_state("mutex"));
   f.min_stuck_ns = 2 * sec;

@@ -7,38 +7,23 @@
 
 #include "gprofid/analysis/diff_summary.hpp"
 #include "gprofid/labels.hpp"
+#include "tests/sampler/analysis/test_support.hpp"
 
 namespace gprofid {
 namespace {
 
-constexpr std::int64_t sec = 1'000'000'000;
-
-symbol_tables make_tables() {
-  symbol_tables t;
-  t.sites = {{"main()", "main.cpp", 5}, {"leaky()", "leak.cpp", 3}, {"ok()", "ok.cpp", 4}};
-  t.frames = {{"leaky()", "leak.cpp", 10}, {"ok()", "ok.cpp", 20}, {"lock()", "m.cpp", 7}};
-  t.stacks = {{0}, {1}, {2}};
-  return t;
-}
-
-goroutine_sample g(std::uint64_t id, std::uint32_t site, std::uint32_t stack, goroutine_state st,
-                   wait_reason r = wait_reason::none, std::uint64_t resumes = 1) {
-  return {.id = id,
-          .parent_id = 1,
-          .site = site,
-          .stack = stack,
-          .state = st,
-          .reason = r,
-          .resumes = resumes};
-}
+using testing::make_goroutine;
+using testing::sec;
+using testing::summary_tables;
 
 TEST_CASE("a goroutine that wakes and comes back to the same line is not stuck") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
   for (std::uint64_t k = 0; k < 6; ++k) {
     sample s{.seq = k, .time_ns = static_cast<std::int64_t>(k) * sec};
     // A ticker: the same line and reason, resumed between every two samples.
-    s.goroutines.push_back(g(5, 2, 1, goroutine_state::waiting, wait_reason::chan_receive, 1 + k));
+    s.goroutines.push_back(
+        make_goroutine(5, 2, 1, goroutine_state::waiting, wait_reason::chan_receive, 1 + k));
     b.add(s, t);
   }
   diff_summary s = b.finish();
@@ -52,16 +37,16 @@ std::vector<sample> troubled() {
   std::vector<sample> out;
   for (std::uint64_t k = 0; k < 5; ++k) {
     sample s{.seq = k, .time_ns = static_cast<std::int64_t>(k) * sec};
-    auto stop = g(2, 0, 1, goroutine_state::waiting, wait_reason::event);
-    auto d1 = g(3, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock);
+    auto stop = make_goroutine(2, 0, 1, goroutine_state::waiting, wait_reason::event);
+    auto d1 = make_goroutine(3, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock);
     d1.blocked_on = 0x10;
-    auto d2 = g(4, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock);
+    auto d2 = make_goroutine(4, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock);
     d2.blocked_on = 0x20;
-    auto req = g(6, 2, 2, goroutine_state::waiting, wait_reason::mutex_lock);
+    auto req = make_goroutine(6, 2, 2, goroutine_state::waiting, wait_reason::mutex_lock);
     req.blocked_on = 0x30;
     req.created_ns = sec / 2;
     req.labels = with_label(nullptr, "request_id", "42");
-    auto holder = g(7, 0, 1, goroutine_state::waiting, wait_reason::sleep);
+    auto holder = make_goroutine(7, 0, 1, goroutine_state::waiting, wait_reason::sleep);
     s.goroutines = {stop, d1, d2};
     if (k >= 1) s.goroutines.push_back(req);
     s.goroutines.push_back(holder);
@@ -69,7 +54,8 @@ std::vector<sample> troubled() {
                  {.id = 0x20, .kind = wait_object_kind::mutex, .locked = true, .owner = 3},
                  {.id = 0x30, .kind = wait_object_kind::mutex, .locked = true, .owner = 7}};
     for (std::uint64_t i = 0; i < k; ++i) {
-      auto leak = g(100 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive);
+      auto leak =
+          make_goroutine(100 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive);
       leak.created_ns = static_cast<std::int64_t>(i) * sec + 1;
       leak.blocked_on = 0x1000 + i;
       s.goroutines.push_back(leak);
@@ -85,7 +71,7 @@ std::vector<sample> troubled() {
 }
 
 TEST_CASE("summary findings: one deadlock, the leak site, the stuck request, background") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
   for (const auto& s : troubled()) b.add(s, t);
   diff_summary s = b.finish();
@@ -110,7 +96,7 @@ TEST_CASE("summary findings: one deadlock, the leak site, the stuck request, bac
 }
 
 TEST_CASE("growing: a steady leak with a flat window grows; a ramp-up that flattens does not") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
   const int leak_counts[] = {0, 2, 4, 4, 6, 8, 10, 12};
   const int ramp_counts[] = {0, 5, 10, 10, 10, 10, 10, 10};
@@ -118,10 +104,12 @@ TEST_CASE("growing: a steady leak with a flat window grows; a ramp-up that flatt
   for (std::uint64_t k = 0; k < 8; ++k) {
     sample s{.seq = k, .time_ns = static_cast<std::int64_t>(k) * sec};
     for (int i = 0; i < leak_counts[k]; ++i) {
-      s.goroutines.push_back(g(100 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive));
+      s.goroutines.push_back(
+          make_goroutine(100 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive));
     }
     for (int i = 0; i < ramp_counts[k]; ++i) {
-      s.goroutines.push_back(g(next++, 2, 1, goroutine_state::waiting, wait_reason::sleep));
+      s.goroutines.push_back(
+          make_goroutine(next++, 2, 1, goroutine_state::waiting, wait_reason::sleep));
     }
     b.add(s, t);
   }
@@ -130,9 +118,10 @@ TEST_CASE("growing: a steady leak with a flat window grows; a ramp-up that flatt
 }
 
 TEST_CASE("an exited goroutine's life is bounded by its last sample and the first without it") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
-  sample s0{.seq = 0, .time_ns = 0, .goroutines = {g(9, 2, 1, goroutine_state::running)}};
+  sample s0{
+      .seq = 0, .time_ns = 0, .goroutines = {make_goroutine(9, 2, 1, goroutine_state::running)}};
   sample s1{.seq = 1, .time_ns = sec};
   b.add(s0, t);
   b.add(s1, t);
@@ -144,13 +133,14 @@ TEST_CASE("an exited goroutine's life is bounded by its last sample and the firs
 }
 
 TEST_CASE("hostile times saturate instead of wrapping") {
-  auto t = make_tables();
+  auto t = summary_tables();
   summary_builder b;
   constexpr auto max = std::numeric_limits<std::int64_t>::max();
   constexpr auto min = std::numeric_limits<std::int64_t>::min();
-  sample a{.seq = 0,
-           .time_ns = min,
-           .goroutines = {g(2, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock)}};
+  sample a{
+      .seq = 0,
+      .time_ns = min,
+      .goroutines = {make_goroutine(2, 0, 2, goroutine_state::waiting, wait_reason::mutex_lock)}};
   sample c{.seq = 1, .time_ns = max, .goroutines = a.goroutines};
   a.goroutines[0].wait_ns = max;
   a.goroutines[0].created_ns = max;

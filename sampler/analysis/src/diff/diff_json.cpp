@@ -265,13 +265,14 @@ json summary_to_json(const diff_summary& s, const symbol_tables& t) {
     json members = json::array();
     const auto& c = d.cycle;
     for (std::size_t i = 0; i < c.goroutines.size(); ++i) {
-      members.push_back(
-          {{"id", c.goroutines[i]},
-           {"waits_on", object_id_text(c.objects[i])},
-           {"held_by", c.goroutines[(i + 1) % c.goroutines.size()]},
-           {"labels", labels_json(i < d.labels.size() ? d.labels[i] : nullptr)},
-           {"stack", stack_json(t, i < d.stacks.size() ? d.stacks[i] : ~0u)},
-           {"locked_at", frame_or_null(t, i < d.locked_at.size() ? d.locked_at[i] : 0)}});
+      const bool known = i < d.members.size();
+      const deadlock_member m = known ? d.members[i] : deadlock_member{};
+      members.push_back({{"id", c.goroutines[i]},
+                         {"waits_on", object_id_text(c.objects[i])},
+                         {"held_by", c.goroutines[(i + 1) % c.goroutines.size()]},
+                         {"labels", labels_json(m.labels)},
+                         {"stack", stack_json(t, known ? m.stack : ~0u)},
+                         {"locked_at", frame_or_null(t, m.locked_at)}});
     }
     deadlocks.push_back({{"goroutines", ids_json(c.goroutines)},
                          {"objects", object_ids_json(c.objects)},

@@ -250,20 +250,22 @@ void summary_builder::note_graph(const sample& s) {
       return r.cycle.goroutines == c.goroutines;
     });
     if (same == cycles_.end()) {
-      cycles_.push_back({c, {}, {}, {}, s.seq, s.time_ns, s.seq});
+      cycles_.push_back({c, {}, s.seq, s.time_ns, s.seq});
       same = cycles_.end() - 1;
     }
     same->cycle = c;  // blocked_behind grows as more pile up
     same->last_seq = s.seq;
-    same->stacks.clear();
-    same->labels.clear();
-    same->locked_at.clear();
+    same->members.clear();
     for (std::size_t i = 0; i < c.goroutines.size(); ++i) {
-      const goroutine_sample* g = find_goroutine(s, c.goroutines[i]);
-      same->stacks.push_back(g ? g->stack : 0);
-      same->labels.push_back(g ? g->labels : nullptr);
+      deadlock_member& m = same->members.emplace_back();
+      m.id = c.goroutines[i];
+      if (const goroutine_sample* g = find_goroutine(s, m.id)) {
+        m.site = g->site;
+        m.labels = g->labels;
+        m.stack = g->stack;
+      }
       const wait_object* o = find_object(s, c.objects[i]);
-      same->locked_at.push_back(o ? o->locked_at : 0);
+      m.locked_at = o ? o->locked_at : 0;
     }
   }
   for (const auto& leak : d.leaked) {

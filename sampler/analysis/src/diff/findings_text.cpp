@@ -63,11 +63,12 @@ void write_findings_text(std::ostream& out, const diff_summary& s, const symbol_
         out << "    goroutine " << c.goroutines[i] << " waits on mutex "
             << object_id_text(c.objects[i]) << " held by goroutine "
             << c.goroutines[(i + 1) % c.goroutines.size()]
-            << with_labels(i < d.labels.size() ? d.labels[i] : nullptr) << '\n';
-        if (i < d.locked_at.size() && d.locked_at[i] != 0) {
-          out << "      (locked at " << format_frame(tables, d.locked_at[i] - 1) << ")\n";
+            << with_labels(i < d.members.size() ? d.members[i].labels : nullptr) << '\n';
+        if (i >= d.members.size()) continue;
+        if (d.members[i].locked_at != 0) {
+          out << "      (locked at " << format_frame(tables, d.members[i].locked_at - 1) << ")\n";
         }
-        if (i < d.stacks.size()) out << format_stack_text(tables, d.stacks[i], "      ");
+        out << format_stack_text(tables, d.members[i].stack, "      ");
       }
     }
     more(out, s.omitted.deadlocks);

@@ -115,7 +115,8 @@ void summary_builder::classify(diff_summary& out) {
     }
     if (l.deadlocked || l.behind_deadlock || l.leaked) continue;
     if (l.hog_samples >= 2 && l.hog_ns >= options_.never_yielded_ns) {
-      out.never_yielded.push_back({l.id, l.site, l.labels, l.hog_samples, l.hog_ns, l.last_stack});
+      out.never_yielded.push_back(
+          {{l.id, l.site, l.labels, l.last_stack}, l.hog_samples, l.hog_ns});
     }
     const bool waiting_at_end = l.alive && l.last_state == goroutine_state::waiting;
     const bool background_wait =
@@ -124,8 +125,12 @@ void summary_builder::classify(diff_summary& out) {
     const bool stuck = l.stuck_samples >= 2 && l.stuck_ns >= threshold;
     const bool ongoing = waiting_at_end && l.run_samples > 0 && l.run_since_ns == l.stuck_since_ns;
     if (stuck && !(background_wait && ongoing)) {
-      out.stuck.push_back({l.id, l.site, l.labels, l.stuck_reason, l.stuck_ns, l.stuck_since_ns,
-                           l.stuck_samples, l.stuck_stack, ongoing});
+      out.stuck.push_back({{l.id, l.site, l.labels, l.stuck_stack},
+                           l.stuck_reason,
+                           l.stuck_ns,
+                           l.stuck_since_ns,
+                           l.stuck_samples,
+                           ongoing});
     } else if (background_wait) {
       background_group& b = background[{l.site, l.last_reason}];
       b.site = l.site;

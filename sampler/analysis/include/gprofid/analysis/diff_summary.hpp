@@ -106,14 +106,25 @@ struct site_growth {
   bool growing = false;  // both trends > 0 and net growth >= the minimum
 };
 
+// The goroutine a finding names: its id, spawn site and labels, and the stack the finding saw.
+struct goroutine_ref {
+  std::uint64_t id = 0;
+  std::uint32_t site = 0;
+  label_ptr labels{};
+  std::uint32_t stack = 0;
+};
+
+// A member of a deadlock cycle, as last seen in it.
+struct deadlock_member : goroutine_ref {
+  // Where the mutex it waits on was locked by its holder (the next member): 1 + a frame index,
+  // 0 unknown (wait_object::locked_at).
+  std::uint32_t locked_at = 0;
+};
+
 // A deadlock cycle as last seen, with when it was first seen.
 struct deadlock_report {
   deadlock_cycle cycle;
-  std::vector<std::uint32_t> stacks;  // of each member, as last seen in the cycle
-  std::vector<label_ptr> labels;
-  // Where the mutex each member waits on was locked by its holder (the next member): 1 + a frame
-  // index, 0 unknown (wait_object::locked_at).
-  std::vector<std::uint32_t> locked_at;
+  std::vector<deadlock_member> members;  // cycle.goroutines[i] is members[i]
   std::uint64_t first_seq = 0;
   std::int64_t first_time_ns = 0;
   std::uint64_t last_seq = 0;
@@ -130,26 +141,18 @@ struct leak_report {
   std::int64_t first_proven_ns = 0;
 };
 
-// A goroutine in one continuing wait for at least the stuck threshold.
-struct stuck_report {
-  std::uint64_t id = 0;
-  std::uint32_t site = 0;
-  label_ptr labels{};
+// A goroutine in one continuing wait for at least the stuck threshold (stack: of that wait).
+struct stuck_report : goroutine_ref {
   wait_reason reason = wait_reason::none;
   std::int64_t stuck_ns = 0;
   std::int64_t since_ns = 0;
   std::uint32_t samples = 0;
-  std::uint32_t stack = 0;
   bool ongoing = false;  // still in that wait at the end
 };
 
-struct never_yielded_report {
-  std::uint64_t id = 0;
-  std::uint32_t site = 0;
-  label_ptr labels{};
+struct never_yielded_report : goroutine_ref {
   std::uint32_t samples = 0;
   std::int64_t duration_ns = 0;
-  std::uint32_t stack = 0;
 };
 
 // Long-lived goroutines parked in a service wait (accept, an idle connection, a stop or ticker
