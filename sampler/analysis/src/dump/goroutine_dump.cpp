@@ -87,12 +87,14 @@ group_text format_group(const std::vector<const goroutine_sample*>& members,
   // Shared: the first member's labels that every other member has with the same value.
   label_set shared;
   if (const label_ptr& first = members.front()->labels) {
-    for (const auto& [k, v] : *first) {
+    for (const auto& label : *first) {
+      // A named element rather than structured bindings: clang 14 (the fuzz build) cannot
+      // capture bindings in a lambda.
       const bool everywhere = std::all_of(members.begin(), members.end(), [&](const auto* g) {
-        const std::string* value = g->labels ? find_label(*g->labels, k) : nullptr;
-        return value && *value == v;
+        const std::string* value = g->labels ? find_label(*g->labels, label.first) : nullptr;
+        return value && *value == label.second;
       });
-      if (everywhere) shared.emplace_back(k, v);
+      if (everywhere) shared.emplace_back(label.first, label.second);
     }
   }
   if (!shared.empty()) out.labels = format_labels(shared);
