@@ -69,14 +69,18 @@ attachment::attachment(pid_t pid, const debug_request& request) {
   const std::string named = who + (name_.empty() ? "" : " (" + name_ + ")");
   const std::string environ = read_proc(pid, "environ");
   // The program finds its socket with its own environment, so we look there too.
-  const auto enabled = initial_env(environ, "GPROFID_DEBUG_SOCKET");
-  if (!environ.empty() && enabled != "1")
-    throw attach_error(named + " has no debug service: start it with GPROFID_DEBUG_SOCKET=1");
   const auto xdg =
       environ.empty() ? std::optional<std::string>() : initial_env(environ, "XDG_RUNTIME_DIR");
   const char* dir_from = environ.empty() ? std::getenv("XDG_RUNTIME_DIR")
                          : xdg           ? xdg->c_str()
                                          : nullptr;
+  const auto enabled = initial_env(environ, "GPROFID_DEBUG_SOCKET");
+  if (!environ.empty() && enabled != "1") {
+    // Its HTTP service, if it has one, is where its goroutines can be read instead.
+    const auto http = read_debug_http_address(debug_socket_dir(dir_from), pid);
+    throw attach_error(named + " has no debug service: start it with GPROFID_DEBUG_SOCKET=1" +
+                       (http ? " (it serves HTTP on http://" + *http + "/debug/pprof/)" : ""));
+  }
   const std::string path = debug_socket_path(debug_socket_dir(dir_from), pid);
 
   sockaddr_un addr{};

@@ -15,14 +15,6 @@ export XDG_RUNTIME_DIR=$DIR/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 SOCKDIR=$XDG_RUNTIME_DIR/gprof-id
 
-# wait_for TEST...: until TEST succeeds, for at most 10s (the program starts, a line arrives).
-wait_for() {
-  for _ in $(seq 200); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  return 1
-}
 has_samples() { [ "$(samples_in "$1")" -ge "$2" ]; }
 
 # expect_error STATUS TEXT CMD...: CMD fails with STATUS and one stderr line containing TEXT.

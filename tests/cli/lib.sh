@@ -55,6 +55,20 @@ check_recording() {
   [ "$(grep -c '"type":"end"' "$file")" = 1 ] || fail "$file: more than one end line"
 }
 
+# wait_for TEST...: until TEST succeeds, for at most 20 s (a program starts, a line arrives).
+wait_for() {
+  for _ in $(seq 400); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# announced_port FILE: the port of the HTTP debug service's
+# "gprof-id: debug HTTP on http://127.0.0.1:PORT/debug/pprof/ (pid N)" line in FILE, or "".
+announced_port() { sed -n 's|^gprof-id: debug HTTP on http://127\.0\.0\.1:\([0-9]*\)/debug/pprof/ (pid [0-9]*)$|\1|p' "$1"; }
+announced() { [ -n "$(announced_port "$1")" ]; }
+
 # finish NAME: exits 0 with "NAME: all passed", or 1 with the number of failures.
 finish() {
   if ((failures)); then

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -17,8 +18,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include "gprofid/clock.hpp"
 
 namespace gprofid {
 namespace {
@@ -93,6 +92,13 @@ class bounded_queue final : public httplib::TaskQueue {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
+
+// The transport links nothing of gprof-id's: the monotonic clock, directly.
+std::int64_t monotonic_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 int remaining_ms(std::int64_t deadline_ns) {
   const std::int64_t left = deadline_ns - monotonic_ns();

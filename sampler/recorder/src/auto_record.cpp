@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gprofid/environment.hpp"
+#include "gprofid/recorder/debug_http_host.hpp"
 #include "gprofid/recorder/debug_service.hpp"
 #include "gprofid/recorder/periodic_sampler.hpp"
 #include "gprofid/recorder/profile.hpp"
@@ -136,9 +137,37 @@ void start_auto_record(runtime& rt, const auto_record_settings& s) {
 
 }  // namespace gprofid
 
-// Defined by gprofid::gprofid_http (sampler/debug_http/src/auto_start.cpp) when the program links
-// it; null otherwise, since nothing else in the recorder may depend on the HTTP library.
-extern "C" __attribute__((weak)) void gprofid_debug_http_start(gprofid::runtime* rt);
+// Defined by gprofid::gprofid_http when the program links it (its transport, linked in); null
+// otherwise, and the plugin is loaded instead: the recorder links no HTTP library.
+extern "C" __attribute__((weak)) const gprofid_http_transport_v1* gprofid_http_transport_linked();
+
+namespace gprofid {
+namespace {
+
+// GPROFID_DEBUG_HTTP's service, on whichever transport there is; problems go to stderr and the
+// program runs on without it.
+void start_debug_http(runtime& rt, const char* text) {
+  std::string why;
+  auto options = parse_debug_http_address(text, why);
+  if (!options) {
+    std::fprintf(stderr, "gprof-id: ignoring %s=%s: %s\n", environment::debug_http.data(), text,
+                 why.c_str());
+    return;
+  }
+  // With port 0 the system picks one: the stderr line and the address file tell which.
+  options->announce = options->port == 0;
+  options->address_file = true;
+  const gprofid_http_transport_v1* transport =
+      gprofid_http_transport_linked ? gprofid_http_transport_linked() : load_http_plugin(why);
+  if (!transport) {
+    std::fprintf(stderr, "gprof-id: no debug HTTP: %s\n", why.c_str());
+    return;
+  }
+  rt.add_service(std::make_unique<debug_http_host>(*transport, *options));
+}
+
+}  // namespace
+}  // namespace gprofid
 
 extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
   // One recording and one debug socket per process: a second runtime (or a test's many) gets
@@ -165,12 +194,10 @@ extern "C" void gprofid_runtime_started(gprofid::runtime* rt) {
     }
   }
   if (http) {
-    if (gprofid_debug_http_start) {
-      gprofid_debug_http_start(rt);
-    } else {
-      std::fprintf(stderr,
-                   "gprof-id: ignoring %s: this program is not linked with gprofid::gprofid_http\n",
-                   gprofid::environment::debug_http.data());
+    try {
+      gprofid::start_debug_http(*rt, http_env);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gprof-id: no debug HTTP: %s\n", e.what());
     }
   }
 }

@@ -32,7 +32,8 @@ std::string labels_text(const label_ptr& labels) {
 
 }  // namespace
 
-std::string format_count_profile(const sample& s, const symbol_tables& tables) {
+std::string format_count_profile(const sample& s, const symbol_tables& tables,
+                                 std::string_view profile_name) {
   // Go's key is the "@ pcs" line plus the labels line; identical stacks share a stack index.
   std::map<std::pair<std::uint32_t, std::string>, std::size_t> counts;
   for (const goroutine_sample& g : s.goroutines) ++counts[{g.stack, labels_text(g.labels)}];
@@ -51,7 +52,8 @@ std::string format_count_profile(const sample& s, const symbol_tables& tables) {
   std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) {
     return a.count != b.count ? a.count > b.count : a.key < b.key;
   });
-  std::string out = "goroutine profile: total " + std::to_string(s.goroutines.size()) + "\n";
+  std::string out =
+      std::string(profile_name) + " profile: total " + std::to_string(s.goroutines.size()) + "\n";
   for (const entry& e : entries) {
     out += std::to_string(e.count) + ' ' + e.key + '\n';
     for (std::uint32_t f : tables.stacks.at(e.stack)) {

@@ -9,8 +9,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 namespace gprofid {
@@ -47,6 +50,37 @@ std::string debug_socket_path(const std::string& dir, pid_t pid) {
   return dir + "/" + std::to_string(pid) + ".sock";
 }
 
+std::string debug_http_address_path(const std::string& dir, pid_t pid) {
+  return dir + "/" + std::to_string(pid) + ".http";
+}
+
+std::optional<std::string> read_debug_http_address(const std::string& dir, pid_t pid) {
+  std::ifstream in(debug_http_address_path(dir, pid));
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty() || line.size() > 64) return std::nullopt;
+  for (char c : line) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return std::nullopt;
+  }
+  return line;
+}
+
+void ensure_private_debug_dir(const std::string& dir, bool create) {
+  auto fail = [](const std::string& what, int err) {
+    throw std::system_error(err, std::generic_category(), what);
+  };
+  if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("mkdir " + dir, errno);
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) fail(dir, errno);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    fail(dir + " is not a private directory of this user (owner " + std::to_string(st.st_uid) +
+             ", mode " + mode + ")",
+         EACCES);
+  }
+}
+
 bool debug_socket_listened(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -75,10 +109,17 @@ std::size_t remove_stale_debug_sockets(const std::string& dir) {
   std::size_t removed = 0;
   while (const dirent* e = ::readdir(d.get())) {
     const std::string_view name = e->d_name;
-    if (!name.ends_with(".sock")) continue;
+    const bool socket = name.ends_with(".sock");
+    if (!socket && !name.ends_with(".http")) continue;
     pid_t pid = 0;
     if (!whole_number(name.substr(0, name.size() - 5), pid) || pid <= 0) continue;
-    removed += remove_stale_debug_socket(dir + "/" + std::string(name), pid) ? 1 : 0;
+    const std::string path = dir + "/" + std::string(name);
+    if (socket) {
+      removed += remove_stale_debug_socket(path, pid) ? 1 : 0;
+    } else if (::kill(pid, 0) != 0 && errno == ESRCH) {
+      // An address file is a program's own (a private directory's), so a dead PID is enough.
+      removed += ::unlink(path.c_str()) == 0 ? 1 : 0;
+    }
   }
   return removed;
 }

@@ -57,21 +57,6 @@ void send_error(int fd, std::string_view reason) {
   (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-// The directory must be ours and closed to everyone else: it is what keeps other users from
-// reaching (or replacing) the socket; SO_PEERCRED is the second line.
-void ensure_private_dir(const std::string& dir, bool create) {
-  if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("mkdir " + dir, errno);
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) fail(dir, errno);
-  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    fail(dir + " is not a private directory of this user (owner " + std::to_string(st.st_uid) +
-             ", mode " + mode + ")",
-         EACCES);
-  }
-}
-
 std::string parent_dir(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -101,7 +86,7 @@ void debug_service::start(runtime& rt) {
   path_ = default_path
               ? debug_socket_path(debug_socket_dir(std::getenv("XDG_RUNTIME_DIR")), ::getpid())
               : options_.socket_path;
-  ensure_private_dir(parent_dir(path_), default_path);
+  ensure_private_debug_dir(parent_dir(path_), default_path);
   // Sockets of killed programs of this user would pile up in the directory otherwise.
   if (default_path) remove_stale_debug_sockets(parent_dir(path_));
   sockaddr_un addr{};

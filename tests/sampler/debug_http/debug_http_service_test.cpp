@@ -6,11 +6,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
 #include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/recorder/debug_protocol.hpp"
 #include "gprofid/runtime.hpp"
+#include "gprofid/this_goroutine.hpp"
 
 namespace gprofid {
 namespace {
@@ -116,7 +122,13 @@ TEST_CASE("debug_http_service: every endpoint while the only worker is blocked")
     a = get(port, "/debug/pprof/goroutineleak");
     CHECK(a.status == 200);
     CHECK(a.head.find("Content-Type: application/octet-stream") != std::string::npos);
-    CHECK(get(port, "/debug/pprof/goroutineleak?debug=1").status == 400);
+    a = get(port, "/debug/pprof/goroutineleak?debug=1");
+    CHECK(a.status == 200);
+    CHECK(a.body == "goroutineleak profile: total 0\n");
+    a = get(port, "/debug/pprof/goroutineleak?debug=2");
+    CHECK(a.status == 200);
+    CHECK(a.body.empty());
+    CHECK(get(port, "/debug/pprof/goroutineleak?debug=7").status == 400);
 
     a = get(port, "/debug/gprof-id/snapshot");
     CHECK(a.status == 200);
@@ -207,6 +219,78 @@ TEST_CASE(
   CHECK(parse(read_all(slow)).status == 200);
   ::close(slow);
   http.stop();
+}
+
+task<void> leaked_waiter(chan<int> ready) {
+  co_await ready.send(1);
+  co_await make_chan<int>().recv();  // a channel only this frame holds: proven leaked
+}
+
+TEST_CASE("debug_http_service: goroutineleak debug=1 and debug=2 show the leaked goroutines only") {
+  runtime rt({.workers = 1});
+  rt.run([](runtime& rt) -> task<void> {
+    auto ready = make_chan<int>();
+    const std::uint64_t leaked = go(leaked_waiter(ready));
+    co_await ready.recv();
+    while (true) {  // until it is parked (it may still be queued behind us)
+      const snapshot snap = rt.take_snapshot();
+      const goroutine_record* r = snap.find(leaked);
+      if (r && r->state == goroutine_state::waiting) break;
+      co_await yield();
+    }
+    debug_http_service http;
+    http.start(rt);
+    const int port = http.port();
+    answer a = get(port, "/debug/pprof/goroutineleak?debug=1");
+    CHECK(a.status == 200);
+    CHECK(a.head.find("Content-Type: text/plain; charset=utf-8") != std::string::npos);
+    CHECK(a.body.starts_with("goroutineleak profile: total 1\n1 @ "));
+    CHECK(a.body.find("leaked_waiter") != std::string::npos);
+    a = get(port, "/debug/pprof/goroutineleak?debug=2");
+    CHECK(a.status == 200);
+    // Go's traceback of that one goroutine, not of the main one (running, and not leaked).
+    CHECK(a.body.starts_with("goroutine " + std::to_string(leaked) + " [chan receive"));
+    CHECK(a.body.find("leaked_waiter") != std::string::npos);
+    CHECK(a.body.find("[running]") == std::string::npos);
+    // The goroutine texts, for comparison: both goroutines.
+    CHECK(get(port, "/debug/pprof/goroutine?debug=1")
+              .body.starts_with("goroutine profile: total 2\n"));
+    http.stop();
+  }(rt));
+}
+
+TEST_CASE("debug_http_service: the address file names the bound port while it serves") {
+  const std::string xdg =
+      std::filesystem::temp_directory_path() / ("gprofid-http-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(xdg);
+  const char* saved = std::getenv("XDG_RUNTIME_DIR");
+  const std::string saved_value = saved ? saved : "";
+  ::setenv("XDG_RUNTIME_DIR", xdg.c_str(), 1);
+  const std::string dir = debug_socket_dir(xdg.c_str());
+  // A file left by a killed program (a pid that cannot exist) is removed at start.
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  std::ofstream(dir + "/2147483646.http") << "127.0.0.1:1\n";
+  {
+    runtime rt({.workers = 1});
+    debug_http_service http({.address_file = true});
+    http.start(rt);
+    const auto address = read_debug_http_address(dir, ::getpid());
+    REQUIRE(address);
+    CHECK(*address == "127.0.0.1:" + std::to_string(http.port()));
+    CHECK((std::filesystem::status(debug_http_address_path(dir, ::getpid())).permissions() &
+           std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    CHECK_FALSE(std::filesystem::exists(dir + "/2147483646.http"));
+    http.stop();
+    CHECK_FALSE(read_debug_http_address(dir, ::getpid()));
+  }
+  if (saved) {
+    ::setenv("XDG_RUNTIME_DIR", saved_value.c_str(), 1);
+  } else {
+    ::unsetenv("XDG_RUNTIME_DIR");
+  }
+  std::filesystem::remove_all(xdg);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 # (-raw, -traces, -tagfocus goid=N), curl for debug=1, debug=2 and the snapshot (checked with
 # jq), against a program whose every worker thread is stuck in a system call. Then bad input:
 # wrong GPROFID_DEBUG_HTTP values, a 100 MB request, 1000 concurrent connections, the rate limit.
+# Last, a program linked with gprofid::gprofid alone, served by the plugin, and its address file.
 #   http_test.sh STUCK_WORKERS GPROF_ID ECHO_SERVER
 set -u
 source "$(dirname "$0")/../../cli/lib.sh"
@@ -14,18 +15,12 @@ DIR=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$DIR"' EXIT
 export PPROF_TMPDIR=$DIR  # go tool pprof keeps fetched profiles there
-wait_for() {  # TEST...: until it succeeds, for at most 10 s
-  for _ in $(seq 200); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-# announced_port FILE: the port of "gprof-id: debug HTTP on http://127.0.0.1:PORT/debug/pprof/".
-announced_port() { sed -n 's|^gprof-id: debug HTTP on http://127\.0\.0\.1:\([0-9]*\)/debug/pprof/ (pid [0-9]*)$|\1|p' "$1"; }
+# The programs' address files (and sockets) go here, not into the user's own directory.
+export XDG_RUNTIME_DIR=$DIR/xdg
+XDG=$XDG_RUNTIME_DIR
+mkdir -m 700 "$XDG"
 threads_of() { ls "/proc/$1/task" | wc -l; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-announced() { [ -n "$(announced_port "$1")" ]; }
 
 # --- a program started with GPROFID_DEBUG_HTTP=127.0.0.1:0, every one of its 3 workers stuck ----
 GPROFID_DEBUG_HTTP=127.0.0.1:0 "$STUCK" 3 >"$DIR/out" 2>"$DIR/err" &
@@ -170,6 +165,37 @@ expect_ignored() {  # VALUE PROGRAM TEXT
 expect_ignored localhost:6060 "$STUCK" 'gprof-id: ignoring GPROFID_DEBUG_HTTP=localhost:6060: "localhost" is not an IP address'
 expect_ignored :6060 "$STUCK" 'names no address: say 127.0.0.1:PORT'
 expect_ignored "127.0.0.1:$PORT" "$STUCK" "gprof-id: no debug HTTP: cannot listen on 127.0.0.1:$PORT: Address already in use"
-expect_ignored 127.0.0.1:0 "$ECHO_SERVER" 'gprof-id: ignoring GPROFID_DEBUG_HTTP: this program is not linked with gprofid::gprofid_http'
+
+# --- a program linked with gprofid::gprofid alone: the plugin serves it, found by its RUNPATH -----
+# Nothing of HTTP is in the process until the variable asks: no plugin, zlib or OpenSSL mapped
+# once its services have started (its debug socket is there).
+GPROFID_DEBUG_SOCKET=1 "$ECHO_SERVER" 1 >/dev/null 2>"$DIR/e4" &
+PLAIN=$!
+PIDS+=("$PLAIN")
+wait_for test -S "$XDG/gprof-id/$PLAIN.sock" || fail "echo_server started no debug socket: $(cat "$DIR/e4")"
+grep -Eq 'libgprofid_http_plugin|libz\.so|libssl' "/proc/$PLAIN/maps" &&
+  fail "echo_server without GPROFID_DEBUG_HTTP maps: $(grep -Eo 'lib(gprofid_http_plugin|z|ssl)[^ ]*' "/proc/$PLAIN/maps" | sort -u)"
+kill -9 "$PLAIN"
+wait "$PLAIN" 2>/dev/null
+# 6 s: long enough for what follows on a loaded machine; then it exits by itself.
+GPROFID_DEBUG_HTTP=127.0.0.1:0 "$ECHO_SERVER" 1 6 >/dev/null 2>"$DIR/e5" &
+ECHO=$!
+PIDS+=("$ECHO")
+wait_for announced "$DIR/e5" || fail "echo_server announced no port: $(cat "$DIR/e5")"
+EPORT=$(announced_port "$DIR/e5")
+grep -q libgprofid_http_plugin "/proc/$ECHO/maps" || fail "echo_server serves HTTP without the plugin mapped?"
+# The address file: the bound address, next to where the debug socket would be, owner-only.
+AFILE=$XDG/gprof-id/$ECHO.http
+[ "$(cat "$AFILE" 2>/dev/null)" = "127.0.0.1:$EPORT" ] || fail "address file $AFILE: '$(cat "$AFILE" 2>&1)', want 127.0.0.1:$EPORT"
+[ "$(stat -c %a "$AFILE")" = 600 ] || fail "address file mode $(stat -c %a "$AFILE")"
+EURL=http://$(cat "$AFILE")
+raw=$(go tool pprof -raw "$EURL/debug/pprof/goroutine" 2>&1) || fail "go tool pprof -raw of echo_server: $raw"
+grep -Eq '(^| )goid:\[[0-9]+ goid\]' <<<"$raw" || fail "echo_server's profile has no goid label: $raw"
+curl -sf "$EURL/debug/pprof/goroutine" | gunzip >/dev/null || fail "gunzip cannot read the plugin's profile"
+# The socket service tells where HTTP is when asked for the socket of a program without it.
+out=$("$GPROF_ID" show --pid "$ECHO" 2>&1)
+grep -qF "it serves HTTP on http://127.0.0.1:$EPORT/debug/pprof/" <<<"$out" || fail "show --pid does not name the HTTP address: $out"
+wait "$ECHO"
+[ -e "$AFILE" ] && fail "address file $AFILE left after the program exited"
 
 finish http_test

@@ -30,7 +30,7 @@ inline constexpr std::string_view record_format = "GPROFID_RECORD_FORMAT";
 inline constexpr std::string_view debug_socket = "GPROFID_DEBUG_SOCKET";
 
 // ADDR:PORT (or PORT, on 127.0.0.1): serve Go's /debug/pprof/goroutine and our snapshot over
-// HTTP, in programs linked with gprofid::gprofid_http (docs/fleet.md).
+// HTTP, through the plugin libgprofid_http_plugin.so or gprofid::gprofid_http (docs/fleet.md).
 inline constexpr std::string_view debug_http = "GPROFID_DEBUG_HTTP";
 
 inline constexpr std::array all = {workers,       select_seed,  record_fd,

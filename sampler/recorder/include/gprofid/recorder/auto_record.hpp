@@ -4,8 +4,8 @@
 // environment and records itself to that descriptor, through the runtime's weak
 // gprofid_runtime_started hook.
 // The same hook starts the debug service (debug_service.hpp) when GPROFID_DEBUG_SOCKET=1, and
-// its HTTP form (gprofid/debug_http/debug_http_service.hpp) when GPROFID_DEBUG_HTTP is set and
-// the program links gprofid::gprofid_http.
+// its HTTP form (debug_http_host.hpp) when GPROFID_DEBUG_HTTP is set: on the transport the
+// program links (gprofid::gprofid_http), or else on the plugin libgprofid_http_plugin.so.
 #pragma once
 
 #include <cstdint>

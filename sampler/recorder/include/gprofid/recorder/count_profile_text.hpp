@@ -12,11 +12,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid {
 
-std::string format_count_profile(const sample& s, const symbol_tables& tables);
+// `profile_name` heads the text as Go's does: "goroutineleak profile: total 2" for the leak
+// profile's debug=1.
+std::string format_count_profile(const sample& s, const symbol_tables& tables,
+                                 std::string_view profile_name = "goroutine");
 
 }  // namespace gprofid

@@ -19,6 +19,17 @@ namespace gprofid {
 std::string debug_socket_dir(const char* xdg_runtime_dir);
 // "DIR/PID.sock".
 std::string debug_socket_path(const std::string& dir, pid_t pid);
+// "DIR/PID.http": the address ("127.0.0.1:PORT") the HTTP debug service GPROFID_DEBUG_HTTP
+// started listens on, while it does (docs/fleet.md).
+std::string debug_http_address_path(const std::string& dir, pid_t pid);
+// The address in debug_http_address_path(dir, pid), or nullopt if there is none (or it is not
+// one line of at most 64 printable bytes).
+std::optional<std::string> read_debug_http_address(const std::string& dir, pid_t pid);
+
+// Throws std::system_error unless `dir` is a directory of this user closed to everyone else
+// (mode 0700 or tighter): what keeps other users from reaching or replacing what is in it.
+// With `create`, makes it (0700) first if it is missing.
+void ensure_private_debug_dir(const std::string& dir, bool create);
 
 // Whether something accepts connections on the Unix socket at `path` (a connect succeeds).
 bool debug_socket_listened(const std::string& path);
@@ -27,7 +38,8 @@ bool debug_socket_listened(const std::string& path);
 // not exist and nothing listens on it; returns whether it did. Both conditions are checked so
 // that a socket whose program lives in another PID namespace (sharing the directory) is kept.
 bool remove_stale_debug_socket(const std::string& path, pid_t pid);
-// Every "PID.sock" in `dir` that remove_stale_debug_socket removes; returns how many.
+// Every "PID.sock" in `dir` that remove_stale_debug_socket removes, and every "PID.http" of a
+// process that does not exist; returns how many.
 std::size_t remove_stale_debug_sockets(const std::string& dir);
 
 // Requests are one line of at most this many bytes, newline included.
