@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -39,13 +41,45 @@ void copy_error(char* out, std::size_t size, const std::string& what) {
   out[n] = '\0';
 }
 
-void reply(void* context, const gprofid_http_answer_v1* a) {
+// The gzip framing Go's /debug/pprof endpoints use for profile.proto (windowBits 15 + 16: a
+// gzip header and trailer instead of zlib's). The analysis' export has its own; the transport
+// links nothing of gprof-id's.
+std::string gzip(const char* data, std::size_t size) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("zlib: deflateInit2 failed");
+  std::string out(deflateBound(&z, size), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+  z.avail_in = static_cast<uInt>(size);
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::runtime_error("zlib: deflate failed");
+  return out;
+}
+
+// Called back from the program's answer(): nothing may be thrown across it.
+void reply(void* context, const gprofid_http_answer_v1* a) noexcept {
   auto& res = *static_cast<httplib::Response*>(context);
-  res.status = a->status;
-  for (std::size_t i = 0; i < a->header_count; ++i) {
-    res.set_header(a->headers[2 * i], a->headers[2 * i + 1]);
+  try {
+    res.status = a->status;
+    for (std::size_t i = 0; i < a->header_count; ++i) {
+      res.set_header(a->headers[2 * i], a->headers[2 * i + 1]);
+    }
+    const char* type = a->content_type ? a->content_type : text_type;
+    if (a->gzip) {
+      res.set_content(gzip(a->body, a->body_size), type);
+    } else {
+      res.set_content(a->body, a->body_size, type);
+    }
+  } catch (const std::exception& e) {
+    res.status = 500;
+    res.headers.clear();
+    res.body = "gprof-id: 500: " + std::string(e.what()) + "\n";
+    res.set_header("Content-Type", text_type);
   }
-  res.set_content(a->body, a->body_size, a->content_type ? a->content_type : text_type);
 }
 
 void route(server& s, const gprofid_http_host_v1 host) {
@@ -74,7 +108,7 @@ void route(server& s, const gprofid_http_host_v1 host) {
                                            : "request refused";
     res.set_content("gprof-id: " + std::to_string(res.status) + ": " + what + "\n", text_type);
   });
-  // Out of memory while copying a request or an answer (the program's answer() never throws).
+  // Out of memory while copying a request (the program's answer() and reply() never throw).
   http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         res.status = 500;

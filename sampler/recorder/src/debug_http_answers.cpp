@@ -8,7 +8,6 @@
 #include "gprofid/recorder/count_profile_text.hpp"
 #include "gprofid/recorder/pprof_goroutine.hpp"
 #include "gprofid/recorder/profile.hpp"
-#include "gprofid/recording/gzip_stored.hpp"
 #include "gprofid/recording/recording_writer.hpp"
 #include "gprofid/recording/wait_graph.hpp"
 #include "gprofid/traceback.hpp"
@@ -37,14 +36,15 @@ http_answer error_answer(int status, std::string_view why) {
   return text_answer(status, "gprof-id: " + std::string(why) + "\n");
 }
 
-// A gzip-compressed profile.proto, named for a browser that saves it.
-http_answer profile_answer(std::string_view name, const std::string& proto) {
+// A profile.proto, which the transport gzips, named for a browser that saves it.
+http_answer profile_answer(std::string_view name, std::string proto) {
   return {
       .status = 200,
       .content_type = "application/octet-stream",
       .headers = {{"X-Content-Type-Options", "nosniff"},
                   {"Content-Disposition", "attachment; filename=\"" + std::string(name) + "\""}},
-      .body = gzip_stored(proto)};
+      .body = std::move(proto),
+      .gzip = true};
 }
 
 pprof_source live_source(const runtime& rt) {

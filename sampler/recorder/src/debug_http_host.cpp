@@ -43,7 +43,8 @@ void answer_request(void* context, const gprofid_http_request_v1* request,
                                    .body = a.body.data(),
                                    .body_size = a.body.size(),
                                    .headers = headers.data(),
-                                   .header_count = headers.size() / 2};
+                                   .header_count = headers.size() / 2,
+                                   .gzip = a.gzip ? 1 : 0};
   reply(reply_context, &out);
 }
 

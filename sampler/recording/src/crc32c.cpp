@@ -10,11 +10,11 @@
 namespace gprofid {
 namespace {
 
-using crc_tables = std::array<std::array<std::uint32_t, 256>, 8>;
+constexpr std::uint32_t polynomial = 0x82F63B78;  // reflected Castagnoli
 
 // Slicing by 8: tables[k][b] is the CRC of byte b followed by k zero bytes.
-constexpr crc_tables make_tables(std::uint32_t polynomial) {
-  crc_tables t{};
+constexpr std::array<std::array<std::uint32_t, 256>, 8> make_tables() {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
   for (std::uint32_t b = 0; b < 256; ++b) {
     std::uint32_t c = b;
     for (int i = 0; i < 8; ++i) c = (c >> 1) ^ (polynomial & (0u - (c & 1)));
@@ -25,11 +25,9 @@ constexpr crc_tables make_tables(std::uint32_t polynomial) {
   }
   return t;
 }
-constexpr auto castagnoli = make_tables(0x82F63B78);  // reflected polynomials
-constexpr auto ieee = make_tables(0xEDB88320);
+constexpr auto tables = make_tables();
 
-std::uint32_t crc_table(const crc_tables& tables, std::uint32_t crc, const unsigned char* p,
-                        std::size_t n) noexcept {
+std::uint32_t crc_table(std::uint32_t crc, const unsigned char* p, std::size_t n) noexcept {
   while (n >= 8) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);  // little-endian, as every machine that builds this is
@@ -68,15 +66,11 @@ std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t n) noexcep
   crc = ~crc;
 #if defined(__x86_64__)
   static const bool has_sse42 = __builtin_cpu_supports("sse4.2");
-  crc = has_sse42 ? crc_sse42(crc, p, n) : crc_table(castagnoli, crc, p, n);
+  crc = has_sse42 ? crc_sse42(crc, p, n) : crc_table(crc, p, n);
 #else
-  crc = crc_table(castagnoli, crc, p, n);
+  crc = crc_table(crc, p, n);
 #endif
   return ~crc;
-}
-
-std::uint32_t crc32_ieee(std::uint32_t crc, const void* data, std::size_t n) noexcept {
-  return ~crc_table(ieee, ~crc, static_cast<const unsigned char*>(data), n);
 }
 
 }  // namespace gprofid

@@ -29,6 +29,7 @@ struct http_answer {
   std::string content_type;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  bool gzip = false;  // the transport sends `body` gzip-compressed
 };
 
 struct http_question {

@@ -24,7 +24,9 @@ struct gprofid_http_request_v1 {
 };
 
 // One answer, valid for the duration of the reply call. `headers` holds header_count name and
-// value pairs (2 * header_count strings).
+// value pairs (2 * header_count strings). With `gzip` set the transport sends the body
+// gzip-compressed (a profile.proto, as Go's /debug/pprof serves it): compression is the
+// transport's, whose libraries include zlib, so that the program links none.
 struct gprofid_http_answer_v1 {
   int status;
   const char* content_type;
@@ -32,6 +34,7 @@ struct gprofid_http_answer_v1 {
   std::size_t body_size;
   const char* const* headers;
   std::size_t header_count;
+  int gzip;
 };
 
 // The program's side, handed to the transport. answer() runs on a transport thread, for any

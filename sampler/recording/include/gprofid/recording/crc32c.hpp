@@ -1,6 +1,5 @@
 // CRC-32C (Castagnoli), the block checksum of recording format v2: the SSE4.2 instruction when
-// the CPU has it, a table otherwise; both give the same values (RFC 3720's test vectors). And
-// CRC-32 (IEEE 802.3, zlib's crc32), the checksum of a gzip member's trailer.
+// the CPU has it, a table otherwise; both give the same values (RFC 3720's test vectors).
 #pragma once
 
 #include <cstddef>
@@ -10,7 +9,5 @@ namespace gprofid {
 
 // Extends `crc` (0 for a fresh checksum) over `n` bytes at `data`.
 std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t n) noexcept;
-// The same for CRC-32 (IEEE): crc32_ieee(0, "123456789", 9) == 0xCBF43926.
-std::uint32_t crc32_ieee(std::uint32_t crc, const void* data, std::size_t n) noexcept;
 
 }  // namespace gprofid
