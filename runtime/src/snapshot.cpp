@@ -66,6 +66,29 @@ void runtime::record_unreached(goroutine* g) noexcept {
   }
 }
 
+void runtime::begin_capture(capture& cap, snapshot& snap) {
+  std::lock_guard guard(capture_m_);
+  cap.epoch = registry_->begin_walk();
+  snap.epoch = cap.epoch;
+  snap.started_ns = monotonic_ns();
+  cap.instant_ns = snap.started_ns;
+  active_ = &cap;
+}
+
+void runtime::finish_capture(capture& cap, stack_interner& stacks, snapshot& snap) {
+  {
+    std::lock_guard guard(capture_m_);
+    active_ = nullptr;
+  }
+  // No goroutine appends to cap.exited any more: add them behind those the walk read.
+  for (auto& [rec, exited_frames] : cap.exited) {
+    rec.stack = stacks.intern(exited_frames);
+    snap.goroutines.push_back(std::move(rec));
+  }
+  registry_->end_walk();
+  snap.finished_ns = monotonic_ns();
+}
+
 snapshot runtime::take_snapshot() {
   std::lock_guard one_at_a_time(snapshot_m_);
   return walk_all(nullptr);
@@ -79,14 +102,7 @@ snapshot runtime::walk_all(change_cursor* cursor) {
   capture cap;
   snapshot snap;
   if (cursor) registry_->start_tracking();  // before the instant: see registry::create
-  {
-    std::lock_guard guard(capture_m_);
-    cap.epoch = registry_->begin_walk();
-    snap.epoch = cap.epoch;
-    snap.started_ns = monotonic_ns();
-    cap.instant_ns = snap.started_ns;
-    active_ = &cap;
-  }
+  begin_capture(cap, snap);
   std::vector<goroutine*> all;
   all.reserve(registry_->live() + 64);
   snap.max_hold_ns = registry_->collect(all);
@@ -133,16 +149,7 @@ snapshot runtime::walk_all(change_cursor* cursor) {
   }
 
   graph.finish(snap);  // before end_walk: it looks at the goroutines again
-  {
-    std::lock_guard guard(capture_m_);
-    active_ = nullptr;
-  }
-  for (auto& [rec, exited_frames] : cap.exited) {
-    rec.stack = stacks.intern(exited_frames);
-    snap.goroutines.push_back(std::move(rec));
-  }
-  registry_->end_walk();
-  snap.finished_ns = monotonic_ns();
+  finish_capture(cap, stacks, snap);
   return snap;
 }
 

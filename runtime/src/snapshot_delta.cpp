@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "asymmetric_fence.hpp"
-#include "gprofid/clock.hpp"
 #include "gprofid/runtime.hpp"
 #include "registry.hpp"
 #include "snapshot_walk.hpp"
@@ -63,14 +62,7 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
   snapshot_delta d;
   snapshot& snap = d.changes;
   capture cap;
-  {
-    std::lock_guard guard(capture_m_);
-    cap.epoch = registry_->begin_walk();
-    snap.epoch = cap.epoch;
-    snap.started_ns = monotonic_ns();
-    cap.instant_ns = snap.started_ns;
-    active_ = &cap;
-  }
+  begin_capture(cap, snap);
   // They ended after the previous instant; before this one, since the walk that noted them ended.
   d.exited.swap(c.pending_exits_);
   const std::uint64_t previous = c.epoch_;
@@ -128,16 +120,7 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
     if (recorded) snap.goroutines.push_back(std::move(r));
   }
 
-  {
-    std::lock_guard guard(capture_m_);
-    active_ = nullptr;
-  }
-  for (auto& [rec, exited_frames] : cap.exited) {
-    rec.stack = stacks.intern(exited_frames);
-    snap.goroutines.push_back(std::move(rec));
-  }
-  registry_->end_walk();
-  snap.finished_ns = monotonic_ns();
+  finish_capture(cap, stacks, snap);
   c.epoch_ = cap.epoch;
   return d;
 }

@@ -95,30 +95,11 @@ constexpr int ring_size = 32;
 constexpr int parked_between = 300;
 constexpr int ring_snapshots = snapshots_to_take / 10;
 
-task<void> ring_member(chan<std::int64_t> in, chan<std::int64_t> out, std::atomic<bool>& done) {
-  for (;;) {
-    auto v = co_await in.recv();
-    this_goroutine::set_label("got", std::to_string(*v));
-    if (done.load()) co_return;  // the others stay parked; the runtime frees them
-    co_await out.send(*v + 1);
-  }
-}
-
-// Places in the ring where the token's trail breaks; -1 if some member has no label yet.
 int token_places(const snapshot& snap, const std::vector<std::uint64_t>& ring) {
-  std::vector<std::int64_t> got;
-  for (auto id : ring) {
+  return testing::ring_breaks(ring, [&](std::uint64_t id) -> const label_ptr* {
     const goroutine_record* r = snap.find(id);
-    if (!r) return -1;
-    const std::string* v = r->labels ? find_label(*r->labels, "got") : nullptr;
-    if (!v) return -1;
-    got.push_back(std::stoll(*v));
-  }
-  int breaks = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    if (got[(i + 1) % got.size()] != got[i] + 1) ++breaks;
-  }
-  return breaks;
+    return r ? &r->labels : nullptr;
+  });
 }
 
 TEST_CASE("snapshot: exact at the instant: a token passed around a ring is in exactly one place") {
@@ -133,7 +114,7 @@ TEST_CASE("snapshot: exact at the instant: a token passed around a ring is in ex
     for (int i = 0; i < ring_size; ++i) links.push_back(make_chan<std::int64_t>());
     for (int i = 0; i < ring_size; ++i) {
       for (int k = 0; k < parked_between; ++k) go(anchor());
-      ring.push_back(go(ring_member(links[i], links[(i + 1) % ring_size], done)));
+      ring.push_back(go(testing::ring_member(links[i], links[(i + 1) % ring_size], done)));
     }
     sampler = std::thread([&rt, &done, &ring, &judged, &wrong] {
       for (int taken = 0; judged < ring_snapshots && taken < 100 * ring_snapshots; ++taken) {

@@ -286,30 +286,11 @@ TEST_CASE("snapshot delta: exact while goroutines spawn, wake and exit on every 
 constexpr int ring_size = 32;
 constexpr int ring_deltas = deltas_to_take / 3;
 
-task<void> ring_member(chan<std::int64_t> in, chan<std::int64_t> out, std::atomic<bool>& done) {
-  for (;;) {
-    auto v = co_await in.recv();
-    this_goroutine::set_label("got", std::to_string(*v));
-    if (done.load()) co_return;
-    co_await out.send(*v + 1);
-  }
-}
-
 int token_places(const delta_view& view, const std::vector<std::uint64_t>& ring) {
-  std::vector<std::int64_t> got;
-  for (auto id : ring) {
+  return testing::ring_breaks(ring, [&](std::uint64_t id) -> const label_ptr* {
     auto it = view.goroutines.find(id);
-    if (it == view.goroutines.end()) return -1;
-    const auto& labels = it->second.record.labels;
-    const std::string* v = labels ? find_label(*labels, "got") : nullptr;
-    if (!v) return -1;
-    got.push_back(std::stoll(*v));
-  }
-  int breaks = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    if (got[(i + 1) % got.size()] != got[i] + 1) ++breaks;
-  }
-  return breaks;
+    return it == view.goroutines.end() ? nullptr : &it->second.record.labels;
+  });
 }
 
 TEST_CASE("snapshot delta: exact at the instant: the ring's token is in one place in every delta") {
@@ -324,7 +305,7 @@ TEST_CASE("snapshot delta: exact at the instant: the ring's token is in one plac
     for (int i = 0; i < ring_size; ++i) links.push_back(make_chan<std::int64_t>());
     for (int i = 0; i < ring_size; ++i) {
       for (int k = 0; k < 100; ++k) go(parked_at_recv(make_chan<int>()));
-      ring.push_back(go(ring_member(links[i], links[(i + 1) % ring_size], done)));
+      ring.push_back(go(testing::ring_member(links[i], links[(i + 1) % ring_size], done)));
     }
     sampler = std::thread([&rt, &done, &ring, &judged, &wrong] {
       change_cursor cursor;

@@ -51,6 +51,9 @@ struct runtime_options {
 class reactor;
 class registry;
 class scheduler;
+namespace detail {
+class stack_interner;
+}
 
 // Services hook into the runtime's life (the in-process sampler is one).
 class runtime_service {
@@ -141,6 +144,11 @@ class runtime {
   void record_unreached(goroutine* g) noexcept;
   // Appends g's record to the active capture unless a walk has claimed it; g->lock held.
   bool claim_for_capture(goroutine* g);
+  // The instant of a snapshot or delta: a new walk epoch, with `cap` active for goroutines that
+  // record themselves; and its end: `cap` inactive, their records added to `snap`, the walk
+  // ended (blocks retired meanwhile are freed).
+  void begin_capture(capture& cap, snapshot& snap);
+  void finish_capture(capture& cap, detail::stack_interner& stacks, snapshot& snap);
   // The full walk of take_snapshot; with a cursor, it also starts following changes for it.
   snapshot walk_all(change_cursor* cursor);
   snapshot_delta walk_changed(change_cursor& cursor);
