@@ -40,7 +40,7 @@ goroutine* registry::create(std::uint64_t id, std::uint64_t parent_id, spawn_sit
     } else {
       g->change_bits.store(change_bit::quiet, std::memory_order_relaxed);
     }
-    g->next = s.head;
+    g->next.store(s.head, std::memory_order_relaxed);  // published by the lock (see collect)
     if (s.head) s.head->prev = g;
     s.head = g;
   }
@@ -52,11 +52,12 @@ void registry::destroy(goroutine* g) noexcept {
   auto& s = *shards_[g->shard];
   {
     std::lock_guard guard(s.m);
-    if (g->prev) g->prev->next = g->next;
-    if (g->next) g->next->prev = g->prev;
-    if (s.head == g) s.head = g->next;
-    g->unlinked = true;
-    // g->next stays as it was, so that a walker resuming from g still reaches live goroutines.
+    goroutine* next = g->next.load(std::memory_order_relaxed);
+    if (g->prev) g->prev->next.store(next, std::memory_order_release);
+    if (next) next->prev = g->prev;
+    if (s.head == g) s.head = next;
+    g->unlinked.store(true, std::memory_order_release);
+    // g->next stays as it was, so that a walker standing on g still reaches live goroutines.
   }
   live_.fetch_sub(1, std::memory_order_relaxed);
   // The frame (its arguments and what they own) goes now, even if the block is kept for a walk
@@ -90,7 +91,7 @@ void registry::destroy_all() noexcept {
     }
     while (g) {
       std::unique_ptr<goroutine> free_it(g);
-      g = g->next;
+      g = g->next.load(std::memory_order_relaxed);
       live_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
@@ -102,23 +103,25 @@ std::uint64_t registry::begin_walk() noexcept {
 }
 
 std::int64_t registry::collect(std::vector<goroutine*>& out) {
-  constexpr std::size_t chunk = 256;
   std::int64_t max_hold = 0;
   for (auto& s : shards_) {
-    goroutine* cursor = nullptr;
-    bool started = false;
-    while (!started || cursor) {
+    goroutine* g;
+    {
+      // Only the head is read under the lock. A create() that linked its goroutine before this
+      // read is in the walk; one that takes the lock after it reads the walk's epoch (begin_walk
+      // came first) and is excluded by it. So a spawn or exit on this shard waits at most for
+      // this read, even if the walker is preempted in the middle of the list.
       std::lock_guard guard(s->m);
       const std::int64_t held_from = monotonic_ns();
-      goroutine* g = started ? cursor : s->head;
-      started = true;
-      // Skip goroutines unlinked since the last chunk; their next pointers still lead forward.
-      while (g && g->unlinked) g = g->next;
-      for (std::size_t n = 0; g && n < chunk; ++n, g = g->next) {
-        if (!g->unlinked) out.push_back(g);
-      }
-      cursor = g;
+      g = s->head;
       max_hold = std::max(max_hold, monotonic_ns() - held_from);
+    }
+    // The links are followed without the lock: every goroutine reached was linked before the
+    // head was read, and one unlinked meanwhile stays allocated until end_walk (retired) with
+    // its next link still leading forward to the live ones.
+    for (; g; g = g->next.load(std::memory_order_acquire)) {
+      if (!g->unlinked.load(std::memory_order_acquire)) out.push_back(g);
+      if (collect_step_for_test) collect_step_for_test();
     }
   }
   return max_hold;

@@ -48,11 +48,14 @@ class registry {
   std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
 
   // Walking for snapshots. begin_walk() returns the new epoch; between begin and end, control
-  // blocks stay valid even if their goroutine exits. collect() gathers pointers in short
-  // critical sections so that spawns and exits are never held up for long.
+  // blocks stay valid even if their goroutine exits. collect() gathers pointers holding each
+  // shard's lock only to read the list's head, so a walk never holds up a spawn or exit for
+  // longer than that, preempted or not.
   std::uint64_t begin_walk() noexcept;
   // Returns the longest time it held any shard's lock.
   std::int64_t collect(std::vector<goroutine*>& out);
+  // Test seam: called by collect() after each goroutine it passes, with no lock held.
+  std::function<void()> collect_step_for_test;
   void end_walk() noexcept;
   std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_acquire); }
   bool walking() const noexcept { return walkers_.load(std::memory_order_acquire) != 0; }
@@ -82,6 +85,8 @@ class registry {
 
  private:
   struct alignas(64) shard_list {
+    // Guards head, the goroutines' prev links and writes of their next links and `unlinked`
+    // (a walk reads those two without it: see collect). Taken alone.
     std::mutex m;
     goroutine* head = nullptr;
     // Goroutines changed since the last delta took this list: pushed lock-free by the shard's

@@ -60,7 +60,8 @@ class goroutine {
   mutable spinlock lock;
   wait_reason reason = wait_reason::none;
   std::atomic<run_status> status{run_status::runnable};
-  bool unlinked = false;  // registry link state, guarded by the registry shard's mutex
+  // Registry link state: written under the registry shard's mutex, read by walks without it.
+  std::atomic<bool> unlinked{false};
   // With blocked_object, below.
   wait_object_kind blocked_kind = wait_object_kind::none;
   promise_base* innermost = nullptr;
@@ -97,9 +98,10 @@ class goroutine {
   // Snapshot bookkeeping: the last epoch in which this goroutine was recorded.
   std::atomic<std::uint64_t> profiled_epoch{0};
 
-  // Registry links (guarded by the registry shard's mutex; see also shard and unlinked).
+  // Registry links, written under the registry shard's mutex (see also shard and unlinked);
+  // a walk follows `next` without it (registry::collect).
   goroutine* prev = nullptr;
-  goroutine* next = nullptr;
+  std::atomic<goroutine*> next{nullptr};
   // The next goroutine on the list this one is on: a registry shard's changed list while
   // change_bit::listed is set, else the retired list (never both: a listed goroutine that exits
   // is kept by its list, not retired).
