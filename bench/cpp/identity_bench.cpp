@@ -58,10 +58,17 @@ goroutine make_block() {
 }
 
 double push_pop_ns(std::int64_t k) {
-  // The pushed frame has a caller, the root, as every frame pushed in a goroutine does.
-  promise_base root{std::source_location::current()};
-  goroutine g(1, 0, spawn_site{}, nullptr, nullptr, &root);
+  // The pushed frame has a caller, the root, as every frame pushed in a goroutine does: its
+  // continuation is a block laid out as a coroutine frame (resume and destroy pointers, then the
+  // promise), as promise_base::caller() expects.
+  struct frame_shaped {
+    void* resume = nullptr;
+    void* destroy = nullptr;
+    promise_base root{std::source_location::current()};
+  } root_frame;
+  goroutine g(1, 0, spawn_site{}, nullptr, nullptr, &root_frame.root);
   promise_base p{std::source_location::current()};
+  p.continuation = std::coroutine_handle<>::from_address(&root_frame);
   const std::int64_t t0 = monotonic_ns();
   for (std::int64_t i = 0; i < k; ++i) {
     push_frame(&g, &p);
@@ -79,7 +86,8 @@ double resume_bookkeeping_ns(std::int64_t k) {
   const std::int64_t t0 = now;
   for (std::int64_t i = 0; i < k; ++i) {
     const std::int64_t start = now;
-    g.runnable_ns.store(g.runnable_ns.load(std::memory_order_relaxed) + (start - g.ready_at_ns),
+    g.runnable_ns.store(g.runnable_ns.load(std::memory_order_relaxed) +
+                            (start - g.stamp_ns.load(std::memory_order_relaxed)),
                         std::memory_order_relaxed);
     g.resumes.store(g.resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     asm volatile("" : : "r"(&g) : "memory");  // the resume happens here

@@ -14,8 +14,7 @@ goroutine::goroutine(std::uint64_t id_, std::uint64_t parent_id_, spawn_site sit
       innermost(root_promise_),
       labels(std::move(labels_)),
       resume_point(root_),
-      root(root_),
-      root_promise(root_promise_) {}
+      root(root_) {}
 
 goroutine::~goroutine() {
   if (root) root.destroy();

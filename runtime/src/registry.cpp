@@ -210,6 +210,33 @@ void registry::free_owned(goroutine* g) noexcept {
   std::unique_ptr<goroutine> free_it(g);
 }
 
+bool registry::is_new_panic(const goroutine& g, const std::exception_ptr& exception) {
+  if (!g.panicked) return true;
+  std::lock_guard guard(panics_m_);
+  auto it = panics_.find(g.id);
+  return it == panics_.end() || it->second.exception != exception;
+}
+
+void registry::note_panic(goroutine& g, panic_record r) {
+  std::lock_guard guard(panics_m_);
+  panics_.insert_or_assign(g.id, std::move(r));
+  g.panicked = true;
+}
+
+std::string registry::panic_stack(const goroutine& g) {
+  if (!g.panicked) return {};
+  std::lock_guard guard(panics_m_);
+  auto it = panics_.find(g.id);
+  return it == panics_.end() ? std::string() : it->second.stack;
+}
+
+void registry::forget_panic(goroutine& g) noexcept {
+  if (!g.panicked) return;
+  std::lock_guard guard(panics_m_);
+  panics_.erase(g.id);
+  g.panicked = false;
+}
+
 void registry::drain_changed(bool quiet) noexcept {
   for (goroutine* g = take_changed(); g;) {
     goroutine* next = g->list_next;  // before the bits: once unlisted, g may be freed

@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gprofid/detail/goroutine.hpp"
@@ -83,6 +86,19 @@ class registry {
   // Foreign shard index: spawns and wake-ups from outside any worker.
   std::size_t foreign_shard() const noexcept { return shards_.size() - 1; }
 
+  // The exception that escaped a goroutine's innermost frame and the stack it escaped from,
+  // for its panic report (goroutine::panicked says one is kept). note_panic keeps the first
+  // stack of an exception as it unwinds frame by frame; forget_panic when the goroutine ends.
+  struct panic_record {
+    std::exception_ptr exception;
+    std::string stack;
+  };
+  // False if `exception` is the one kept for g already.
+  bool is_new_panic(const goroutine& g, const std::exception_ptr& exception);
+  void note_panic(goroutine& g, panic_record r);
+  std::string panic_stack(const goroutine& g);
+  void forget_panic(goroutine& g) noexcept;
+
  private:
   struct alignas(64) shard_list {
     // Guards head, the goroutines' prev links and writes of their next links and `unlinked`
@@ -107,6 +123,8 @@ class registry {
   std::atomic<bool> tracking_{false};  // read by create() under a shard's mutex
   std::mutex retired_m_;
   goroutine* retired_ = nullptr;
+  std::mutex panics_m_;                                     // guards panics_; a leaf lock
+  std::unordered_map<std::uint64_t, panic_record> panics_;  // by goroutine id
 };
 
 }  // namespace gprofid

@@ -71,24 +71,26 @@ void root_finished() noexcept {
 }
 
 void note_escaping_exception(promise_base& p) noexcept {
-  goroutine* g = p.owner;
-  if (!g || (g->panic && g->panic->exception == p.exception)) return;
-  try {
-    std::vector<stack_frame> frames;
-    {
-      std::lock_guard guard(g->lock);
-      for (const promise_base* f = &p; f; f = f->caller) {
-        frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
-      }
-    }
-    g->panic = std::make_unique<goroutine::panic_info>(
-        goroutine::panic_info{p.exception, format_stack(frames)});
-  } catch (...) {
-    g->panic.reset();  // out of memory: the report will lack the stack
-  }
+  if (goroutine* g = p.owner) g->sched->owner().note_panic(*g, p);
 }
 
 }  // namespace detail
+
+void runtime::note_panic(goroutine& g, const promise_base& p) noexcept {
+  try {
+    if (!registry_->is_new_panic(g, p.exception)) return;  // unwinding on through the callers
+    std::vector<stack_frame> frames;
+    {
+      std::lock_guard guard(g.lock);
+      for (const promise_base* f = &p; f; f = f->caller()) {
+        frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
+      }
+    }
+    registry_->note_panic(g, {p.exception, format_stack(frames)});
+  } catch (...) {
+    registry_->forget_panic(g);  // out of memory: the report will lack the stack
+  }
+}
 
 runtime::runtime(runtime_options options)
     : options_(std::move(options)),
@@ -181,9 +183,9 @@ void runtime::handle_failure(goroutine* g) {
   goroutine_failure f;
   f.id = g->id;
   f.site = g->site;
-  f.what = exception_text(g->root_promise->exception);
+  f.what = exception_text(detail::root_promise(*g)->exception);
   f.report = "panic: " + f.what + "\n\ngoroutine " + std::to_string(g->id) + " [running]:\n" +
-             (g->panic ? g->panic->stack : std::string());
+             registry_->panic_stack(*g);
   f.report +=
       format_created_by(display_function_name(g->site.location.function_name()),
                         g->site.location.file_name(), g->site.location.line(), g->parent_id);
@@ -194,7 +196,8 @@ void runtime::handle_failure(goroutine* g) {
 
 void runtime::finish(goroutine* g) noexcept {
   const bool is_main = g->id == main_id_;
-  if (g->root_promise->exception && !is_main) handle_failure(g);
+  if (detail::root_promise(*g)->exception && !is_main) handle_failure(g);
+  registry_->forget_panic(*g);
   {
     std::lock_guard guard(g->lock);
     record_exiting(g);
@@ -202,7 +205,7 @@ void runtime::finish(goroutine* g) noexcept {
   }
   if (is_main) {
     std::lock_guard guard(main_m_);
-    main_exception_ = g->root_promise->exception;
+    main_exception_ = detail::root_promise(*g)->exception;
     main_done_ = true;
     main_cv_.notify_all();
   }

@@ -68,8 +68,9 @@ void scheduler::queue_local(worker& w, goroutine* g, bool woken) noexcept {
   // time from the clock's epoch.
   // The cached clock may be older than the goroutine's creation or its last park (both read
   // afresh); it cannot have become runnable before either.
-  g->ready_at_ns =
-      std::max({w.now_ns != 0 ? w.now_ns : w.clock.now(), g->created_ns, g->wait_since_ns});
+  g->stamp_ns.store(
+      std::max({w.now_ns != 0 ? w.now_ns : w.clock.now(), g->created_ns, g->wait_since_ns}),
+      std::memory_order_relaxed);
   {
     std::lock_guard guard(w.m);
     if (woken && w.runnext == nullptr) {
@@ -84,7 +85,7 @@ void scheduler::queue_local(worker& w, goroutine* g, bool woken) noexcept {
 }
 
 void scheduler::queue_global(goroutine* g) noexcept {
-  g->ready_at_ns = monotonic_ns();
+  g->stamp_ns.store(monotonic_ns(), std::memory_order_relaxed);
   {
     std::lock_guard guard(global_m_);
     global_.push_back(g);
@@ -317,10 +318,11 @@ void scheduler::execute(worker& w, goroutine* g) {
   std::int64_t start = 0;
   if constexpr (GPROFID_TRACKING) {
     // The cached clock may predate a wake-up stamped afresh by a timer or I/O thread.
-    start = std::max(w.now_ns != 0 ? w.now_ns : w.clock.now(), g->ready_at_ns);
-    g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - g->ready_at_ns),
+    const std::int64_t ready_at = g->stamp_ns.load(std::memory_order_relaxed);
+    start = std::max(w.now_ns != 0 ? w.now_ns : w.clock.now(), ready_at);
+    g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - ready_at),
                          std::memory_order_relaxed);
-    g->run_started_ns.store(start, std::memory_order_relaxed);
+    g->stamp_ns.store(-start, std::memory_order_relaxed);  // a run in progress
   }
   if (g->blocked_object.load(std::memory_order_relaxed)) {
     // Once it runs, the object it waited on may go. A snapshot reads the record and the object
@@ -357,7 +359,7 @@ void scheduler::execute(worker& w, goroutine* g) {
       g->running_ns.store(g->running_ns.load(std::memory_order_relaxed) +
                               std::max<std::int64_t>(0, w.now_ns - start),
                           std::memory_order_relaxed);
-      g->run_started_ns.store(0, std::memory_order_relaxed);
+      g->stamp_ns.store(0, std::memory_order_relaxed);
     }
     if (w.ctx.last == detail::outcome::parked) {
       g->reason = w.ctx.reason;

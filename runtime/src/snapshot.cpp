@@ -30,8 +30,8 @@ goroutine_record runtime::make_record(const goroutine* g, std::int64_t instant_n
   if (r.state == goroutine_state::running) {
     // The slice in progress, up to the instant (a run that began after it adds nothing). Under
     // g->lock, which the worker holds to fold a finished run into running_ns.
-    const std::int64_t since = g->run_started_ns.load(std::memory_order_relaxed);
-    if (since != 0) r.running_ns += std::max<std::int64_t>(0, instant_ns - since);
+    const std::int64_t stamp = g->stamp_ns.load(std::memory_order_relaxed);
+    if (stamp < 0) r.running_ns += std::max<std::int64_t>(0, instant_ns + stamp);
   }
   r.runnable_ns = g->runnable_ns.load(std::memory_order_relaxed);
   return r;

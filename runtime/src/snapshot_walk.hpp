@@ -43,7 +43,7 @@ inline goroutine_state visible_state(run_status s) {
 }
 
 inline void collect_frames(const promise_base* p, stack_trace& frames) {
-  for (; p; p = p->caller) {
+  for (; p; p = p->caller()) {
     frames.push_back({p->function, p->await_site.load(std::memory_order_relaxed), p->pc});
   }
 }
@@ -100,7 +100,7 @@ class stack_interner {
 
 // An exiting goroutine has popped its root frame: it is shown at its root's last co_await.
 inline const promise_base* innermost_of(const goroutine* g) {
-  return g->innermost ? g->innermost : g->root_promise;
+  return g->innermost ? g->innermost : root_promise(*g);
 }
 
 }  // namespace detail

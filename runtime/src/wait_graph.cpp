@@ -7,6 +7,7 @@
 #include "gprofid/event.hpp"
 #include "gprofid/mutex.hpp"
 #include "gprofid/select.hpp"
+#include "gprofid/task.hpp"
 #include "gprofid/wait_group.hpp"
 
 namespace gprofid::detail {
@@ -129,10 +130,10 @@ void wait_graph_capture::note_waiting(goroutine* g, goroutine_record& r, std::si
   if (!object) return;
   const std::size_t reader = parked_.size();
   parked_.push_back({g, r.resumes, object, index});
-  const promise_base* p = g->innermost ? g->innermost : g->root_promise;
-  for (; p; p = p->caller) {
-    if (p->frame && p->frame_size) {
-      const auto begin = reinterpret_cast<std::uintptr_t>(p->frame);
+  const promise_base* p = g->innermost ? g->innermost : root_promise(*g);
+  for (; p; p = p->caller()) {
+    if (p->frame_size) {
+      const auto begin = reinterpret_cast<std::uintptr_t>(p->frame());
       frames_.push_back({begin, begin + p->frame_size, reader});
     }
   }

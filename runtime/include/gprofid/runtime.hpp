@@ -157,6 +157,10 @@ class runtime {
   friend class change_cursor;
   void release(change_cursor& c) noexcept;
   void handle_failure(goroutine* g);
+  // Keeps the stack an exception escaped from (see registry::note_panic), from the frame's
+  // unhandled_exception.
+  friend void detail::note_escaping_exception(promise_base& p) noexcept;
+  void note_panic(goroutine& g, const promise_base& p) noexcept;
 
   runtime_options options_;
   std::int64_t started_ns_;

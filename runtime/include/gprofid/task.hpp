@@ -68,8 +68,6 @@ struct task_promise final : promise_base, task_promise_storage<T> {
     exception = std::current_exception();
     note_escaping_exception(*this);
   }
-
-  std::coroutine_handle<> continuation;
 };
 
 }  // namespace detail
@@ -126,8 +124,18 @@ class [[nodiscard]] task {
 };
 
 namespace detail {
+// The promise of a goroutine's root frame (a goroutine runs a task<void>), derived rather than
+// kept in every control block. Valid while the frame lives: registry::destroy nulls `root`.
+inline promise_base* root_promise(const goroutine& g) noexcept {
+  return &std::coroutine_handle<task_promise<void>>::from_address(g.root.address()).promise();
+}
+
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {
+  // promise_base::caller() finds a task's promise from its frame's address as a promise of
+  // promise_base's alignment would lie: so must this one.
+  static_assert(alignof(task_promise) == alignof(promise_base),
+                "gprofid::task<T>: T must not be over-aligned");
   auto h = std::coroutine_handle<task_promise>::from_promise(*this);
   // The frame's first word is its resume function in the GCC/Clang ABI: a stable code address.
   pc = *static_cast<const void* const*>(h.address());

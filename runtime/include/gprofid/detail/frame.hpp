@@ -94,20 +94,42 @@ struct promise_base {
   // Called from get_return_object with the frame's address: records the extent if this thread
   // just allocated it (always, with GCC and Clang; else the frame stays of unknown extent).
   void note_frame(void* address) noexcept {
-    if (detail::last_frame_allocation.address == address) {
-      frame = address;
-      frame_size = detail::last_frame_allocation.size;
+    const auto& a = detail::last_frame_allocation;
+    if (a.address != address) return;
+    // The promise lies inside its frame, so the frame's start is kept as an offset from it.
+    const auto offset =
+        reinterpret_cast<std::uintptr_t>(this) - reinterpret_cast<std::uintptr_t>(address);
+    if (offset < a.size && a.size <= UINT32_MAX) {
+      frame_offset = static_cast<std::uint32_t>(offset);
+      frame_size = static_cast<std::uint32_t>(a.size);
     }
+  }
+  // The coroutine frame's first byte; meaningful only when frame_size is not 0.
+  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - frame_offset; }
+
+  // The frame awaiting this one, in a goroutine: the continuation's promise (every frame of a
+  // goroutine is a task, whose promise_base is where the ABI puts the promise; task_promise
+  // checks it). Derived rather than kept beside the continuation: a word less in every frame.
+  // Null for a goroutine's root.
+  const promise_base* caller() const noexcept {
+    if (!continuation) return nullptr;
+    return &std::coroutine_handle<promise_base>::from_address(continuation.address()).promise();
+  }
+  promise_base* caller() noexcept {
+    return const_cast<promise_base*>(std::as_const(*this).caller());
   }
 
   std::source_location function;
   std::atomic<std::source_location> await_site{};
-  const void* frame = nullptr;  // the coroutine frame, when its extent is known
-  std::size_t frame_size = 0;
-  const void* pc = nullptr;        // the coroutine's resume function, for symbolised exports
-  promise_base* caller = nullptr;  // the frame awaiting this one; null for a goroutine's root
-  goroutine* owner = nullptr;      // null when awaited outside any goroutine
+  const void* pc = nullptr;  // the coroutine's resume function, for symbolised exports
+  // The coroutine awaiting this one, resumed when it finishes; null for a goroutine's root.
+  std::coroutine_handle<> continuation;
+  goroutine* owner = nullptr;  // null when awaited outside any goroutine
   std::exception_ptr exception;
+  // The frame's extent, when known (0: unknown). 32 bits each, so both take one word of every
+  // frame (docs/performance.md, memory per parked goroutine).
+  std::uint32_t frame_size = 0;
+  std::uint32_t frame_offset = 0;
 };
 
 }  // namespace gprofid

@@ -73,8 +73,11 @@ class goroutine {
   std::uint16_t shard = 0;  // the registry shard it is linked in
   std::uint16_t depth = 0;  // frames outside `innermost` (wraps past 65535: only the key suffers)
   // Change tracking for incremental snapshots (registry.hpp, change_bit; docs/snapshot.md
-  // "Incremental snapshots"). In the padding before blocked_object.
+  // "Incremental snapshots"). With `panicked`, in the padding before blocked_object.
   std::atomic<std::uint8_t> change_bits{0};
+  // An exception escaped one of its frames: the registry keeps the stack it escaped from
+  // (registry::note_panic), out of line because it is rare. Its worker's only.
+  bool panicked = false;
   // What it is parked on, for the snapshot's wait-for graph (its kind is blocked_kind): published
   // with the wait reason (under `lock`) and cleared before it resumes. While a snapshot holds
   // `lock` and sees it set, the object stays alive: the clear waits for that lock whenever a
@@ -85,15 +88,15 @@ class goroutine {
   std::atomic<std::uint64_t> resumes{0};
   std::atomic<std::int64_t> running_ns{0};
   std::atomic<std::int64_t> runnable_ns{0};
-  std::int64_t ready_at_ns = 0;  // when it last became runnable; owned by whoever queues it
-  // While it runs: when the run started (0 otherwise); cleared with running_ns's update under
-  // `lock`, so a snapshot adds the slice in progress exactly once.
-  std::atomic<std::int64_t> run_started_ns{0};
+  // One stamp for two times never needed at once (one word less per goroutine): while queued,
+  // when it became runnable (> 0; written by whoever queues it, read by the worker that starts
+  // it); while it runs, minus the instant the run started (< 0), set back to 0 with
+  // running_ns's update under `lock`, so a snapshot adds the slice in progress exactly once.
+  std::atomic<std::int64_t> stamp_ns{0};
 
   scheduler* sched = nullptr;            // the scheduler that runs it
   std::coroutine_handle<> resume_point;  // innermost suspended frame
-  std::coroutine_handle<> root;          // owned: destroyed with the goroutine
-  promise_base* root_promise;
+  std::coroutine_handle<> root;  // owned: destroyed with the goroutine (detail::root_promise)
 
   // Snapshot bookkeeping: the last epoch in which this goroutine was recorded.
   std::atomic<std::uint64_t> profiled_epoch{0};
@@ -106,22 +109,13 @@ class goroutine {
   // change_bit::listed is set, else the retired list (never both: a listed goroutine that exits
   // is kept by its list, not retired).
   goroutine* list_next = nullptr;
-
-  // The exception that escaped the innermost frame, with the stack it escaped from.
-  // Rare, so kept out of line: a parked goroutine should cost a few hundred bytes.
-  struct panic_info {
-    std::exception_ptr exception;
-    std::string stack;
-  };
-  std::unique_ptr<panic_info> panic;
 };
 
 // Logical-stack maintenance, called from task awaiters: entering and leaving a frame.
 inline void push_frame(goroutine* g, promise_base* p) noexcept {
   if constexpr (!GPROFID_TRACKING) return;
   std::lock_guard guard(g->lock);
-  promise_base* c = g->innermost;
-  p->caller = c;
+  promise_base* c = g->innermost;  // the frame awaiting p: p->caller()
   // The caller waits at this call's co_await (await_transform stored it) until p is popped.
   g->outer_hash ^= frame_hash(g->depth++, c->pc, c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
@@ -130,7 +124,7 @@ inline void push_frame(goroutine* g, promise_base* p) noexcept {
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
   if constexpr (!GPROFID_TRACKING) return;
   std::lock_guard guard(g->lock);
-  promise_base* c = p->caller;  // null when the root frame finishes
+  promise_base* c = p->caller();  // null when the root frame finishes
   if (c) {
     g->outer_hash ^= frame_hash(--g->depth, c->pc, c->await_site.load(std::memory_order_relaxed));
   }
