@@ -22,7 +22,7 @@ worker_context* this_worker() noexcept {
 }
 }  // namespace detail
 
-scheduler::scheduler(runtime& rt, std::size_t workers) : rt_(rt) {
+scheduler::scheduler(runtime& rt, std::size_t workers) : rt_(rt), reg_(*rt.registry_) {
   if (workers == 0) workers = 1;
   for (std::size_t i = 0; i < workers; ++i) {
     auto w = std::make_unique<worker>();
@@ -105,7 +105,7 @@ void scheduler::ready(goroutine* g) noexcept {
         // After the change, for incremental snapshots (see asymmetric_fence.hpp); before it is
         // queued, so before it can run (or end).
         detail::light_fence();
-        rt_.registry_->note_changed(g, local ? ctx->index : workers_.size());
+        reg_.note_changed(g, local ? ctx->index : workers_.size());
         if (local) {
           // Woken by the goroutine running here (not by a timer this worker fires between runs).
           queue_local(*workers_[ctx->index], g, ctx->current != nullptr);
@@ -310,7 +310,7 @@ void scheduler::run_worker(worker& w) {
 // While a snapshot walks, a goroutine it has not reached records itself before changing state
 // (docs/snapshot.md, guarantee 7). One load of the registry's walk counter otherwise.
 inline void scheduler::before_transition(goroutine* g) noexcept {
-  if (rt_.registry_->walking()) rt_.record_unreached(g);
+  if (reg_.walking()) rt_.record_unreached(g);
 }
 
 void scheduler::execute(worker& w, goroutine* g) {
@@ -341,7 +341,7 @@ void scheduler::execute(worker& w, goroutine* g) {
   // is followed to its end: a delta that reads g running lists it again, so the end of the run
   // (and an exit) need no call of their own.
   detail::light_fence();
-  rt_.registry_->note_changed(g, w.ctx.index);
+  reg_.note_changed(g, w.ctx.index);
   w.ctx.current = g;
   w.ctx.last = detail::outcome::none;
   g->resume_point.resume();

@@ -36,6 +36,7 @@
 
 namespace gprofid {
 
+class registry;
 class runtime;
 class scheduler;
 
@@ -141,6 +142,9 @@ class scheduler {
   bool any_work();
 
   runtime& rt_;
+  // rt_'s registry (created before the scheduler, destroyed after it), kept here so that the
+  // switch path's snapshot hooks load one pointer fewer.
+  registry& reg_;
   std::vector<std::unique_ptr<worker>> workers_;
   spinlock global_m_;  // guards global_; taken before a worker's m (take_global)
   std::deque<goroutine*> global_;
