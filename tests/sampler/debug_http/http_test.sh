@@ -75,6 +75,14 @@ leak=$(go tool pprof -raw "$URL/debug/pprof/goroutineleak" 2>&1) || fail "go too
 grep -qx 'PeriodType: goroutineleak count' <<<"$leak" || fail "goroutineleak: period type: $(head -5 <<<"$leak")"
 [ "$(grep -Ec '(^| )goid:\[[0-9]+ goid\]' <<<"$leak")" = 1 ] || fail "goroutineleak: want the one leaked goroutine: $leak"
 grep -q 'leak_rule:\[closed-set\]' <<<"$leak" || fail "goroutineleak: no leak_rule label: $leak"
+# Its texts, as Go 1.26 serves them: the leaked waiter alone, not the 3 running goroutines.
+curl -sf "$URL/debug/pprof/goroutineleak?debug=1" >"$DIR/leak1.txt" || fail "goroutineleak debug=1: curl failed"
+head -1 "$DIR/leak1.txt" | grep -qx 'goroutineleak profile: total 1' || fail "goroutineleak debug=1: $(head -1 "$DIR/leak1.txt")"
+grep -q '^1 @ ' "$DIR/leak1.txt" && grep -q 'waiter' "$DIR/leak1.txt" || fail "goroutineleak debug=1: $(cat "$DIR/leak1.txt")"
+curl -sf "$URL/debug/pprof/goroutineleak?debug=2" >"$DIR/leak2.txt" || fail "goroutineleak debug=2: curl failed"
+[ "$(grep -c '^goroutine [0-9]* \[' "$DIR/leak2.txt")" = 1 ] && grep -q '^goroutine [0-9]* \[chan receive' "$DIR/leak2.txt" ||
+  fail "goroutineleak debug=2: want the one goroutine in chan receive: $(cat "$DIR/leak2.txt")"
+grep -q 'waiter' "$DIR/leak2.txt" || fail "goroutineleak debug=2: not the waiter: $(cat "$DIR/leak2.txt")"
 curl -sf "$URL/debug/pprof/goroutine" -o "$DIR/g.pb.gz" || fail "curl of the profile failed"
 bash "$HERE/../../consumers/check_pprof.sh" "$DIR/g.pb.gz" 4 1 >/dev/null || fail "check_pprof.sh"
 
