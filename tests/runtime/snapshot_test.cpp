@@ -64,6 +64,51 @@ TEST_CASE("snapshot: ids, parents, spawn sites, labels and logical stacks") {
   CHECK(child_g->resumes >= 1);
 }
 
+// A frame's caller is found from the address of the frame awaiting it (promise_base::caller()),
+// which must hold for a task whose result is 16-byte aligned too.
+struct alignas(16) wide {
+  long v = 0;
+};
+
+task<void> wide_leaf(event& go_on) {
+  co_await go_on.wait();
+}
+
+task<wide> wide_middle(event& go_on) {
+  co_await wide_leaf(go_on);
+  co_return wide{7};
+}
+
+task<void> wide_root(event& go_on, long& got) {
+  got = (co_await wide_middle(go_on)).v;
+}
+
+TEST_CASE("snapshot: the stack passes through a task with a 16-byte aligned result") {
+  static_assert(alignof(detail::task_promise<wide>) == 16);
+  runtime rt({.workers = 1});
+  snapshot snap;
+  std::uint64_t id = 0;
+  long got = 0;
+  rt.run([](runtime& rt, snapshot& snap, std::uint64_t& id, long& got) -> task<void> {
+    event go_on;
+    id = go(wide_root(go_on, got));
+    co_await yield();  // it parks in wide_leaf
+    snap = rt.take_snapshot();
+    go_on.set();
+    co_await yield();
+  }(rt, snap, id, got));
+  CHECK(got == 7);
+  REQUIRE(snap.find(id));
+  const auto& stack = snap.stack_of(*snap.find(id));
+  REQUIRE(stack.size() == 3);
+  CHECK(display_function_name(stack[0].function.function_name()) ==
+        "gprofid::{anonymous}::wide_leaf(gprofid::event&)");
+  CHECK(display_function_name(stack[1].function.function_name()) ==
+        "gprofid::{anonymous}::wide_middle(gprofid::event&)");
+  CHECK(display_function_name(stack[2].function.function_name()) ==
+        "gprofid::{anonymous}::wide_root(gprofid::event&, long int&)");
+}
+
 // Stacks keyed by push_frame's hash: equal stacks share an entry at any depth, and a stack that
 // differs only in an outer frame's co_await line, or that changes between snapshots, does not.
 task<void> deep(int depth, event& go_on) {

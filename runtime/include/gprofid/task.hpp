@@ -132,10 +132,11 @@ inline promise_base* root_promise(const goroutine& g) noexcept {
 
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {
-  // promise_base::caller() finds a task's promise from its frame's address as a promise of
-  // promise_base's alignment would lie: so must this one.
-  static_assert(alignof(task_promise) == alignof(promise_base),
-                "gprofid::task<T>: T must not be over-aligned");
+  // promise_base::caller() finds a task's promise from its frame's address where a promise of
+  // promise_base's alignment lies: right after the resume and destroy pointers (GCC and Clang),
+  // where one of any alignment up to theirs together lies too.
+  static_assert(alignof(task_promise) <= 2 * sizeof(void*),
+                "gprofid::task<T>: T must not be aligned to more than 16 bytes");
   auto h = std::coroutine_handle<task_promise>::from_promise(*this);
   // The frame's first word is its resume function in the GCC/Clang ABI: a stable code address.
   pc = *static_cast<const void* const*>(h.address());
