@@ -13,6 +13,7 @@
 #include "cli/exit_status.hpp"
 #include "cli/top_live_source.hpp"
 #include "gprofid/clock.hpp"
+#include "gprofid/saturating.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -78,7 +79,8 @@ struct loop_state {
   void schedule_step() {
     const auto& s = session.samples();
     const std::size_t p = session.position();
-    std::int64_t gap = p + 1 < s.size() ? s[p + 1].time_ns - s[p].time_ns : 0;
+    // Replaying a file: its times may be anything, the gap saturates.
+    std::int64_t gap = p + 1 < s.size() ? saturating_sub(s[p + 1].time_ns, s[p].time_ns) : 0;
     next_step_ns = monotonic_ns() + std::clamp<std::int64_t>(gap, 20 * ms, 2000 * ms);
   }
 

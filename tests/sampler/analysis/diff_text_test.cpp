@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <sstream>
 
 #include "gprofid/analysis/diff_json.hpp"
@@ -171,6 +172,46 @@ TEST_CASE_FIXTURE(fixture, "JSON pair and summary use the documented field names
   std::vector<std::string> types;
   while (std::getline(in, line)) types.push_back(nlohmann::json::parse(line)["type"]);
   CHECK(types == std::vector<std::string>{"header", "pair"});
+}
+
+TEST_CASE("a diff of hostile times saturates in its pair, summary, text and JSON") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  symbol_tables t = make_tables();
+  goroutine_sample old = w(5, 0, wait_reason::chan_receive);
+  old.created_ns = max;  // "created" after both samples: its lifetime is clamped, not wrapped
+  old.wait_ns = min;
+  goroutine_sample stuck = w(6, 2, wait_reason::mutex_lock);
+  stuck.wait_ns = max;
+  stuck.created_ns = min;
+  sample a{.seq = 0, .time_ns = min, .goroutines = {old, stuck}};
+  sample b{.seq = 1, .time_ns = max, .goroutines = {stuck}};
+  pair_diff d = diff_samples(a, b, t);
+  auto j = pair_to_json(d, t);
+  REQUIRE(j["exited"].size() == 1);
+  CHECK(j["exited"][0]["lifetime_ns"] == min);  // min - max, clamped at the limit
+  CHECK(j["exited"][0]["lifetime_max_ns"] == 0);
+
+  summary_builder sb;
+  sb.add(a, t);
+  sb.add(b, t);
+  const diff_summary s = sb.finish();
+  for (const auto& l : s.goroutines) {
+    CHECK(l.lifetime_max_ns() >= l.lifetime_ns());
+  }
+  std::ostringstream text;
+  write_pair_text(text, d, t, {.color = false});
+  write_summary_text(text, s, t, {.color = false});
+  CHECK(text.str().find("=== sample 0 -> 1") != std::string::npos);
+  std::ostringstream out;
+  diff_json_writer jw(out, false, {{.path = "r.jsonl", .pid = 1}});
+  jw.pair(d, t);
+  jw.summary(s, t);
+  jw.finish();
+  const auto doc = nlohmann::json::parse(out.str());
+  for (const auto& e : doc["summary"]["longest_stuck"]) {
+    CHECK(e["stuck"]["stuck_ns"].get<std::int64_t>() >= 0);
+  }
 }
 
 }  // namespace

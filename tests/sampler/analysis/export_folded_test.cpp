@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
+#include <string>
+
 namespace gprofid {
 namespace {
 
@@ -92,6 +95,27 @@ TEST_CASE("a new wait in the same place after the previous sample is a separate 
   b.goroutines = {fixture::waiting(2, 1, 100)};  // woke and blocked again at 1900
   CHECK(folded_stacks(f.tables, {a, b}, {.weight = folded_weight::waiting_time}) ==
         "worker(int);consume(int) 400\n");
+}
+
+TEST_CASE("hostile waiting times saturate: no overflow between samples, no wrapped weight") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  fixture f;
+  const folded_options by_time{.weight = folded_weight::waiting_time};
+  // One wait seen at the earliest and the latest instants there are (1.8e19 ns apart): the
+  // same wait, counted once.
+  sample a = at(0, min), b = at(1, max);
+  a.goroutines = {fixture::waiting(2, 1, max)};
+  b.goroutines = {fixture::waiting(2, 1, max)};
+  CHECK(folded_stacks(f.tables, {a, b}, by_time) ==
+        "worker(int);consume(int) " + std::to_string(max) + "\n");
+  // Three waits of INT64_MAX ns in one stack: the weight stops at UINT64_MAX.
+  sample c = at(0, 0);
+  c.goroutines = {fixture::waiting(2, 1, max), fixture::waiting(3, 1, max),
+                  fixture::waiting(4, 1, max), fixture::waiting(5, 2, min)};
+  CHECK(folded_stacks(f.tables, {c}, by_time) ==
+        "worker(int);consume(int) " + std::to_string(std::numeric_limits<std::uint64_t>::max()) +
+            "\n");
 }
 
 TEST_CASE("folded frames never contain the separator and empty stacks are named") {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <set>
 #include <string>
@@ -201,6 +202,30 @@ TEST_CASE("pprof export dates the profile and names the program from the recordi
   h.command_line.clear();
   h.workload = "http";
   CHECK(pprof_source_of(h).program == "http");
+}
+
+TEST_CASE("pprof export saturates hostile times, ids and addresses") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto umax = std::numeric_limits<std::uint64_t>::max();
+  fixture f;
+  f.tables.frames[0].pc = umax;
+  f.s.time_ns = max;
+  f.s.goroutines[0].id = umax;
+  f.s.goroutines[1].parent_id = umax;
+  f.s.goroutines[1].wait_ns = std::numeric_limits<std::int64_t>::min();
+  pb::Profile p;
+  REQUIRE(p.ParseFromString(
+      pprof_goroutine_profile_uncompressed(f.tables, f.s, {.start_unix_ns = max})));
+  CHECK(p.time_nanos() == max);  // start + t_ns clamped, not wrapped to a date before 1970
+  REQUIRE(p.mapping_size() == 1);
+  CHECK(p.mapping(0).memory_limit() == umax);  // the highest pc + 1, clamped
+  std::set<std::string> labels;
+  for (const auto& smp : p.sample()) {
+    for (const auto& l : labels_of(p, smp)) labels.insert(l);
+  }
+  CHECK(labels.count("goid#" + std::to_string(max)) == 1);  // never a negative id
+  CHECK(labels.count("parent_goid#" + std::to_string(max)) == 1);
+  CHECK(labels.count("wait_ns#" + std::to_string(std::numeric_limits<std::int64_t>::min())) == 1);
 }
 
 TEST_CASE("pprof export is gzip-compressed") {

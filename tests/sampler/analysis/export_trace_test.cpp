@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -165,6 +166,56 @@ TEST_CASE("fitted_duration never lets a slice's computed end pass the next slice
     CHECK(ts + dur <= next);
     CHECK((ts - o) + dur <= next - o);
     CHECK(end - start - fit <= 2);
+  }
+}
+
+TEST_CASE("fitted_duration saturates on hostile spans and stays short near INT64_MAX") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  CHECK(fitted_duration(min, max, 0) == max);  // a span of 1.8e19 ns, not a wrapped -1
+  CHECK(fitted_duration(max, min, 0) == 0);
+  // Near the limit one ulp of the microseconds is 2 us: the fit is still found, and fits.
+  const std::int64_t start = max - 10'000'000;
+  const std::int64_t d = fitted_duration(start, max, start);
+  CHECK(d > 0);
+  CHECK(d <= 10'000'000);
+  CHECK(static_cast<double>(start) / 1000 + static_cast<double>(d) / 1000 <=
+        static_cast<double>(max) / 1000);
+}
+
+TEST_CASE("hostile times give a valid trace that never runs backwards") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  fixture f;
+  goroutine_sample main_g{.id = 1, .stack = 0, .state = goroutine_state::running};
+  goroutine_sample w{.id = 2,
+                     .parent_id = 1,
+                     .site = 1,
+                     .stack = 1,
+                     .state = goroutine_state::waiting,
+                     .reason = wait_reason::chan_receive,
+                     .created_ns = max,
+                     .wait_ns = min};
+  goroutine_sample child = w;
+  child.id = 3;
+  child.wait_ns = max;
+  child.created_ns = min;
+  std::vector<sample> samples;
+  samples.push_back({.seq = 0, .time_ns = min, .goroutines = {main_g, w}});
+  samples.push_back({.seq = 1, .time_ns = max, .goroutines = {main_g, w, child}});
+  w.wait_ns = max;
+  samples.push_back({.seq = 2, .time_ns = 0, .goroutines = {main_g, w, child}});  // back in time
+  samples.push_back({.seq = 3, .time_ns = max - 1, .goroutines = {main_g}});
+  auto events = checked_events(chrome_trace(f.tables, samples));
+  double last_counter = -1;
+  for (const json& e : events) {
+    if (e.at("ph") != "C") continue;
+    CHECK(e.at("ts").get<double>() >= last_counter);  // counters in time order
+    last_counter = e.at("ts");
+  }
+  CHECK(last_counter == static_cast<double>(max) / 1000);
+  for (const json& e : of(events, "X", 2)) {
+    CHECK(e.at("ts").get<double>() + e.at("dur").get<double>() <= static_cast<double>(max) / 1000);
   }
 }
 

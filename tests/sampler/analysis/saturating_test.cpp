@@ -25,6 +25,9 @@ TEST_CASE("saturating arithmetic is exact in range and clamps at the int64 limit
   CHECK(saturating_mul(std::int64_t{1} << 40, std::int64_t{1} << 40) == max);
   CHECK(saturating_mul(-(std::int64_t{1} << 40), std::int64_t{1} << 40) == min);
   CHECK(saturating_mul(std::int64_t{-3}, std::int64_t{4}) == -12);
+  CHECK(saturating_int64(std::uint64_t{42}) == 42);
+  CHECK(saturating_int64(std::numeric_limits<std::uint64_t>::max()) == max);  // never negative
+  CHECK(saturating_int64(std::uint64_t{1} << 63) == max);
   static_assert(saturating_sub(5, 2) == 3, "usable in constant expressions");
 }
 

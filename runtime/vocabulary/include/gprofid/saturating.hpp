@@ -41,4 +41,11 @@ constexpr std::int64_t saturating_mul(std::int64_t a, std::int64_t b) noexcept {
                             : std::numeric_limits<std::int64_t>::max();
 }
 
+// v as an int64, clamped to INT64_MAX (ids and counters written where only int64 fits, such as
+// pprof's numeric labels: never a negative id).
+constexpr std::int64_t saturating_int64(std::uint64_t v) noexcept {
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(v > max ? max : v);
+}
+
 }  // namespace gprofid

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "gprofid/analysis/text_escape.hpp"
+#include "gprofid/saturating.hpp"
 
 namespace gprofid {
 namespace {
@@ -19,6 +20,13 @@ std::string frame_name(const code_location& f, bool lines) {
 }
 
 }  // namespace
+
+void folded_builder::add_wait(const open_wait& w) {
+  // Weights are sums of times from the file: they saturate at UINT64_MAX instead of wrapping.
+  if (w.wait_ns <= 0) return;
+  std::uint64_t& weight = weights_[folded_.at(w.stack)];
+  weight = saturating_add(weight, static_cast<std::uint64_t>(w.wait_ns));
+}
 
 const std::string& folded_builder::folded_stack(const symbol_tables& tables, std::uint32_t stack) {
   auto [it, inserted] = folded_.try_emplace(stack);
@@ -36,9 +44,7 @@ const std::string& folded_builder::folded_stack(const symbol_tables& tables, std
 void folded_builder::flush_waits(std::int64_t now, bool all) {
   for (auto it = waits_.begin(); it != waits_.end();) {
     if (all || it->second.seen_ns != now) {
-      if (it->second.wait_ns > 0) {
-        weights_[folded_.at(it->second.stack)] += static_cast<std::uint64_t>(it->second.wait_ns);
-      }
+      add_wait(it->second);
       it = waits_.erase(it);
     } else {
       ++it;
@@ -59,14 +65,12 @@ void folded_builder::add(const symbol_tables& tables, const sample& s) {
     // The same wait seen again: it is still in the same place and began before the last sample.
     auto it = waits_.find(g.id);
     if (it != waits_.end() && it->second.stack == g.stack &&
-        g.wait_ns >= now - it->second.seen_ns) {
+        g.wait_ns >= saturating_sub(now, it->second.seen_ns)) {
       it->second.wait_ns = g.wait_ns;
       it->second.seen_ns = now;
       continue;
     }
-    if (it != waits_.end() && it->second.wait_ns > 0) {
-      weights_[folded_.at(it->second.stack)] += static_cast<std::uint64_t>(it->second.wait_ns);
-    }
+    if (it != waits_.end()) add_wait(it->second);
     waits_[g.id] = {g.stack, g.wait_ns, now};
   }
   // Waits not seen in this sample have ended.

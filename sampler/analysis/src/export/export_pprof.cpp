@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "gprofid/analysis/wait_graph.hpp"
+#include "gprofid/saturating.hpp"
 #include "profile.pb.h"
 
 namespace gprofid {
@@ -74,7 +75,7 @@ class location_table {
     m->set_id(1);
     if (low_pc_ <= high_pc_) {
       m->set_memory_start(low_pc_);
-      m->set_memory_limit(high_pc_ + 1);
+      m->set_memory_limit(saturating_add(high_pc_, std::uint64_t{1}));
     }
     m->set_filename(strings_.index(program.empty() ? std::string_view("unknown") : program));
     m->set_has_functions(true);
@@ -141,7 +142,7 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s, const pp
   p.mutable_period_type()->set_type(type->type());
   p.mutable_period_type()->set_unit(type->unit());
   p.set_period(1);
-  if (source.start_unix_ns != 0) p.set_time_nanos(source.start_unix_ns + s.time_ns);
+  if (source.start_unix_ns != 0) p.set_time_nanos(saturating_add(source.start_unix_ns, s.time_ns));
   p.add_comment(strings.index("gprof-id sample " + std::to_string(s.seq) + " at +" +
                               std::to_string(s.time_ns) + "ns"));
   if (!source.command_line.empty()) p.add_comment(strings.index(source.command_line));
@@ -170,9 +171,10 @@ pb::Profile build_profile(const symbol_tables& tables, const sample& s, const pp
     }
     // Numbers only: pprof reads `-tagfocus goid=42` as a numeric range, which only numeric
     // labels match, and a text copy would make `-tags` count every goroutine twice.
-    add_number_label(*out, strings, "goid", static_cast<std::int64_t>(g.id), "goid");
-    add_number_label(*out, strings, "parent_goid", static_cast<std::int64_t>(g.parent_id),
-                     "parent_goid");
+    // pprof's numbers are int64: an id past INT64_MAX (only a hostile file has one) saturates
+    // instead of turning negative.
+    add_number_label(*out, strings, "goid", saturating_int64(g.id), "goid");
+    add_number_label(*out, strings, "parent_goid", saturating_int64(g.parent_id), "parent_goid");
     if (g.state == goroutine_state::waiting) {
       add_number_label(*out, strings, "wait_ns", g.wait_ns, "nanoseconds");
     }

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gprofid/saturating.hpp"
+
 namespace gprofid {
 namespace {
 
@@ -71,8 +73,9 @@ std::string micros_text(std::int64_t ns) {
 std::int64_t fitted_duration(std::int64_t start_ns, std::int64_t end_ns, std::int64_t origin_ns) {
   const double ts = micros(start_ns), next = micros(end_ns), origin = micros(origin_ns);
   const double ts_rel = ts - origin, next_rel = next - origin;
-  // One nanosecond is many ulps at any realistic timestamp, so this ends within a step or two.
-  for (std::int64_t d = end_ns - start_ns; d > 0; --d) {
+  // One nanosecond is many ulps at any realistic timestamp, so this ends within a step or two
+  // (within a few thousand near INT64_MAX ns, where one ulp of the microseconds is 2 us).
+  for (std::int64_t d = saturating_sub(end_ns, start_ns); d > 0; --d) {
     const double dur = micros(d);
     if (ts + dur <= next && ts_rel + dur <= next_rel) return d;
   }
@@ -107,8 +110,11 @@ void trace_writer::observe(track& t, const goroutine_sample& g, std::int64_t now
     return;
   }
   const bool waiting = g.state == goroutine_state::waiting;
-  // A wait that began after the previous sample is a new wait, even in the same place.
+  // A wait that began after the previous sample is a new wait, even in the same place. (now and
+  // prev_ns_ are in [0, now]: add() keeps the clock there, so their difference cannot overflow;
+  // wait_ns is whatever the file says.)
   const bool same_wait = !waiting || g.wait_ns >= now - prev_ns_;
+  const std::int64_t wait_began = saturating_sub(now, g.wait_ns);
   if (last && last->state == g.state && last->reason == g.reason && last->stack == g.stack &&
       same_labels(last->labels, g.labels) && same_wait) {
     last->end_ns = now;
@@ -116,12 +122,12 @@ void trace_writer::observe(track& t, const goroutine_sample& g, std::int64_t now
   }
   std::int64_t start = now;
   if (last) {
-    if (waiting) start = std::clamp(now - g.wait_ns, last->end_ns, now);
+    if (waiting) start = std::clamp(wait_began, last->end_ns, now);
     last->end_ns = start;
   } else {
     const std::int64_t base = std::clamp(
         std::max(samples_ > 1 ? prev_ns_ : std::int64_t{0}, g.created_ns), std::int64_t{0}, now);
-    start = waiting ? std::clamp(now - g.wait_ns, base, now) : base;
+    start = waiting ? std::clamp(wait_began, base, now) : base;
     // It ran (or waited to run) from its creation until it began the wait it was first seen in.
     if (start > base) {
       t.segments.push_back(
@@ -138,7 +144,10 @@ void trace_writer::start_flow(track& child) {
   auto parent = tracks_.find(child.parent_id);
   if (child.parent_id == 0 || parent == tracks_.end()) return;
   const std::int64_t created = child.created_ns;
-  if (created < 0) {
+  // Created before the recording began or after the sample that first saw it (a hostile file):
+  // no slice of the parent can hold that instant, and splitting one there would end it in the
+  // future.
+  if (created < 0 || created > last_ns_) {
     ++flows_skipped_;
     return;
   }
@@ -266,7 +275,10 @@ void trace_writer::write_counts(std::int64_t end_ns) {
 
 void trace_writer::add(const symbol_tables& tables, const sample& s) {
   tables_ = &tables;
-  const std::int64_t now = s.time_ns;
+  // The timeline never runs backwards nor before the recording's start: a sample time below the
+  // previous one (or below 0) counts as the previous one (as 0). Every time the writer keeps is
+  // then in [0, INT64_MAX] and never less than an earlier one, which the clamps below rely on.
+  const std::int64_t now = std::max({s.time_ns, std::int64_t{0}, samples_ > 0 ? last_ns_ : 0});
   if (samples_ > 0) write_counts(now);
   prev_ns_ = samples_ == 0 ? now : last_ns_;
   last_ns_ = now;
@@ -342,8 +354,9 @@ void trace_writer::add(const symbol_tables& tables, const sample& s) {
 
 void trace_writer::finish(const symbol_tables& tables) {
   tables_ = &tables;
-  const std::int64_t interval = samples_ > 1 ? last_ns_ - prev_ns_ : 0;
-  const std::int64_t end_ns = last_ns_ + (interval > 0 ? interval : no_previous_sample_end_ns);
+  const std::int64_t interval = samples_ > 1 ? last_ns_ - prev_ns_ : 0;  // 0 <= prev <= last
+  const std::int64_t end_ns =
+      saturating_add(last_ns_, interval > 0 ? interval : no_previous_sample_end_ns);
   if (samples_ > 0) write_counts(end_ns);
   for (auto& [id, t] : tracks_) {
     if (t.open) t.segments.back().end_ns = end_ns;

@@ -45,6 +45,7 @@ class folded_builder {
 
   const std::string& folded_stack(const symbol_tables& tables, std::uint32_t stack);
   void flush_waits(std::int64_t now, bool all);
+  void add_wait(const open_wait& w);
 
   folded_options options_;
   std::unordered_map<std::uint32_t, std::string> folded_;  // stack index -> its line prefix

@@ -39,7 +39,9 @@ class trace_writer {
  public:
   explicit trace_writer(trace_sink sink);
 
-  // Samples must be added in recording order; `tables` must cover `s`.
+  // Samples must be added in recording order; `tables` must cover `s`. Any times are accepted:
+  // a sample time before the previous sample's (or before 0) is taken as that time (as 0), so
+  // the timeline never runs backwards, and spans saturate instead of overflowing.
   void add(const symbol_tables& tables, const sample& s);
 
   // Ends the slices still open one sampling interval after the last sample (1 ms when there was
