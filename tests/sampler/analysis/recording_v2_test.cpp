@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -379,6 +380,40 @@ void advance(sample& s) {
   ++s.seq;
   s.time_ns += 100'000'000;
   for (auto& g : s.goroutines) g.wait_ns += 100'000'000;
+}
+
+TEST_CASE("v2: hostile numbers read back exactly; a repeated seq and a wrong count are warnings") {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  std::vector<sample> samples(4);
+  const std::uint64_t seqs[] = {0, 0, 7, 3};
+  const std::int64_t times[] = {min, max, 0, max - 1};
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i].seq = seqs[i];
+    samples[i].time_ns = times[i];
+    samples[i].duration_ns = i % 2 ? max : min;
+    goroutine_sample g =
+        waiting(std::numeric_limits<std::uint64_t>::max() - i % 2, i % 2 ? max : min);
+    g.created_ns = i % 2 ? min : max;
+    g.running_ns = max;
+    g.resumes = std::numeric_limits<std::uint64_t>::max();
+    samples[i].goroutines = {waiting(2, max), g};
+  }
+  const recording_end end{57, end_reason::completed, 0, std::nullopt};
+  for (std::uint32_t k : {1u, 100u}) {
+    INFO("keyframe every ", k, " samples");
+    v2_options o;
+    o.keyframe_samples = k;
+    const read_result r = read_all(encode(samples, o, &end));
+    REQUIRE(r.error.empty());
+    REQUIRE(r.samples.size() == samples.size());
+    for (std::size_t i = 0; i < samples.size(); ++i) check_same(r.samples[i], samples[i]);
+    REQUIRE(r.warnings.size() == 3);
+    CHECK(r.warnings[0].find("t.gprofid: offset ") == 0);
+    CHECK(r.warnings[0].find(": sample seq 0 repeats (offset ") != std::string::npos);
+    CHECK(r.warnings[1].find(": sample seq 3 goes back from 7 (offset ") != std::string::npos);
+    CHECK(r.warnings[2].find("the end block says 57 samples, the file has 4") != std::string::npos);
+  }
 }
 
 TEST_CASE("v2: unchanged goroutines cost nothing; a changed one a few bytes") {

@@ -608,22 +608,7 @@ bool recording_reader::next_line_sample(sample& out) {
 
 void recording_reader::check_sequence(std::uint64_t seq) {
   ++samples_read_;
-  // The writer numbers samples 0, 1, 2...: a repeat or a step back is a sample recorded twice,
-  // two recordings spliced, or a hand edit. Readable, but the reader of a diff should know.
-  constexpr std::size_t max_sequence_warnings = 10;
-  if (samples_read_ > 1 && seq <= last_seq_) {
-    if (++sequence_warnings_ <= max_sequence_warnings) {
-      warnings_.push_back(
-          name_ + ":" + std::to_string(line_no_) + ": sample seq " + std::to_string(seq) +
-          (seq == last_seq_ ? " repeats" : " goes back from " + std::to_string(last_seq_)) +
-          " (line " + std::to_string(last_seq_line_) + ")");
-    } else if (sequence_warnings_ == max_sequence_warnings + 1) {
-      warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
-                          ": more samples out of sequence (not listed)");
-    }
-  }
-  last_seq_ = seq;
-  last_seq_line_ = line_no_;
+  sequence_.check(seq, line_no_, name_, warnings_);
 }
 
 recording read_recording(const std::string& path) {

@@ -598,6 +598,7 @@ bool v2_reader::next(sample& out) {
         case v2::block_type::sample:
           read_sample(b, out);
           ++samples_read_;
+          sequence_.check(out.seq, block_offset_, name_, warnings_);
           return true;
         case v2::block_type::tables:
           read_tables(b);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gprofid/analysis/sample_sequence.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/sample.hpp"
 
@@ -69,6 +70,7 @@ class v2_reader {
   std::uint64_t block_no_ = 0;
   std::uint64_t block_offset_ = 0;
   std::uint64_t samples_read_ = 0;
+  sample_sequence sequence_{sample_sequence::position::offset};
   std::optional<recording_end> end_;
   std::vector<std::string> warnings_;
   bool done_ = false;

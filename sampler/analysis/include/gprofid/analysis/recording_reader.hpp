@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "gprofid/analysis/sample_sequence.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/sample.hpp"
 
@@ -99,9 +100,7 @@ class recording_reader {
   std::vector<std::string> warnings_;
   bool done_ = false;
   std::uint64_t samples_read_ = 0;
-  std::uint64_t last_seq_ = 0;
-  std::uint64_t last_seq_line_ = 0;
-  std::uint64_t sequence_warnings_ = 0;
+  sample_sequence sequence_{sample_sequence::position::line};
   std::uint64_t end_line_ = 0;
   std::unique_ptr<v2_reader> v2_;  // set for a v2 recording, which it reads instead
 };
