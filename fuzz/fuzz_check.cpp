@@ -1,6 +1,28 @@
 #include "fuzz_check.hpp"
 
+#include <algorithm>
+
 namespace gprofid::fuzz {
+
+void check_sample(const sample& s, const symbol_tables& t, std::size_t input_size) {
+  for (std::size_t i = 0; i < s.goroutines.size(); ++i) {
+    const auto& g = s.goroutines[i];
+    check(i == 0 || s.goroutines[i - 1].id < g.id, "goroutines sorted by id, unique");
+    check(g.site < t.sites.size(), "site defined");
+    check(g.stack < t.stacks.size(), "stack defined");
+  }
+  for (std::size_t i = 0; i < s.objects.size(); ++i) {
+    check(i == 0 || s.objects[i - 1].id < s.objects[i].id, "objects sorted by id, unique");
+    check(s.objects[i].kind != wait_object_kind::none, "every object has a kind");
+  }
+  // A record is at least two bytes (v2) and far more in JSON: one per byte is a generous bound.
+  check(s.goroutines.size() <= input_size, "goroutines bounded by the input");
+  check(s.objects.size() <= input_size, "objects bounded by the input");
+  for (const auto& st : t.stacks) {
+    check(std::all_of(st.begin(), st.end(), [&](std::uint32_t f) { return f < t.frames.size(); }),
+          "stack frames defined");
+  }
+}
 
 bool valid_utf8(std::string_view s) noexcept {
   std::size_t i = 0;

@@ -3,7 +3,6 @@
 // breaks a checksum first, and the decoder behind it would go untested. Any input must be read
 // or rejected with recording_error; what is read must satisfy the invariants diff and the
 // exporters rely on.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
@@ -23,28 +22,7 @@ void read_checked(const std::string& bytes) {
   try {
     gprofid::recording_reader reader(in, "fuzz");
     gprofid::sample s;
-    while (reader.next(s)) {
-      const auto& t = reader.tables();
-      for (std::size_t i = 0; i < s.goroutines.size(); ++i) {
-        const auto& g = s.goroutines[i];
-        check(i == 0 || s.goroutines[i - 1].id < g.id, "goroutines sorted by id, unique");
-        check(g.site < t.sites.size(), "site defined");
-        check(g.stack < t.stacks.size(), "stack defined");
-      }
-      for (std::size_t i = 0; i < s.objects.size(); ++i) {
-        check(i == 0 || s.objects[i - 1].id < s.objects[i].id, "objects sorted by id, unique");
-        check(s.objects[i].kind != gprofid::wait_object_kind::none, "every object has a kind");
-      }
-      check(s.objects.size() <= bytes.size(), "objects bounded by the input");
-      // A sample holds no more goroutines than its bytes could describe (one per byte of input
-      // is a generous bound: a record is at least two).
-      check(s.goroutines.size() <= bytes.size(), "goroutines bounded by the input");
-      for (const auto& st : t.stacks) {
-        check(
-            std::all_of(st.begin(), st.end(), [&](std::uint32_t f) { return f < t.frames.size(); }),
-            "stack frames defined");
-      }
-    }
+    while (reader.next(s)) gprofid::fuzz::check_sample(s, reader.tables(), bytes.size());
     check(!reader.next(s), "next() stays false at the end");
   } catch (const gprofid::recording_error&) {
     // Rejected with a message: fine.
