@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -46,6 +47,27 @@ void answer_request(void* context, const gprofid_http_request_v1* request,
                                    .header_count = headers.size() / 2,
                                    .gzip = a.gzip ? 1 : 0};
   reply(reply_context, &out);
+}
+
+// The directories ld.so searches for the program's own libraries, in its order: its RPATH,
+// LD_LIBRARY_PATH, its RUNPATH (where gprofid::gprofid puts the plugin's directory), the
+// system's. Asked of ld.so rather than left to dlopen(name), which reads the RUNPATH of its
+// *caller*: under ASan that is the sanitizer's interceptor, not the program.
+std::vector<std::string> program_library_path() {
+  void* self = ::dlopen(nullptr, RTLD_NOW);
+  Dl_serinfo size{};
+  if (!self || ::dlinfo(self, RTLD_DI_SERINFOSIZE, &size) != 0) return {};
+  std::vector<std::max_align_t> storage(size.dls_size / sizeof(std::max_align_t) + 1);
+  auto* info = reinterpret_cast<Dl_serinfo*>(storage.data());
+  info->dls_size = size.dls_size;
+  info->dls_cnt = size.dls_cnt;
+  if (::dlinfo(self, RTLD_DI_SERINFO, info) != 0) return {};
+  std::vector<std::string> dirs;
+  for (unsigned i = 0; i < info->dls_cnt; ++i) {
+    if (info->dls_serpath[i].dls_name && info->dls_serpath[i].dls_name[0] != '\0')
+      dirs.emplace_back(info->dls_serpath[i].dls_name);
+  }
+  return dirs;
 }
 
 // Written whole under a temporary name and renamed, so a reader never sees half an address.
@@ -129,17 +151,24 @@ const gprofid_http_transport_v1* load_http_plugin(std::string& error) {
   std::call_once(once, [] {
     // RTLD_LOCAL: the plugin's libraries (cpp-httplib, OpenSSL, zlib) stay out of the
     // program's symbol lookups. Never closed: a later service may start it again.
-    void* lib = ::dlopen(http_plugin_name, RTLD_NOW | RTLD_LOCAL);
-    std::string first = lib ? "" : ::dlerror();
+    constexpr int mode = RTLD_NOW | RTLD_LOCAL;
+    void* lib = nullptr;
+    std::string failed;  // a plugin that was found but did not load, and why
+    std::vector<std::string> dirs = program_library_path();
 #ifdef GPROFID_PLUGIN_DIR
     // The configured install directory, for a program linked without the package's RUNPATH.
-    if (!lib) {
-      const std::string installed = std::string(GPROFID_PLUGIN_DIR) + "/" + http_plugin_name;
-      lib = ::dlopen(installed.c_str(), RTLD_NOW | RTLD_LOCAL);
-    }
+    dirs.emplace_back(GPROFID_PLUGIN_DIR);
 #endif
+    for (const std::string& dir : dirs) {
+      const std::string path = dir + "/" + http_plugin_name;
+      if (::access(path.c_str(), F_OK) != 0) continue;
+      if ((lib = ::dlopen(path.c_str(), mode))) break;
+      failed = ::dlerror();
+    }
+    // ld.so's cache, which is no directory.
+    if (!lib && failed.empty() && !(lib = ::dlopen(http_plugin_name, mode))) failed = ::dlerror();
     if (!lib) {
-      why = "cannot load " + std::string(http_plugin_name) + " (" + first +
+      why = "cannot load " + std::string(http_plugin_name) + " (" + failed +
             "): install gprof-id's package, or link gprofid::gprofid_http";
       return;
     }

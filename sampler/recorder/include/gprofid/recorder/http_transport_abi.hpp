@@ -77,9 +77,9 @@ using gprofid_http_transport_v1_fn = const gprofid_http_transport_v1* (*)();
 namespace gprofid {
 
 inline constexpr const char* http_transport_symbol = "gprofid_http_plugin_transport_v1";
-// The plugin's file name; dlopen looks for it as for any library (the program's RUNPATH, which
-// the CMake package and gprofid.pc set to LIBDIR/gprofid, LD_LIBRARY_PATH, ld.so's cache), then
-// in the configured LIBDIR/gprofid.
+// The plugin's file name, looked for where ld.so looks for the program's libraries (its RUNPATH,
+// which the CMake package and gprofid.pc set to LIBDIR/gprofid, LD_LIBRARY_PATH, the system's
+// directories), then in the configured LIBDIR/gprofid, then in ld.so's cache.
 inline constexpr const char* http_plugin_name = "libgprofid_http_plugin.so";
 
 }  // namespace gprofid
