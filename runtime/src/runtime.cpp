@@ -78,7 +78,8 @@ void note_escaping_exception(promise_base& p) noexcept {
 
 void runtime::note_panic(goroutine& g, const promise_base& p) noexcept {
   try {
-    if (!registry_->is_new_panic(g, p.exception)) return;  // unwinding on through the callers
+    const std::exception_ptr& e = detail::escaping_exception;  // p's, just set
+    if (!registry_->is_new_panic(g, e)) return;                // unwinding on through the callers
     std::vector<stack_frame> frames;
     {
       std::lock_guard guard(g.lock);
@@ -86,7 +87,7 @@ void runtime::note_panic(goroutine& g, const promise_base& p) noexcept {
         frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
       }
     }
-    registry_->note_panic(g, {p.exception, format_stack(frames)});
+    registry_->note_panic(g, {e, format_stack(frames)});
   } catch (...) {
     registry_->forget_panic(g);  // out of memory: the report will lack the stack
   }
@@ -179,11 +180,11 @@ void runtime::run(task<void> main, std::source_location site) {
   if (main_exception_) std::rethrow_exception(main_exception_);
 }
 
-void runtime::handle_failure(goroutine* g) {
+void runtime::handle_failure(goroutine* g, const std::exception_ptr& e) {
   goroutine_failure f;
   f.id = g->id;
   f.site = g->site;
-  f.what = exception_text(detail::root_promise(*g)->exception);
+  f.what = exception_text(e);
   f.report = "panic: " + f.what + "\n\ngoroutine " + std::to_string(g->id) + " [running]:\n" +
              registry_->panic_stack(*g);
   f.report +=
@@ -196,7 +197,11 @@ void runtime::handle_failure(goroutine* g) {
 
 void runtime::finish(goroutine* g) noexcept {
   const bool is_main = g->id == main_id_;
-  if (detail::root_promise(*g)->exception && !is_main) handle_failure(g);
+  // The root frame's exception, handed over on this thread as it finished (see
+  // detail::escaping_exception).
+  std::exception_ptr e;
+  if (detail::root_promise(*g)->failed) e = std::exchange(detail::escaping_exception, nullptr);
+  if (e && !is_main) handle_failure(g, e);
   registry_->forget_panic(*g);
   {
     std::lock_guard guard(g->lock);
@@ -205,7 +210,7 @@ void runtime::finish(goroutine* g) noexcept {
   }
   if (is_main) {
     std::lock_guard guard(main_m_);
-    main_exception_ = detail::root_promise(*g)->exception;
+    main_exception_ = std::move(e);
     main_done_ = true;
     main_cv_.notify_all();
   }

@@ -156,7 +156,7 @@ class runtime {
   void follow_after(change_cursor& c, goroutine* g, std::uint64_t epoch);
   friend class change_cursor;
   void release(change_cursor& c) noexcept;
-  void handle_failure(goroutine* g);
+  void handle_failure(goroutine* g, const std::exception_ptr& e);
   // Keeps the stack an exception escaped from (see registry::note_panic), from the frame's
   // unhandled_exception.
   friend void detail::note_escaping_exception(promise_base& p) noexcept;

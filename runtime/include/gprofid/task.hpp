@@ -65,7 +65,8 @@ struct task_promise final : promise_base, task_promise_storage<T> {
   final_awaiter final_suspend() noexcept { return {}; }
 
   void unhandled_exception() noexcept {
-    exception = std::current_exception();
+    failed = true;
+    escaping_exception = std::current_exception();
     note_escaping_exception(*this);
   }
 };
@@ -113,7 +114,7 @@ class [[nodiscard]] task {
     }
     T await_resume() {
       auto& p = h.promise();
-      if (p.exception) std::rethrow_exception(p.exception);
+      if (p.failed) std::rethrow_exception(std::exchange(detail::escaping_exception, nullptr));
       return p.take();
     }
   };

@@ -60,6 +60,12 @@ struct frame_allocation {
   std::size_t size = 0;
 };
 inline thread_local frame_allocation last_frame_allocation;
+
+// The exception escaping the frame that finished last on this thread, on its way to the frame
+// awaiting it (or, for a goroutine's root, to the runtime). A frame that fails hands it over at
+// once: its final suspension resumes the awaiter, which takes it in await_resume, on this
+// thread, before anything else runs. Kept here rather than in every frame's promise.
+inline thread_local std::exception_ptr escaping_exception;
 }  // namespace detail
 
 struct promise_base {
@@ -99,8 +105,8 @@ struct promise_base {
     // The promise lies inside its frame, so the frame's start is kept as an offset from it.
     const auto offset =
         reinterpret_cast<std::uintptr_t>(this) - reinterpret_cast<std::uintptr_t>(address);
-    if (offset < a.size && a.size <= UINT32_MAX) {
-      frame_offset = static_cast<std::uint32_t>(offset);
+    if (offset < a.size && offset <= UINT16_MAX && a.size <= UINT32_MAX) {
+      frame_offset = static_cast<std::uint16_t>(offset);
       frame_size = static_cast<std::uint32_t>(a.size);
     }
   }
@@ -125,11 +131,12 @@ struct promise_base {
   // The coroutine awaiting this one, resumed when it finishes; null for a goroutine's root.
   std::coroutine_handle<> continuation;
   goroutine* owner = nullptr;  // null when awaited outside any goroutine
-  std::exception_ptr exception;
-  // The frame's extent, when known (0: unknown). 32 bits each, so both take one word of every
-  // frame (docs/performance.md, memory per parked goroutine).
+  // The frame's extent, when known (0: unknown), and whether an exception escaped it (the
+  // exception itself is handed on through detail::escaping_exception): one word together in
+  // every frame (docs/performance.md, memory per parked goroutine).
   std::uint32_t frame_size = 0;
-  std::uint32_t frame_offset = 0;
+  std::uint16_t frame_offset = 0;
+  bool failed = false;
 };
 
 }  // namespace gprofid
