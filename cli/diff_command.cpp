@@ -113,14 +113,22 @@ int diff_one(const diff_options& o, goroutine_filter filter) {
   diff_output out(o, {input_of(arg.path, reader.header())});
   diff_engine engine(filter);
   summary_builder summary(std::move(filter));
-  sample prev, cur;
-  bool have_prev = false;
-  while (reader.next(cur)) {
-    summary.add(cur, reader.tables());
-    if (have_prev && !o.summary_only)
-      out.pair(engine.next(prev, cur, reader.tables()), reader.tables());
-    std::swap(prev, cur);
-    have_prev = true;
+  if (o.summary_only && reader.streams_changes()) {
+    // The summary alone follows what changed: unchanged goroutines cost nothing, and a whole
+    // sample is made only when the wait-for graph needs it.
+    sample_changes changes;
+    const auto whole = [&reader](sample& s) { reader.current(s); };
+    while (reader.next_changes(changes)) summary.add(changes, reader.tables(), whole);
+  } else {
+    sample prev, cur;
+    bool have_prev = false;
+    while (reader.next(cur)) {
+      summary.add(cur, reader.tables());
+      if (have_prev && !o.summary_only)
+        out.pair(engine.next(prev, cur, reader.tables()), reader.tables());
+      std::swap(prev, cur);
+      have_prev = true;
+    }
   }
   print_warnings(reader.warnings());
   out.summary(summary.finish(), reader.tables());

@@ -108,4 +108,18 @@ bool sample_range_reader::next(sample& out) {
   return true;
 }
 
+bool sample_range_reader::next_changes(sample_changes& out) {
+  if (!streams_changes())
+    throw std::logic_error("sample_range_reader: this range cannot stream changes");
+  if (done_) return false;
+  if ((to_ < 0 || index_ <= to_) && reader_->next_changes(out)) {
+    ++index_;
+    ++returned_;
+    return true;
+  }
+  done_ = true;
+  check_not_empty();
+  return false;
+}
+
 }  // namespace gprofid::cli

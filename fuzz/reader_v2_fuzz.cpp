@@ -2,9 +2,10 @@
 // like a v2 recording, again with every block's checksum recomputed: a mutation nearly always
 // breaks a checksum first, and the decoder behind it would go untested. Any input must be read
 // or rejected with recording_error; what is read must satisfy the invariants diff and the
-// exporters rely on.
+// exporters rely on, and reading it as changes must give the same.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -29,6 +30,63 @@ void read_checked(const std::string& bytes) {
   }
 }
 
+// The same recording read as changes (next_changes, current) in step with next(): the same
+// samples, the same changes between them, and the same error at the same sample.
+void read_as_changes(const std::string& bytes) {
+  std::istringstream in_a(bytes), in_b(bytes);
+  std::string error_a, error_b;
+  std::optional<gprofid::recording_reader> a, b;
+  try {
+    a.emplace(in_a, "fuzz");
+  } catch (const gprofid::recording_error& e) {
+    error_a = e.what();
+  }
+  try {
+    b.emplace(in_b, "fuzz");
+  } catch (const gprofid::recording_error& e) {
+    error_b = e.what();
+  }
+  check(error_a == error_b, "next_changes: the same header error");
+  if (!a) return;
+  gprofid::sample sa, sb, previous;
+  gprofid::sample_changes c, want;
+  for (bool more = true; more;) {
+    bool got_a = false, got_b = false;
+    error_a.clear();
+    error_b.clear();
+    try {
+      got_a = a->next(sa);
+    } catch (const gprofid::recording_error& e) {
+      error_a = e.what();
+    }
+    try {
+      got_b = b->next_changes(c);
+      if (got_b) b->current(sb);
+    } catch (const gprofid::recording_error& e) {
+      error_b = e.what();
+    }
+    check(error_a == error_b && got_a == got_b, "next_changes: the same samples and errors");
+    more = got_a && error_a.empty();
+    if (!more) break;
+    check(sa.goroutines.size() == sb.goroutines.size() && c.alive == sa.goroutines.size() &&
+              sa.objects == sb.objects,
+          "next_changes: current() is the sample next() returns");
+    for (std::size_t i = 0; i < sa.goroutines.size(); ++i) {
+      // Every field equal: unchanged() with the waits set aside (it predicts them).
+      gprofid::goroutine_sample x = sa.goroutines[i], y = sb.goroutines[i];
+      x.wait_ns = y.wait_ns = 0;
+      check(gprofid::unchanged(x, y, 0) && sa.goroutines[i].wait_ns == sb.goroutines[i].wait_ns,
+            "next_changes: the same goroutines");
+    }
+    gprofid::changes_between(previous.goroutines, previous.time_ns, sa.goroutines, sa.time_ns,
+                             want);
+    check(c.exited.size() == want.exited.size() && c.created.size() == want.created.size() &&
+              c.changed_after.size() >= want.changed_after.size(),
+          "next_changes: the changes between the samples");
+    std::swap(previous, sa);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -38,6 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       static_cast<unsigned char>(bytes[0]) == gprofid::recording_format_v2::first_byte) {
     gprofid::v2_blocks::reseal(bytes);
     read_checked(bytes);
+    read_as_changes(bytes);
   }
   return 0;
 }

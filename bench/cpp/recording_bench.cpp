@@ -1,5 +1,6 @@
 // recording_format: bytes per goroutine-sample of v1 and v2 (unchanged and changed goroutines),
-// and read throughput of both formats in goroutine-samples per second on one thread, over a
+// and read throughput of both formats in goroutine-samples per second on one thread (whole
+// samples, changes, and the summary `diff --summary` builds from them), over a
 // synthetic recording held in memory (no disk, no runtime): n goroutines, 10 samples, each
 // sample 10% of the goroutines change (state, stack, counters), 1% exit and 1% are new.
 #include <sstream>
@@ -7,75 +8,18 @@
 #include <vector>
 
 #include "bench_ops.hpp"
+#include "gprofid/analysis/diff_summary.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/clock.hpp"
 #include "gprofid/recording/recording_writer.hpp"
 #include "gprofid/recording/v2_encoder.hpp"
+#include "gprofid/testing/synthetic_churn.hpp"
 
 namespace gprofid::bench {
 
 namespace {
 
-constexpr int samples_per_recording = 10;
-
-symbol_tables synthetic_tables() {
-  symbol_tables t;
-  t.sites = {{"main", "main.cpp", 10, 0x1000}, {"handler(request&)", "server.cpp", 42, 0x2000}};
-  t.frames = {{"handler(request&)", "server.cpp", 57, 0x2100},
-              {"read_body(conn&)", "server.cpp", 88, 0x2200},
-              {"write_reply(conn&)", "server.cpp", 97, 0x2300}};
-  t.stacks = {{0}, {1, 0}, {2, 0}};
-  return t;
-}
-
-goroutine_sample parked(std::uint64_t id, std::int64_t t_ns) {
-  goroutine_sample g;
-  g.id = id;
-  g.parent_id = 1;
-  g.site = 1;
-  g.stack = 1;
-  g.state = goroutine_state::waiting;
-  g.reason = wait_reason::chan_receive;
-  g.created_ns = t_ns;
-  g.resumes = 1;
-  g.running_ns = 2'000;
-  g.runnable_ns = 500;
-  return g;
-}
-
-// The next sample: wait_ns grows for the waiting, every 10th (rotating) runs, 1% exit, 1% new.
-sample step(const sample& prev, std::uint64_t& next_id, std::int64_t dt) {
-  sample s;
-  s.seq = prev.seq + 1;
-  s.time_ns = prev.time_ns + dt;
-  s.duration_ns = 1'000'000;
-  const std::uint64_t phase = s.seq % 10;
-  for (const auto& g0 : prev.goroutines) {
-    if (g0.id % 100 == s.seq % 100 && g0.id != 1) continue;  // exits
-    goroutine_sample g = g0;
-    if (g.state == goroutine_state::waiting) g.wait_ns += dt;
-    if (g.id % 10 == phase) {
-      g.stack = g.stack == 1 ? 2 : 1;
-      g.wait_ns = 1'000 + static_cast<std::int64_t>(g.id % 977);
-      g.resumes += 1;
-      g.running_ns += 12'345 + static_cast<std::int64_t>(g.id % 101);
-      g.runnable_ns += 678;
-    }
-    s.goroutines.push_back(g);
-  }
-  const std::size_t fresh = prev.goroutines.size() / 100;
-  for (std::size_t i = 0; i < fresh; ++i) s.goroutines.push_back(parked(next_id++, s.time_ns));
-  return s;
-}
-
-std::vector<sample> synthetic_samples(std::int64_t n) {
-  std::vector<sample> out(1);
-  out[0].goroutines.reserve(static_cast<std::size_t>(n));
-  for (std::int64_t i = 1; i <= n; ++i) out[0].goroutines.push_back(parked(i, 0));
-  std::uint64_t next_id = static_cast<std::uint64_t>(n) + 1;
-  while (out.size() < samples_per_recording) out.push_back(step(out.back(), next_id, 10'000'000));
-  return out;
-}
+constexpr std::size_t samples_per_recording = 10;
 
 std::string write_all(const std::vector<sample>& samples, const symbol_tables& t,
                       recording_encoding enc) {
@@ -89,26 +33,69 @@ std::string write_all(const std::vector<sample>& samples, const symbol_tables& t
   return std::move(out).str();
 }
 
-// Median of three reads: goroutine-samples per second.
-double read_rate(const std::string& bytes) {
+// Median of three runs of `read` (which returns the goroutine-samples it read) over `bytes`:
+// goroutine-samples per second.
+template <class Read>
+double rate(const std::string& bytes, Read read) {
   std::vector<double> rates;
   for (int i = 0; i < 3; ++i) {
     std::istringstream in(bytes);
     const std::int64_t t0 = monotonic_ns();
     recording_reader r(in, "memory");
-    sample s;
-    std::uint64_t n = 0;
-    while (r.next(s)) n += s.goroutines.size();
+    const std::uint64_t n = read(r);
     rates.push_back(static_cast<double>(n) / (static_cast<double>(monotonic_ns() - t0) / 1e9));
   }
   return median(rates);
 }
 
+// Every sample whole (next()).
+std::uint64_t read_samples(recording_reader& r) {
+  sample s;
+  std::uint64_t n = 0;
+  while (r.next(s)) n += s.goroutines.size();
+  return n;
+}
+
+// Every sample as what changed (next_changes()).
+std::uint64_t read_changes(recording_reader& r) {
+  sample_changes c;
+  std::uint64_t n = 0;
+  while (r.next_changes(c)) n += c.alive;
+  return n;
+}
+
+// What `gprof-id diff --summary` does: the summary from changes, finished.
+std::uint64_t summarise(recording_reader& r) {
+  summary_builder summary;
+  sample_changes c;
+  std::uint64_t n = 0;
+  const auto whole = [&r](sample& s) { r.current(s); };
+  while (r.next_changes(c)) {
+    summary.add(c, r.tables(), whole);
+    n += c.alive;
+  }
+  const diff_summary d = summary.finish();
+  return d.samples > 0 ? n : 0;
+}
+
+// The summary from whole samples, as before next_changes().
+std::uint64_t summarise_samples(recording_reader& r) {
+  summary_builder summary;
+  sample s;
+  std::uint64_t n = 0;
+  while (r.next(s)) {
+    summary.add(s, r.tables());
+    n += s.goroutines.size();
+  }
+  const diff_summary d = summary.finish();
+  return d.samples > 0 ? n : 0;
+}
+
 }  // namespace
 
 std::vector<result> recording_format(const job& j) {
-  const symbol_tables t = synthetic_tables();
-  const std::vector<sample> samples = synthetic_samples(j.n);
+  const symbol_tables t = testing::churn_tables();
+  const std::vector<sample> samples = testing::churn_samples(j.n, samples_per_recording);
   std::uint64_t goroutine_samples = 0;
   for (const auto& s : samples) goroutine_samples += s.goroutines.size();
   const std::string v1 = write_all(samples, t, recording_encoding::jsonl);
@@ -141,8 +128,8 @@ std::vector<result> recording_format(const job& j) {
   enc.append_sample(bytes, s, t);
   const double per = static_cast<double>(s.goroutines.size());
   const double gs = static_cast<double>(goroutine_samples);
-  const double v2_rate = read_rate(v2);
-  const double v1_rate = read_rate(v1);
+  const double v2_rate = rate(v2, read_samples);
+  const double v1_rate = rate(v1, read_samples);
   return {
       {.op = "recording_bytes_v2_unchanged",
        .n = j.n,
@@ -174,6 +161,26 @@ std::vector<result> recording_format(const job& j) {
        .value = round3(v1_rate),
        .unit = "goroutine-samples/s",
        .extra = {{"bytes", v1.size()}, {"samples", samples.size()}}},
+      {.op = "read_v2_changes",
+       .n = j.n,
+       .value = round3(rate(v2, read_changes)),
+       .unit = "goroutine-samples/s",
+       .extra = {{"reader", "next_changes"}}},
+      {.op = "read_v1_changes",
+       .n = j.n,
+       .value = round3(rate(v1, read_changes)),
+       .unit = "goroutine-samples/s",
+       .extra = {{"reader", "next_changes"}}},
+      {.op = "summary_v2",
+       .n = j.n,
+       .value = round3(rate(v2, summarise)),
+       .unit = "goroutine-samples/s",
+       .extra = {{"whole_samples", round3(rate(v2, summarise_samples))}}},
+      {.op = "summary_v1",
+       .n = j.n,
+       .value = round3(rate(v1, summarise)),
+       .unit = "goroutine-samples/s",
+       .extra = {{"whole_samples", round3(rate(v1, summarise_samples))}}},
   };
 }
 

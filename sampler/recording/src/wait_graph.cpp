@@ -12,11 +12,6 @@ bool is_chan_wait(wait_reason r) noexcept {
   return r == wait_reason::chan_receive || r == wait_reason::chan_send || r == wait_reason::select;
 }
 
-bool is_nil_wait(wait_reason r) noexcept {
-  return r == wait_reason::chan_receive_nil || r == wait_reason::chan_send_nil ||
-         r == wait_reason::select_no_cases;
-}
-
 // A channel operation that could complete now.
 bool ready_to_receive(const wait_object& c) noexcept {
   return c.closed || c.count > 0 || (c.capacity == 0 && c.senders > 0);
@@ -193,6 +188,11 @@ void find_lost_wakeups(const sample& s, wait_diagnosis& out) {
 }
 
 }  // namespace
+
+bool is_nil_wait(wait_reason r) noexcept {
+  return r == wait_reason::chan_receive_nil || r == wait_reason::chan_send_nil ||
+         r == wait_reason::select_no_cases;
+}
 
 const leaked_goroutine* wait_diagnosis::leak_of(std::uint64_t id) const noexcept {
   auto it = std::lower_bound(leaked.begin(), leaked.end(), id,

@@ -16,6 +16,7 @@
 #include "gprofid/recording/v2_blocks.hpp"
 #include "gprofid/recording/v2_encoder.hpp"
 #include "gprofid/recording/varint.hpp"
+#include "gprofid/testing/synthetic_churn.hpp"
 
 namespace gprofid {
 namespace {
@@ -47,18 +48,9 @@ symbol_tables test_tables() {
   return t;
 }
 
+// A goroutine spawned by 1, parked in a channel receive for `wait_ns`.
 goroutine_sample waiting(std::uint64_t id, std::int64_t wait_ns) {
-  goroutine_sample g;
-  g.id = id;
-  g.parent_id = 1;
-  g.site = 1;
-  g.stack = 1;
-  g.state = goroutine_state::waiting;
-  g.reason = wait_reason::chan_receive;
-  g.wait_ns = wait_ns;
-  g.created_ns = 3;
-  g.resumes = 1;
-  return g;
+  return testing::parked_goroutine(id, {.created_ns = 3, .wait_ns = wait_ns});
 }
 
 wait_object channel_object(std::uint64_t id) {

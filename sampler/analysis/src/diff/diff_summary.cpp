@@ -8,12 +8,14 @@
 namespace gprofid {
 namespace {
 
-timeline_point point_of(const goroutine_sample& g, const sample& s) {
+template <class At>
+timeline_point point_of(const goroutine_sample& g, const At& s) {
   return {s.seq, s.time_ns, true, g.state, g.reason, g.stack, g.wait_ns};
 }
 
 // The goroutine as seen in `s`, for comparing it with its next sample.
-void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+template <class At>
+void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const At& s) {
   l.last_wait_ns = g.wait_ns;
   if (g.state == goroutine_state::waiting) {
     // A wait of unknown length (wait_ns 0) began no later than the run of samples showing it.
@@ -28,6 +30,7 @@ void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const samp
   l.last_stack = g.stack;
   l.last_resumes = g.resumes;
   l.labels = g.labels;
+  l.last_index = s.index;
 }
 
 }  // namespace
@@ -55,7 +58,7 @@ std::int64_t goroutine_lifecycle::lifetime_max_ns() const noexcept {
   return saturating_sub(gone_ns, created_inside ? created_ns : first_seen_ns);
 }
 
-goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const sample& s,
+goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const instant& s,
                                            bool first_sample) {
   goroutine_lifecycle l;
   l.id = g.id;
@@ -76,7 +79,7 @@ goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const samp
   return l;
 }
 
-void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s) {
+void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, const instant& s) {
   if (!l.alive) {
     // Back after being gone: only a hand-made or hostile recording reuses an id. It is alive
     // again, so it is not counted as exited.
@@ -143,7 +146,7 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
   remember_last(l, g, s);
 }
 
-void summary_builder::note_gone(goroutine_lifecycle& l, const sample& s) {
+void summary_builder::note_gone(goroutine_lifecycle& l, const instant& s) {
   l.alive = false;
   l.exited_inside = true;
   l.gone_ns = s.time_ns;
@@ -152,17 +155,49 @@ void summary_builder::note_gone(goroutine_lifecycle& l, const sample& s) {
   if (follow_) l.timeline.push_back({s.seq, s.time_ns, false, l.last_state, l.last_reason, 0, 0});
 }
 
+void summary_builder::begin_sample(const instant& at) {
+  if (at.index == 1) {
+    follow_ = !filter_.ids.empty() || !filter_.labels.empty();
+    out_.first_seq = at.seq;
+    out_.first_time_ns = at.time_ns;
+  }
+  out_.last_seq = at.seq;
+  out_.last_time_ns = at.time_ns;
+  // Past 2^60 ns (36 years) a recording is hand-made or hostile, and sums may saturate.
+  constexpr std::int64_t huge = std::int64_t{1} << 60;
+  if (times_.empty() || at.time_ns <= times_.back() || at.time_ns >= huge || at.time_ns <= -huge) {
+    last_irregular_ = at.index;
+  }
+  times_.push_back(at.time_ns);
+  seqs_.push_back(at.seq);
+}
+
+goroutine_lifecycle* summary_builder::find(std::uint64_t id) {
+  auto it =
+      std::lower_bound(tracked_.begin(), tracked_.end(), id,
+                       [](const goroutine_lifecycle& l, std::uint64_t v) { return l.id < v; });
+  return it != tracked_.end() && it->id == id ? &*it : nullptr;
+}
+
+void summary_builder::insert_fresh(std::vector<goroutine_lifecycle>& fresh) {
+  if (fresh.empty()) return;
+  // Ids grow, so new goroutines nearly always sort after every tracked one.
+  const bool in_order = tracked_.empty() || fresh.front().id > tracked_.back().id;
+  auto mid = tracked_.size();
+  tracked_.insert(tracked_.end(), std::make_move_iterator(fresh.begin()),
+                  std::make_move_iterator(fresh.end()));
+  if (!in_order) {
+    std::inplace_merge(tracked_.begin(), tracked_.begin() + static_cast<std::ptrdiff_t>(mid),
+                       tracked_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  }
+}
+
 void summary_builder::add(const sample& s, const symbol_tables& tables) {
   tables_ = &tables;
   const bool first = out_.samples == 0;
-  if (first) {
-    follow_ = !filter_.ids.empty() || !filter_.labels.empty();
-    out_.first_seq = s.seq;
-    out_.first_time_ns = s.time_ns;
-  }
   ++out_.samples;
-  out_.last_seq = s.seq;
-  out_.last_time_ns = s.time_ns;
+  const instant at{s.seq, s.time_ns, out_.samples};
+  begin_sample(at);
 
   std::vector<std::uint64_t> alive(tables.sites.size(), 0);
   auto count_site = [&](std::uint32_t site) {
@@ -174,36 +209,38 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
   auto t = tracked_.begin();
   for (const goroutine_sample& g : s.goroutines) {
     for (; t != tracked_.end() && t->id < g.id; ++t) {
-      if (t->alive) note_gone(*t, s);
+      if (t->alive) note_gone(*t, at);
     }
     if (t != tracked_.end() && t->id == g.id) {
       // Once tracked, always tracked: a label set later must not fake an exit.
-      update(*t, g, s);
+      update(*t, g, at);
       count_site(t->site);
       ++t;
       continue;
     }
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    fresh.push_back(start(g, s, first));
+    fresh.push_back(start(g, at, first));
     count_site(g.site);
   }
   for (; t != tracked_.end(); ++t) {
-    if (t->alive) note_gone(*t, s);
+    if (t->alive) note_gone(*t, at);
   }
-  if (!fresh.empty()) {
-    // Ids grow, so new goroutines nearly always sort after every tracked one.
-    const bool in_order = tracked_.empty() || fresh.front().id > tracked_.back().id;
-    auto mid = tracked_.size();
-    tracked_.insert(tracked_.end(), std::make_move_iterator(fresh.begin()),
-                    std::make_move_iterator(fresh.end()));
-    if (!in_order) {
-      std::inplace_merge(tracked_.begin(), tracked_.begin() + static_cast<std::ptrdiff_t>(mid),
-                         tracked_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    }
-  }
+  insert_fresh(fresh);
 
   note_graph(s);
-  count_sites(alive, s);
+  count_sites(std::move(alive), first);
+}
+
+void summary_builder::count_sites(std::vector<std::uint64_t> alive, bool first) {
+  if (site_counts_.size() < alive.size()) site_counts_.resize(alive.size());
+  // Only sites ever seen alive keep a count per sample (the others stay empty: all zeros).
+  for (std::size_t i = 0; i < site_counts_.size(); ++i) {
+    const std::uint64_t n = i < alive.size() ? alive[i] : 0;
+    auto& counts = site_counts_[i];
+    if (counts.empty() && n == 0) continue;
+    if (counts.empty()) counts.assign(times_.size() - 1, 0);
+    counts.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(n, UINT32_MAX)));
+  }
   if (first) {
     site_alive_start_ = alive;
   } else {
@@ -218,26 +255,13 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
   site_alive_ = std::move(alive);
 }
 
-void summary_builder::count_sites(const std::vector<std::uint64_t>& alive, const sample& s) {
-  times_.push_back(s.time_ns);
-  if (site_counts_.size() < alive.size()) site_counts_.resize(alive.size());
-  // Only sites ever seen alive keep a count per sample (the others stay empty: all zeros).
-  for (std::size_t i = 0; i < site_counts_.size(); ++i) {
-    const std::uint64_t n = i < alive.size() ? alive[i] : 0;
-    auto& counts = site_counts_[i];
-    if (counts.empty() && n == 0) continue;
-    if (counts.empty()) counts.assign(times_.size() - 1, 0);
-    counts.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(n, UINT32_MAX)));
-  }
-}
-
 void summary_builder::note_graph(const sample& s) {
   const wait_diagnosis d = diagnose(s);
+  // Brought up to date with this sample first (with changes, unchanged ones lag behind).
   auto find = [&](std::uint64_t id) -> goroutine_lifecycle* {
-    auto it =
-        std::lower_bound(tracked_.begin(), tracked_.end(), id,
-                         [](const goroutine_lifecycle& l, std::uint64_t v) { return l.id < v; });
-    return it != tracked_.end() && it->id == id ? &*it : nullptr;
+    goroutine_lifecycle* l = this->find(id);
+    if (l) catch_up(*l, out_.samples);
+    return l;
   };
   for (const auto& c : d.deadlocks) {
     for (std::uint64_t id : c.goroutines) {
@@ -298,6 +322,7 @@ void summary_builder::note_graph(const sample& s) {
 }
 
 diff_summary summary_builder::finish() {
+  for (auto& l : tracked_) catch_up(l, out_.samples);
   diff_summary out = std::move(out_);
   out_ = {};
   const double span_s =

@@ -1,6 +1,7 @@
 #include "jsonl_fast_sample.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -34,15 +35,21 @@ class scanner {
     return p_ == end_;
   }
 
-  // A string without escapes or control characters, valid UTF-8.
+  // A string without escapes or control characters, valid UTF-8. Plain ASCII is scanned by
+  // table, a byte at a time with one load and one test (the hot loop of a v1 sample line).
   bool string(std::string_view& out) noexcept {
     if (!eat('"')) return false;
     const char* b = p_;
     bool ascii = true;
-    while (p_ != end_ && *p_ != '"') {
+    while (p_ != end_) {
       const auto c = static_cast<unsigned char>(*p_);
+      if (!special[c]) {
+        ++p_;
+        continue;
+      }
+      if (c == '"') break;
       if (c == '\\' || c < 0x20) return false;
-      ascii &= c < 0x80;
+      ascii = false;  // a byte of a multi-byte sequence: checked below
       ++p_;
     }
     if (p_ == end_) return false;
@@ -114,10 +121,16 @@ class scanner {
   bool digits(std::uint64_t& v) noexcept {
     if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
     if (*p_ == '0' && p_ + 1 != end_ && p_[1] >= '0' && p_[1] <= '9') return false;
-    const char* b = p_;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
-    auto r = std::from_chars(b, p_, v);
-    return r.ec == std::errc{} && r.ptr == p_;
+    // 19 digits always fit in 64 bits; a 20th may overflow, which is checked.
+    std::uint64_t x = 0;
+    int n = 0;
+    for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_, ++n) {
+      const auto d = static_cast<std::uint64_t>(*p_ - '0');
+      if (n >= 19 && (x > (UINT64_MAX - d) / 10)) return false;
+      x = x * 10 + d;
+    }
+    v = x;
+    return true;
   }
   bool number_continues() const noexcept {
     return p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E');
@@ -129,6 +142,13 @@ class scanner {
     p_ += word.size();
     return true;
   }
+
+  // The bytes string() stops at: '"', '\\', control characters and non-ASCII.
+  static constexpr auto special = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+    return t;
+  }();
 
   const char* p_;
   const char* end_;
@@ -232,7 +252,8 @@ bool read_goroutine(scanner& sc, const symbol_tables& t, goroutine_sample& g,
         if (!seen.first(running_ns) || !sc.sint(g.running_ns)) return false;
       } else if (key == "runnable_ns") {
         if (!seen.first(runnable_ns) || !sc.sint(g.runnable_ns)) return false;
-      } else if (!sc.skip_value()) {
+      } else if (key == "blocked_on" || !sc.skip_value()) {
+        // The wait-for graph is read by the DOM path.
         return false;  // an unknown field: ignored, as the DOM path ignores it
       }
     } while (sc.eat(','));
@@ -248,6 +269,7 @@ bool parse_sample_line_fast(std::string_view line, const symbol_tables& tables, 
   scanner sc(line);
   seen_fields seen;
   out.goroutines.clear();
+  out.objects.clear();  // the line has no graph (the caller checked): none from a sample before
   if (!sc.eat('{')) return false;
   do {
     std::string_view key, text;
@@ -272,8 +294,8 @@ bool parse_sample_line_fast(std::string_view line, const symbol_tables& tables, 
         } while (sc.eat(','));
         if (!sc.eat(']')) return false;
       }
-    } else if (!sc.skip_value()) {
-      return false;
+    } else if (key == "objects" || !sc.skip_value()) {
+      return false;  // the wait-for graph is read by the DOM path
     }
   } while (sc.eat(','));
   return sc.eat('}') && sc.at_end() && seen.all(0x3F);

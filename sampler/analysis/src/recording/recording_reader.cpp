@@ -534,6 +534,36 @@ bool recording_reader::next(sample& out) {
   }
 }
 
+bool recording_reader::next_changes(sample_changes& out) {
+  try {
+    if (v2_) return v2_->next_changes(out);
+    if (!next_line_sample(v1_next_)) return false;
+  } catch (...) {
+    rethrow_with_position();
+  }
+  static const std::vector<goroutine_sample> none;
+  out.seq = v1_next_.seq;
+  out.time_ns = v1_next_.time_ns;
+  out.duration_ns = v1_next_.duration_ns;
+  out.pause_ns = v1_next_.pause_ns;
+  out.alive = v1_next_.goroutines.size();
+  out.objects = v1_next_.objects.size();
+  out.first = !v1_have_last_;
+  changes_between(v1_have_last_ ? v1_last_.goroutines : none, v1_last_.time_ns, v1_next_.goroutines,
+                  v1_next_.time_ns, out);
+  std::swap(v1_last_, v1_next_);
+  v1_have_last_ = true;
+  return true;
+}
+
+void recording_reader::current(sample& out) const {
+  if (v2_) {
+    v2_->current(out);
+  } else {
+    out = v1_last_;
+  }
+}
+
 bool recording_reader::next_line_sample(sample& out) {
   while (!done_ && std::getline(*in_, line_)) {
     ++line_no_;
@@ -543,10 +573,8 @@ bool recording_reader::next_line_sample(sample& out) {
       // Samples are nearly all of a recording: parsed without a DOM when they are plain. Any
       // doubt and the DOM path below reads the line, with its precise errors.
       label_ptr previous_labels;
-      // The fast path does not read the wait-for graph: a sample carrying one takes the full one.
-      const bool has_graph = line_.find("\"blocked_on\"") != std::string::npos ||
-                             line_.find("\"objects\"") != std::string::npos;
-      if (!end_ && !has_graph && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
+      // The fast path does not read the wait-for graph: it gives up at the graph's fields.
+      if (!end_ && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
         sort_and_check_ids(out, "sample " + std::to_string(out.seq));
         check_sequence(out.seq);
         return true;

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/recording/json_text.hpp"
 #include "gprofid/recording/recording_format_v2.hpp"
 #include "gprofid/recording/v2_blocks.hpp"
@@ -45,14 +46,6 @@ bool valid_state_code(std::uint64_t code) {
   const auto r = static_cast<wait_reason>(code >> 2);
   const auto st = static_cast<goroutine_state>(code & 3);
   return parse_wait_reason(to_string(r)) == r && parse_goroutine_state(to_string(st)) == st;
-}
-
-// As the writer predicts it (v2_encoder.cpp): a goroutine still waiting has waited the time
-// between the samples longer.
-std::int64_t predicted_wait(goroutine_state before, std::int64_t wait_before, goroutine_state now,
-                            std::int64_t dt) noexcept {
-  if (now != goroutine_state::waiting || before != goroutine_state::waiting) return 0;
-  return wrapping_add(wait_before, dt);
 }
 
 }  // namespace
@@ -346,7 +339,54 @@ void v2_reader::read_tables(const block& b) {
   // Bytes after the known sections: tables a newer writer added, ignored.
 }
 
-void v2_reader::read_sample(const block& b, sample& out) {
+goroutine_sample v2_reader::value_before(const live_goroutine& l) const {
+  goroutine_sample g = l.g;
+  if (l.as_of != applied_) {
+    // Unchanged since then: still waiting, for the time between the samples longer (the sum
+    // of the gaps modulo 2^64 is the difference of the times).
+    g.wait_ns =
+        predicted_wait(g.state, g.wait_ns, g.state, wrapping_sub(previous_t_ns_, l.as_of_ns));
+  }
+  return g;
+}
+
+void v2_reader::current(sample& out) const {
+  out.seq = seq_;
+  out.time_ns = previous_t_ns_;
+  out.duration_ns = duration_ns_;
+  out.pause_ns = pause_ns_;
+  out.goroutines.clear();
+  out.goroutines.reserve(alive_);
+  for (const live_goroutine& l : live_) {
+    if (l.gone) continue;
+    goroutine_sample& g = out.goroutines.emplace_back(l.g);
+    if (l.as_of != applied_) {
+      g.wait_ns =
+          predicted_wait(g.state, g.wait_ns, g.state, wrapping_sub(previous_t_ns_, l.as_of_ns));
+    }
+  }
+  out.objects = objects_;
+}
+
+void v2_reader::merge_created(bool collided) {
+  // A new id reusing an exited one's would sit beside its hole: squeeze the holes out first.
+  if (collided || (gone_ > 64 && gone_ * 8 > live_.size())) {
+    std::erase_if(live_, [](const live_goroutine& l) { return l.gone; });
+    gone_ = 0;
+  }
+  if (created_.empty()) return;
+  const bool after_all = live_.empty() || live_.back().g.id < created_.front().g.id;
+  const auto middle = live_.insert(live_.end(), std::make_move_iterator(created_.begin()),
+                                   std::make_move_iterator(created_.end()));
+  if (!after_all) {
+    std::inplace_merge(
+        live_.begin(), middle, live_.end(),
+        [](const live_goroutine& a, const live_goroutine& b) { return a.g.id < b.g.id; });
+  }
+  created_.clear();
+}
+
+void v2_reader::read_sample(const block& b) {
   cursor c(b.payload);
   const std::uint64_t flags = c.u("sample flags");
   if (flags & ~v2::sample_flag::known) {
@@ -356,14 +396,29 @@ void v2_reader::read_sample(const block& b, sample& out) {
   if (!keyframe && !have_state_) {
     throw decode_error{"a delta sample before any keyframe", 0};
   }
-  out.seq = c.u("seq");
-  out.time_ns = c.s("t_ns");
-  out.duration_ns = c.s("snapshot_ns");
-  out.pause_ns = c.s("pause_ns");
+  changes_.clear();
+  created_.clear();
+  changes_.seq = c.u("seq");
+  const std::int64_t t_ns = changes_.time_ns = c.s("t_ns");
+  changes_.duration_ns = c.s("snapshot_ns");
+  changes_.pause_ns = c.s("pause_ns");
+  changes_.first = !have_state_;
   const std::size_t count_at = c.pos();
   const std::uint64_t claimed = c.u("goroutine count");
-  const std::int64_t dt = keyframe ? 0 : wrapping_sub(out.time_ns, previous_t_ns_);
-  if (keyframe) current_.clear();
+  const std::int64_t dt = keyframe ? 0 : wrapping_sub(t_ns, previous_t_ns_);
+  const std::uint64_t now = applied_ + 1;
+  if (keyframe) {
+    // Everything is listed again: what changed is found by comparing with the state before.
+    before_.clear();
+    if (have_state_) {
+      sample s;
+      current(s);
+      before_ = std::move(s.goroutines);
+    }
+    live_.clear();
+    gone_ = 0;
+    alive_ = 0;
+  }
 
   exits_.clear();
   const std::uint64_t n_exits = c.count("exit count", 1);
@@ -380,29 +435,30 @@ void v2_reader::read_sample(const block& b, sample& out) {
     exits_.push_back(id);
   }
 
-  // Merge: the previous goroutines, minus the exited, plus the records, all sorted by id.
-  next_.clear();
+  // Records and exits by increasing id, against the state before this sample: p is where the
+  // last id looked up is (or would be) in live_; created goroutines wait in created_.
   std::size_t p = 0, e = 0;
-  // Moves the unchanged goroutines below `limit` (or up to it) to next_, minus the exited ones;
-  // every exit below the limit must name one of them.
-  auto keep_below = [&](std::uint64_t limit, bool inclusive) {
-    auto below = [&](std::uint64_t x) { return x < limit || (inclusive && x == limit); };
-    while (p < current_.size() && below(current_[p].id)) {
-      const std::uint64_t gid = current_[p].id;
-      if (e < exits_.size() && exits_[e] < gid) break;  // an exit of no one: reported below
-      if (e < exits_.size() && exits_[e] == gid) {
-        ++e;
-        ++p;
-        continue;
+  bool collided = false;
+  auto seek = [&](std::uint64_t gid) {
+    p = static_cast<std::size_t>(
+        std::lower_bound(live_.begin() + static_cast<std::ptrdiff_t>(p), live_.end(), gid,
+                         [](const live_goroutine& l, std::uint64_t v) { return l.g.id < v; }) -
+        live_.begin());
+    return p < live_.size() && live_[p].g.id == gid;
+  };
+  // Takes the exits below `limit` (or up to it): each must name a goroutine alive before.
+  auto exits_below = [&](std::uint64_t limit, bool inclusive) {
+    for (; e < exits_.size() && (exits_[e] < limit || (inclusive && exits_[e] == limit)); ++e) {
+      if (!seek(exits_[e]) || live_[p].gone) {
+        throw decode_error{
+            "exit of goroutine " + std::to_string(exits_[e]) + ", which is not alive", count_at};
       }
-      // Unchanged, so as predicted: still waiting, for the time between the samples longer.
-      goroutine_sample& g = next_.emplace_back(std::move(current_[p++]));
-      g.wait_ns = predicted_wait(g.state, g.wait_ns, g.state, dt);
-    }
-    if (e < exits_.size() && below(exits_[e]) &&
-        (p == current_.size() || exits_[e] < current_[p].id)) {
-      throw decode_error{"exit of goroutine " + std::to_string(exits_[e]) + ", which is not alive",
-                         count_at};
+      live_goroutine& l = live_[p];
+      changes_.exited.push_back(value_before(l));
+      l.g.labels.reset();
+      l.gone = true;
+      ++gone_;
+      --alive_;
     }
   };
   const std::uint64_t n_records = c.count("record count", 2);
@@ -422,16 +478,18 @@ void v2_reader::read_sample(const block& b, sample& out) {
                              std::to_string(mask & ~bit::known),
                          at};
     }
-    keep_below(id, false);
-    const bool alive = p < current_.size() && current_[p].id == id;
+    exits_below(id, false);
+    const bool found = seek(id);
+    const bool alive = found && !live_[p].gone;
     const bool exiting = alive && e < exits_.size() && exits_[e] == id;
     goroutine_sample g;
     if (mask & bit::created) {
       if (alive) {
         throw decode_error{"goroutine " + std::to_string(id) + " created while alive", at};
       }
+      collided |= found;
       g.id = id;
-      g.created_ns = out.time_ns;
+      g.created_ns = t_ns;
     } else {
       if (!alive || exiting) {
         throw decode_error{
@@ -439,7 +497,8 @@ void v2_reader::read_sample(const block& b, sample& out) {
                 (exiting ? ", which exits in the same sample" : ", which does not exist"),
             at};
       }
-      g = std::move(current_[p++]);
+      g = value_before(live_[p]);
+      changes_.changed_before.push_back(g);
     }
     const goroutine_state base_state = g.state;
     const std::int64_t base_wait = g.wait_ns;
@@ -488,21 +547,42 @@ void v2_reader::read_sample(const block& b, sample& out) {
                              std::to_string(g.stack),
                          at};
     }
-    next_.push_back(std::move(g));
+    if (mask & bit::created) {
+      changes_.created.push_back(g);
+      created_.push_back({std::move(g), t_ns, now, false});
+    } else {
+      live_[p] = {g, t_ns, now, false};
+      changes_.changed_after.push_back(std::move(g));
+    }
   }
-  keep_below(UINT64_MAX, true);
-  if (next_.size() != claimed) {
-    throw decode_error{"claims " + std::to_string(claimed) + " goroutines but holds " +
-                           std::to_string(next_.size()),
-                       count_at};
+  exits_below(UINT64_MAX, true);
+  const std::uint64_t holds = alive_ + created_.size();
+  if (holds != claimed) {
+    created_.clear();
+    throw decode_error{
+        "claims " + std::to_string(claimed) + " goroutines but holds " + std::to_string(holds),
+        count_at};
   }
   if (keyframe) objects_.clear();
   read_trailing_fields(c);
-  current_.swap(next_);
+  alive_ = holds;
+  merge_created(collided);
+  const std::int64_t before_ns = previous_t_ns_;
   have_state_ = true;
-  previous_t_ns_ = out.time_ns;
-  out.goroutines = current_;
-  out.objects = objects_;
+  previous_t_ns_ = t_ns;
+  applied_ = now;
+  seq_ = changes_.seq;
+  duration_ns_ = changes_.duration_ns;
+  pause_ns_ = changes_.pause_ns;
+  changes_.alive = alive_;
+  changes_.objects = objects_.size();
+  if (keyframe && !changes_.first) {
+    // (The first keyframe's records are already the changes: everything created.)
+    sample s;
+    current(s);
+    changes_between(before_, before_ns, s.goroutines, t_ns, changes_);
+    before_.clear();
+  }
 }
 
 void v2_reader::read_extension(cursor& c, goroutine_sample& g) {
@@ -575,6 +655,19 @@ void v2_reader::read_end(const block& b) {
 }
 
 bool v2_reader::next(sample& out) {
+  if (!next_sample_block()) return false;
+  current(out);
+  return true;
+}
+
+bool v2_reader::next_changes(sample_changes& out) {
+  if (!next_sample_block()) return false;
+  std::swap(out, changes_);  // out's lists become the scratch space of the next sample
+  changes_.clear();
+  return true;
+}
+
+bool v2_reader::next_sample_block() {
   while (!done_) {
     block b;
     read_result r;
@@ -596,9 +689,9 @@ bool v2_reader::next(sample& out) {
     try {
       switch (static_cast<v2::block_type>(b.type)) {
         case v2::block_type::sample:
-          read_sample(b, out);
+          read_sample(b);
           ++samples_read_;
-          sequence_.check(out.seq, block_offset_, name_, warnings_);
+          sequence_.check(seq_, block_offset_, name_, warnings_);
           return true;
         case v2::block_type::tables:
           read_tables(b);

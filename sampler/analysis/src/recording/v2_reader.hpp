@@ -1,6 +1,7 @@
 // Reads recording format v2 (docs/recording-format.md "Version 2") block by block, holding the
-// tables and one sample's goroutines: each sample block is applied to the previous sample's
-// state. recording_reader uses it for files that start with the v2 magic.
+// tables and the goroutines alive: each sample block is applied to that state in work
+// proportional to its records (a goroutine without one is not touched), and what it changed is
+// kept (sample_changes). recording_reader uses it for files that start with the v2 magic.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/analysis/sample_sequence.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/sample.hpp"
@@ -31,6 +33,10 @@ class v2_reader {
   const symbol_tables& tables() const noexcept { return tables_; }
   // The next sample, or false at the end (see recording_reader::next).
   bool next(sample& out);
+  // The next sample as what it changed (see recording_reader::next_changes).
+  bool next_changes(sample_changes& out);
+  // The sample read last, whole.
+  void current(sample& out) const;
   const std::optional<recording_end>& end() const noexcept { return end_; }
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
   // The file offset of the block read last.
@@ -44,7 +50,8 @@ class v2_reader {
   bool fill(std::size_t need);
   void read_header_block();
   void read_tables(const block& b);
-  void read_sample(const block& b, sample& out);
+  bool next_sample_block();  // reads blocks up to the next sample and applies it
+  void read_sample(const block& b);
   void read_extension(v2_decode::cursor& c, goroutine_sample& g);
   void read_trailing_fields(v2_decode::cursor& c);
   void read_end(const block& b);
@@ -62,7 +69,27 @@ class v2_reader {
   symbol_tables tables_;
   std::vector<std::string> strings_;
   std::vector<label_ptr> label_sets_;
-  std::vector<goroutine_sample> current_, next_;
+  // A goroutine alive after the last sample, as of the sample that last changed it: until a
+  // record changes it again its fields stay, and its wait grows as the format predicts.
+  struct live_goroutine {
+    goroutine_sample g;
+    std::int64_t as_of_ns = 0;  // time of the sample g.wait_ns is from
+    std::uint64_t as_of = 0;    // index of that sample (1, 2, ...)
+    bool gone = false;          // exited: a hole until the next compaction
+  };
+  goroutine_sample value_before(const live_goroutine& l) const;
+  void merge_created(bool collided);
+
+  std::vector<live_goroutine> live_;     // sorted by id, with holes
+  std::vector<live_goroutine> created_;  // the sample's new goroutines, merged in after it
+  std::size_t gone_ = 0;                 // holes in live_
+  std::uint64_t alive_ = 0;
+  std::uint64_t applied_ = 0;             // samples applied; the index of the last one
+  std::vector<goroutine_sample> before_;  // a keyframe's previous state, to compare with
+  sample_changes changes_;                // what the last sample changed
+  std::uint64_t seq_ = 0;
+  std::int64_t duration_ns_ = 0;
+  std::int64_t pause_ns_ = 0;
   std::vector<std::uint64_t> exits_;
   std::vector<wait_object> objects_, objects_scratch_;  // the current sample's wait-for graph
   std::int64_t previous_t_ns_ = 0;

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "gprofid/analysis/diff.hpp"
+#include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/analysis/wait_graph.hpp"
 #include "gprofid/recording/sample.hpp"
 #include "gprofid/saturating.hpp"
@@ -85,6 +87,8 @@ struct goroutine_lifecycle {
   std::uint64_t leak_resumes = 0;        // resumes when proven leaked (it must never change)
   std::uint64_t lost_wakeup_object = 0;  // parked on a ready object in the last sample
   std::uint32_t lost_wakeup_samples = 0;
+  std::uint64_t last_index =
+      0;  // the summary's count of samples when it was last brought up to date
   bool alive = true;
 };
 
@@ -243,14 +247,33 @@ class summary_builder {
 
   // `tables` covers `s` (the recording's tables as of this sample).
   void add(const sample& s, const symbol_tables& tables);
+  // The same sample given as what changed since the previous one (recording_reader::
+  // next_changes), in work proportional to the changes: a goroutine that did not change is
+  // brought up to date only when something needs it, at once for all the samples it skipped.
+  // `whole` fills in the whole sample; it is called only for a sample whose wait-for graph
+  // can prove something (it has objects, or a goroutine waits on a nil channel). The result is
+  // the same as add(sample) of every sample; one builder takes one kind of input.
+  void add(const sample_changes& c, const symbol_tables& tables,
+           const std::function<void(sample&)>& whole);
   diff_summary finish();
 
  private:
-  void update(goroutine_lifecycle& l, const goroutine_sample& g, const sample& s);
-  void note_gone(goroutine_lifecycle& l, const sample& s);
-  goroutine_lifecycle start(const goroutine_sample& g, const sample& s, bool first_sample);
+  struct instant {
+    std::uint64_t seq = 0;
+    std::int64_t time_ns = 0;
+    std::uint64_t index = 0;  // 1 for the first sample added, 2 for the next...
+  };
+  void begin_sample(const instant& at);
+  void update(goroutine_lifecycle& l, const goroutine_sample& g, const instant& at);
+  void note_gone(goroutine_lifecycle& l, const instant& at);
+  goroutine_lifecycle start(const goroutine_sample& g, const instant& at, bool first_sample);
+  goroutine_lifecycle* find(std::uint64_t id);
   void note_graph(const sample& s);
-  void count_sites(const std::vector<std::uint64_t>& alive, const sample& s);
+  void count_sites(std::vector<std::uint64_t> alive, bool first);
+  void insert_fresh(std::vector<goroutine_lifecycle>& fresh);
+  // Changes (summary_changes.cpp): applies the samples up to `index` in which `l` did not
+  // change.
+  void catch_up(goroutine_lifecycle& l, std::uint64_t index);
   // At finish (summary_findings.cpp): growth trends of the sites, then the findings.
   void trends(diff_summary& out);
   void classify(diff_summary& out);
@@ -266,7 +289,14 @@ class summary_builder {
   std::vector<std::uint64_t> site_alive_start_;
   std::vector<std::uint8_t> site_grew_;  // 1 while the site grew in every window so far
   std::uint64_t windows_ = 0;
-  std::vector<std::int64_t> times_;                      // every sample's time, for trends
+  std::vector<std::int64_t> times_;  // every sample's time, for trends
+  std::vector<std::uint64_t> seqs_;  // every sample's seq, for catch_up
+  // The last sample whose time is not after the one before, or too large for catch_up's
+  // arithmetic to be exact without saturating: catch_up goes sample by sample across it.
+  std::uint64_t last_irregular_ = 0;
+  std::vector<std::uint64_t> site_live_;  // changes: tracked goroutines alive, per site
+  std::uint64_t nil_waits_ = 0;           // changes: goroutines of the sample in a nil wait
+  sample whole_;                          // changes: the sample, when the graph needs it
   std::vector<std::vector<std::uint32_t>> site_counts_;  // per site, live count per sample
   std::vector<deadlock_report> cycles_;
 };

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/analysis/sample_sequence.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/sample.hpp"
@@ -70,6 +71,14 @@ class recording_reader {
   // ended, if it says). Throws recording_error on an invalid line or a read error, and
   // recording_out_of_memory when a line or block does not fit in memory.
   bool next(sample& out);
+  // The next sample as what changed since the previous one (the first: every goroutine
+  // created), with the same checks, errors and end as next(). A v2 recording is applied in work
+  // proportional to its records and only the changes are copied out, so a consumer of the
+  // changes reads at the speed of what changed; a v1 recording is read whole and compared with
+  // the previous sample. Use either next() or next_changes() on one reader, not both.
+  bool next_changes(sample_changes& out);
+  // After next_changes(): the sample it described, whole (work proportional to its goroutines).
+  void current(sample& out) const;
 
   // The end line, once next() has returned false; empty when the recording was cut short.
   const std::optional<recording_end>& end() const noexcept;
@@ -103,6 +112,9 @@ class recording_reader {
   sample_sequence sequence_{sample_sequence::position::line};
   std::uint64_t end_line_ = 0;
   std::unique_ptr<v2_reader> v2_;  // set for a v2 recording, which it reads instead
+  sample v1_last_;                 // v1 next_changes(): the previous sample, to compare with
+  sample v1_next_;
+  bool v1_have_last_ = false;
 };
 
 // A whole recording in memory, for tools that need every sample at once.

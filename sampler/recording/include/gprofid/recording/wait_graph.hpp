@@ -53,6 +53,9 @@ struct wait_diagnosis {
 };
 
 wait_diagnosis diagnose(const sample& s);
+// A wait on a nil channel (or a select with no cases): never woken, so leaked without any wait
+// object. With no such wait and no objects in a sample, diagnose() finds nothing.
+bool is_nil_wait(wait_reason r) noexcept;
 
 std::string_view to_string(leak_rule r) noexcept;
 // An object id as recordings write it: "0x7f3a2c001040".
