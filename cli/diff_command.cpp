@@ -214,7 +214,7 @@ void add_diff_command(CLI::App& app, command_run& run) {
   auto* cmd = app.add_subcommand(
       "diff",
       "What changed between samples, joined by goroutine id: REC (every consecutive pair), or "
-      "A.jsonl[@N] B.jsonl[@M] (last sample of A vs first of B by default)");
+      "A[@N] B[@M] (last sample of A vs first of B by default)");
   cmd->add_option("recordings", o->inputs, "REC, or A[@N] B[@M]")->required()->expected(1, 2);
   cmd->add_option("--from", o->from, "first sample (negative: from the end)")
       ->check(whole_number_in(-max_sample_index, max_sample_index));

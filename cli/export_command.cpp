@@ -198,7 +198,7 @@ void add_export_command(CLI::App& app, command_run& run) {
       "Convert a recording for other tools: pprof goroutine profiles (go tool pprof), a "
       "trace-event timeline (Chrome DevTools, speedscope, ui.perfetto.dev) or folded stacks (flame "
       "graphs); see docs/export.md");
-  cmd->add_option("recording", o->input, "the recording (.jsonl)")->required();
+  cmd->add_option("recording", o->input, "the recording (v1 or v2)")->required();
   cmd->add_option("--format", o->format, "pprof, trace or folded")
       ->required()
       ->check(CLI::IsMember({"pprof", "trace", "folded"}));

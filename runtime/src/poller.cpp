@@ -38,6 +38,8 @@ void drain(int fd) noexcept {
 }  // namespace
 
 io_handle::io_handle(poller& p, int fd) : poller_(p), fd_(fd) {
+  queues_[0].fd = queues_[1].fd = fd;
+  queues_[1].direction = io_direction::write;
   try {
     token_ = poller_.add(*this);
   } catch (...) {
@@ -54,40 +56,42 @@ io_handle::~io_handle() {
 bool io_handle::consume_ready(io_direction d) noexcept {
   const auto i = static_cast<int>(d);
   std::lock_guard guard(lock_);
-  if (!ready_[i]) return false;
-  ready_[i] = false;
+  if (!queues_[i].ready) return false;
+  queues_[i].ready = false;
   return true;
 }
 
 void io_handle::signal(io_direction d, std::vector<goroutine*>& out) {
   const auto i = static_cast<int>(d);
   std::lock_guard guard(lock_);
-  if (!waiters_[i]) {
-    ready_[i] = true;
+  detail::io_queue& q = queues_[i];
+  if (!q.waiters) {
+    q.ready = true;
     return;
   }
   // Wake every waiter: each retries its syscall and those that lose the race wait again.
   int woken = 0;
-  for (detail::io_waiter* w = waiters_[i]; w; w = w->next, ++woken) out.push_back(w->g);
-  waiters_[i] = nullptr;
+  for (detail::io_waiter* w = q.waiters; w; w = w->next, ++woken) out.push_back(w->g);
+  q.waiters = nullptr;
   poller_.waiters_.fetch_sub(woken, std::memory_order_relaxed);
 }
 
 bool io_handle::wait_awaiter::await_suspend(std::coroutine_handle<> c) noexcept {
-  const auto i = static_cast<int>(d_);
+  detail::io_queue& q = h_.queues_[static_cast<int>(d_)];
   goroutine* g = current_goroutine();
   {
     std::lock_guard guard(h_.lock_);
-    if (h_.ready_[i]) {  // readiness arrived since await_ready
-      h_.ready_[i] = false;
+    if (q.ready) {  // readiness arrived since await_ready
+      q.ready = false;
       return false;
     }
     node_.g = g;
-    node_.next = h_.waiters_[i];
-    h_.waiters_[i] = &node_;
+    node_.next = q.waiters;
+    q.waiters = &node_;
     h_.poller_.waiters_.fetch_add(1, std::memory_order_relaxed);
   }
-  park(c, wait_reason::io_wait);
+  // The handle outlives the wait (no operation may be in progress when it closes).
+  park(c, wait_reason::io_wait, {wait_object_kind::fd, &q});
   return true;
 }
 

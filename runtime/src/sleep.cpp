@@ -27,7 +27,8 @@ void sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
   // after the reactor has stopped, so the callback never sees a dead goroutine.
   runtime::current()->io_reactor().add_timer(deadline_.time_since_epoch().count(),
                                              [g] { ready(g); });
-  park(h, wait_reason::sleep);
+  // The awaiter lives in the parked frame: the snapshot's timer object (docs/wait-graph.md).
+  park(h, wait_reason::sleep, {wait_object_kind::timer, this});
 }
 
 sleep_awaiter sleep_until(timer_clock::time_point deadline) noexcept {

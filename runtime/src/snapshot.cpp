@@ -149,6 +149,7 @@ snapshot runtime::walk_all(change_cursor* cursor) {
   }
 
   graph.finish(snap);  // before end_walk: it looks at the goroutines again
+  if (cursor) keep_parked(*cursor, graph.parked_goroutines());
   finish_capture(cap, stacks, snap);
   return snap;
 }

@@ -1,6 +1,8 @@
 // Incremental snapshots: what changed since a cursor's previous snapshot, read from the
 // registry's changed lists instead of every goroutine (docs/snapshot.md, "Incremental
 // snapshots", has the protocol and why it is exact at the instant).
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "gprofid/runtime.hpp"
 #include "registry.hpp"
 #include "snapshot_walk.hpp"
+#include "wait_graph.hpp"
 
 namespace gprofid {
 using detail::innermost_of;
@@ -22,6 +25,17 @@ void change_cursor::release() noexcept {
   if (rt_) std::exchange(rt_, nullptr)->release(*this);
   epoch_ = 0;
   pending_exits_.clear();
+  parked_.clear();
+  parked_known_ = false;
+}
+
+void runtime::keep_parked(change_cursor& c, std::vector<goroutine*> parked) {
+  c.parked_known_ = c.graph_limit_ > 0 && parked.size() <= c.graph_limit_;
+  if (c.parked_known_) {
+    c.parked_ = std::move(parked);
+  } else {
+    c.parked_.clear();  // past the limit: no graph until a full snapshot finds it small again
+  }
 }
 
 void runtime::release(change_cursor& c) noexcept {
@@ -80,9 +94,26 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
   // First every listed goroutine off its list, then (after the heavy fence) each read: a
   // worker that changes one and then finds it still listed (note_changed after the change and a
   // light fence) has its change seen by the read; one that finds it unlisted lists it again.
+  // The chain is ours until `listed` is cleared on its members: walked once to learn who is on
+  // it, before any of them is freed below.
+  std::vector<goroutine*> chain;
+  for (goroutine* g = registry_->take_changed(); g; g = g->list_next) chain.push_back(g);
+  // The wait-for graph: the goroutines parked on objects at the previous instant that are not
+  // on the chain did not run since (running needs a wake-up, which lists), so they are still
+  // parked on the same objects, and alive (docs/snapshot.md, "Incremental snapshots").
+  const bool with_graph = c.parked_known_;
+  std::vector<goroutine*> unchanged;
+  std::optional<detail::graph_reader> reading_graphs;
+  if (with_graph) {
+    reading_graphs.emplace();  // before any wait record is looked at
+    std::vector<goroutine*> sorted = chain;
+    std::sort(sorted.begin(), sorted.end());
+    for (goroutine* g : c.parked_) {
+      if (!std::binary_search(sorted.begin(), sorted.end(), g)) unchanged.push_back(g);
+    }
+  }
   std::vector<goroutine*> taken;
-  for (goroutine* g = registry_->take_changed(); g;) {
-    goroutine* next = g->list_next;  // first: once off its list, g may be listed again
+  for (goroutine* g : chain) {
     const auto bits = g->change_bits.fetch_and(~change_bit::listed, std::memory_order_acq_rel);
     if (bits & change_bit::dead) {  // destroyed while listed: its list owned it
       ended(g);
@@ -92,11 +123,11 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
     } else {
       taken.push_back(g);  // from here on, an exit retires its block until end_walk
     }
-    g = next;
   }
   detail::heavy_fence();
 
   stack_interner stacks(snap);
+  detail::wait_graph_capture graph;
   snap.goroutines.reserve(taken.size() + 8);
   for (goroutine* g : taken) {
     goroutine_record r;
@@ -112,6 +143,9 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
       } else {
         r = make_record(g, cap.instant_ns);
         r.stack = stacks.intern_stack_of(g, innermost_of(g));
+        if (with_graph && r.state == goroutine_state::waiting) {
+          graph.note_waiting(g, r, snap.goroutines.size());
+        }
         follow = r.state == goroutine_state::running;  // its running time moves on
         recorded = true;
       }
@@ -119,8 +153,32 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
     if (follow) follow_after(c, g, cap.epoch);
     if (recorded) snap.goroutines.push_back(std::move(r));
   }
+  for (goroutine* g : unchanged) {
+    std::lock_guard guard(g->lock);
+    // One that changed after the instant recorded itself (it is in this delta's changes, its
+    // wait not in the graph, as in a full snapshot) and is listed for the next delta.
+    if (g->profiled_epoch.load(std::memory_order_acquire) < cap.epoch) graph.note_unchanged(g);
+  }
 
+  if (with_graph) {
+    d.graph = true;
+    graph.finish(snap, &d.waits);  // before end_walk: it looks at the goroutines again
+    keep_parked(c, graph.parked_goroutines());
+  }
+  const std::size_t walked = snap.goroutines.size();
   finish_capture(cap, stacks, snap);
+  if (with_graph) {
+    // Those that recorded themselves (after `walked`) are in changes with blocked_on 0: not in
+    // waits as well.
+    std::vector<std::uint64_t> in_changes;
+    for (std::size_t i = walked; i < snap.goroutines.size(); ++i) {
+      in_changes.push_back(snap.goroutines[i].id);
+    }
+    std::sort(in_changes.begin(), in_changes.end());
+    std::erase_if(d.waits, [&](const snapshot_delta::wait_edge& e) {
+      return std::binary_search(in_changes.begin(), in_changes.end(), e.id);
+    });
+  }
   c.epoch_ = cap.epoch;
   return d;
 }

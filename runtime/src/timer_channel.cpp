@@ -35,7 +35,11 @@ chan<std::int64_t> after(std::chrono::nanoseconds d) {
     return c;
   }
   const std::int64_t deadline = d.count() > INT64_MAX - now ? INT64_MAX : now + d.count();
-  r.add_timer(deadline, [c, &r] { deliver(c, r.now_ns()); });
+  c.state()->set_timer(deadline, 0);
+  r.add_timer(deadline, [c, &r] {
+    deliver(c, r.now_ns());
+    c.state()->set_timer(0, 0);  // after the value: at every instant one of the two says so
+  });
   return c;
 }
 
@@ -50,6 +54,7 @@ struct ticker::state {
 
   static void arm(const std::shared_ptr<state>& s) {
     s->pending = s->r->add_timer(s->next, [s] { s->fire(s); });
+    s->c.state()->set_timer(s->next, s->period);
   }
 
   void fire(const std::shared_ptr<state>& self) noexcept {
@@ -64,6 +69,7 @@ struct ticker::state {
       arm(self);
     } catch (...) {
       stopped = true;  // out of memory: the ticker stops rather than throwing on the reactor
+      c.state()->set_timer(0, 0);
     }
   }
 };
@@ -88,6 +94,7 @@ void ticker::stop() noexcept {
   std::lock_guard guard(s_->m);
   s_->stopped = true;
   s_->r->cancel_timer(s_->pending);
+  s_->c.state()->set_timer(0, 0);
 }
 
 }  // namespace gprofid

@@ -4,9 +4,11 @@
 #include <mutex>
 
 #include "gprofid/channel.hpp"
+#include "gprofid/detail/poller.hpp"
 #include "gprofid/event.hpp"
 #include "gprofid/mutex.hpp"
 #include "gprofid/select.hpp"
+#include "gprofid/sleep.hpp"
 #include "gprofid/task.hpp"
 #include "gprofid/wait_group.hpp"
 
@@ -15,10 +17,11 @@ namespace gprofid::detail {
 // Reads the private state of the primitives (each befriends it). Every function is called with
 // the lock of a goroutine parked on the object held, which keeps the object alive.
 struct wait_inspector {
-  // The channel's state under its lock, then the addresses of its handles under their (leaf)
-  // lock; returns the handle list's change count.
+  // The channel's state under its lock (and that of the timer that sends on it, if any, into
+  // `timer`), then the addresses of its handles under their (leaf) lock; returns the handle
+  // list's change count.
   static std::uint64_t channel(const chan_core& c_const, wait_object& o,
-                               std::vector<std::uintptr_t>* handles) {
+                               std::vector<std::uintptr_t>* handles, wait_object* timer) {
     auto& c = const_cast<chan_core&>(c_const);  // only its locks are taken
     {
       std::lock_guard guard(c.lock);
@@ -27,6 +30,10 @@ struct wait_inspector {
       o.closed = c.closed;
       o.senders = c.sendq.size();
       o.receivers = c.recvq.size();
+      if (timer && c.timer_when != 0) {
+        timer->when_ns = c.timer_when;
+        timer->period_ns = c.timer_period;
+      }
     }
     std::lock_guard guard(c.handles_lock);
     o.handles = c.handle_count;
@@ -62,6 +69,17 @@ struct wait_inspector {
   static void event_state(const gprofid::event& e, wait_object& o) {
     o.set = (e.state_.load(std::memory_order_acquire) & gprofid::event::set_bit) != 0;
   }
+
+  // A sleep's deadline: fixed while its goroutine is parked.
+  static void sleep_state(const gprofid::sleep_awaiter& s, wait_object& o) {
+    o.when_ns = s.deadline_.time_since_epoch().count();
+  }
+
+  // Fixed at the descriptor's registration: no lock.
+  static void fd_state(const io_queue& q, wait_object& o) {
+    o.fd = q.fd;
+    o.write = q.direction == io_direction::write;
+  }
 };
 
 namespace {
@@ -80,11 +98,32 @@ std::uint64_t wait_graph_capture::read_object(wait_object_kind kind, const void*
   objects_.emplace_back();
   objects_[at].id = id_of(object);
   objects_[at].kind = kind;
-  read rd{at, reader, object, 0, {}};
+  read rd{at, reader, object, 0, {}, {}, SIZE_MAX};
   switch (kind) {
-    case wait_object_kind::channel:
-      rd.version = wait_inspector::channel(*static_cast<const chan_core*>(object), objects_[at],
-                                           &rd.handles);
+    case wait_object_kind::channel: {
+      const auto& c = *static_cast<const chan_core*>(object);
+      wait_object timer;
+      rd.version = wait_inspector::channel(c, objects_[at], &rd.handles, &timer);
+      if (timer.when_ns != 0) {
+        // The timer is part of the channel (chan_core::timer_when): named by that field's
+        // address, read with the channel, and kept or dropped with it.
+        const void* at_field = &c.timer_when;
+        timer.id = id_of(at_field);
+        timer.kind = wait_object_kind::timer;
+        objects_[at].timer = timer.id;
+        if (index_.try_emplace(at_field, objects_.size()).second) {
+          rd.timer = objects_.size();
+          objects_.push_back(std::move(timer));
+        }
+      }
+      break;
+    }
+    case wait_object_kind::timer:
+      wait_inspector::sleep_state(*static_cast<const gprofid::sleep_awaiter*>(object),
+                                  objects_[at]);
+      break;
+    case wait_object_kind::fd:
+      wait_inspector::fd_state(*static_cast<const io_queue*>(object), objects_[at]);
       break;
     case wait_object_kind::mutex:
       rd.version = wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(object),
@@ -125,11 +164,11 @@ std::uint64_t wait_graph_capture::read_object(wait_object_kind kind, const void*
   return id_of(object);
 }
 
-void wait_graph_capture::note_waiting(goroutine* g, goroutine_record& r, std::size_t index) {
+std::uint64_t wait_graph_capture::note(goroutine* g, std::uint64_t resumes, std::size_t record) {
   const void* object = g->blocked_object.load(std::memory_order_seq_cst);
-  if (!object) return;
+  if (!object) return 0;
   const std::size_t reader = parked_.size();
-  parked_.push_back({g, r.resumes, object, index});
+  parked_.push_back({g, resumes, object, record});
   const promise_base* p = g->innermost ? g->innermost : root_promise(*g);
   for (; p; p = p->caller()) {
     if (p->frame_size) {
@@ -137,7 +176,23 @@ void wait_graph_capture::note_waiting(goroutine* g, goroutine_record& r, std::si
       frames_.push_back({begin, begin + p->frame_size, reader});
     }
   }
-  r.blocked_on = read_object(g->blocked_kind, object, reader);
+  return read_object(g->blocked_kind, object, reader);
+}
+
+void wait_graph_capture::note_waiting(goroutine* g, goroutine_record& r, std::size_t index) {
+  r.blocked_on = note(g, r.resumes, index);
+}
+
+bool wait_graph_capture::note_unchanged(goroutine* g) {
+  if (g->status.load(std::memory_order_acquire) != run_status::waiting) return false;
+  return note(g, g->resumes.load(std::memory_order_relaxed), no_record) != 0;
+}
+
+std::vector<goroutine*> wait_graph_capture::parked_goroutines() const {
+  std::vector<goroutine*> out;
+  out.reserve(parked_.size());
+  for (const parked& p : parked_) out.push_back(p.g);
+  return out;
 }
 
 bool wait_graph_capture::still_parked(const parked& p) const {
@@ -147,7 +202,7 @@ bool wait_graph_capture::still_parked(const parked& p) const {
          p.g->blocked_object.load(std::memory_order_seq_cst) == p.object;
 }
 
-void wait_graph_capture::finish(snapshot& snap) {
+void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait_edge>* waits) {
   // 1. Which goroutines stayed parked from their record to now, and which objects provably did
   //    not change (re-read under the lock of the goroutine that read them first).
   std::vector<std::uint8_t> stable(parked_.size(), 0);
@@ -168,12 +223,18 @@ void wait_graph_capture::finish(snapshot& snap) {
       std::uint64_t now = rd.version;
       if (o.kind == wait_object_kind::channel) {
         wait_object scratch;
-        now = wait_inspector::channel(*static_cast<const chan_core*>(rd.address), scratch, nullptr);
+        now = wait_inspector::channel(*static_cast<const chan_core*>(rd.address), scratch, nullptr,
+                                      nullptr);
       } else if (o.kind == wait_object_kind::mutex) {
         now = wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(rd.address), nullptr);
       }
       if (now != rd.version) object_ok[rd.object] = 0;
     }
+  }
+
+  // A channel's timer was read with it: it goes with it.
+  for (const read& rd : reads_) {
+    if (rd.timer != SIZE_MAX && !object_ok[rd.object]) object_ok[rd.timer] = 0;
   }
 
   // 2. Handles inside the frames of goroutines parked throughout belong to them.
@@ -189,7 +250,7 @@ void wait_graph_capture::finish(snapshot& snap) {
                            [](std::uintptr_t v, const frame_range& f) { return v < f.begin; });
       if (it == frames_.begin()) continue;
       --it;
-      if (h < it->end) o.held_by.push_back(snap.goroutines[parked_[it->reader].record].id);
+      if (h < it->end) o.held_by.push_back(parked_[it->reader].g->id);
     }
     std::sort(o.held_by.begin(), o.held_by.end());
   }
@@ -201,10 +262,21 @@ void wait_graph_capture::finish(snapshot& snap) {
   }
   std::sort(dropped.begin(), dropped.end());
   for (std::size_t i = 0; i < parked_.size(); ++i) {
-    auto& r = snap.goroutines[parked_[i].record];
-    if (!stable[i] || std::binary_search(dropped.begin(), dropped.end(), r.blocked_on)) {
-      r.blocked_on = 0;
+    const parked& p = parked_[i];
+    // read_object names every object it is handed by its address.
+    const std::uint64_t on =
+        p.record != no_record ? snap.goroutines[p.record].blocked_on : id_of(p.object);
+    const std::uint64_t kept =
+        !stable[i] || std::binary_search(dropped.begin(), dropped.end(), on) ? 0 : on;
+    if (p.record != no_record) {
+      snap.goroutines[p.record].blocked_on = kept;
+    } else if (waits) {
+      waits->push_back({p.g->id, kept});
     }
+  }
+  if (waits) {
+    std::sort(waits->begin(), waits->end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
   }
   for (const read& rd : reads_) {
     const wait_object& o = objects_[rd.object];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -30,17 +31,25 @@ class wait_graph_capture {
  public:
   // With g->lock held, g waiting and `r` its record (the index-th of snap.goroutines).
   void note_waiting(goroutine* g, goroutine_record& r, std::size_t index);
+  // The same for a goroutine without a record in this snapshot (a delta's unchanged one); its
+  // wait goes to finish()'s `waits`. False (nothing noted) unless it is parked on an object.
+  bool note_unchanged(goroutine* g);
   // After the walk, while control blocks are still kept alive: drops what changed during the
-  // walk, attributes handles and moves the objects into `snap`.
-  void finish(snapshot& snap);
+  // walk, attributes handles and moves the objects into `snap`; the blocked_on of goroutines
+  // noted by note_unchanged go to `waits` (sorted by id).
+  void finish(snapshot& snap, std::vector<snapshot_delta::wait_edge>* waits = nullptr);
+  // Every goroutine noted (parked on an object when its wait was read).
+  std::vector<goroutine*> parked_goroutines() const;
 
  private:
+  static constexpr std::size_t no_record = SIZE_MAX;
   struct parked {
     goroutine* g;
     std::uint64_t resumes;
     const void* object;
-    std::size_t record;
+    std::size_t record;  // index into snap.goroutines, or no_record
   };
+  std::uint64_t note(goroutine* g, std::uint64_t resumes, std::size_t record);
   struct read {
     std::size_t object;  // index into objects_
     std::size_t reader;  // index into parked_: the goroutine under whose lock it was read
@@ -48,6 +57,7 @@ class wait_graph_capture {
     std::uint64_t version;                // channel: handle_changes; mutex: owner
     std::vector<std::uintptr_t> handles;  // channel: addresses of its handles
     std::source_location site;            // mutex: where its owner took it
+    std::size_t timer = SIZE_MAX;         // channel: its timer's index into objects_, if any
   };
   struct frame_range {
     std::uintptr_t begin;

@@ -44,6 +44,9 @@ cmp -s a.rec b.rec || fail "v2 -> jsonl -> v2 is not the same file"
 "$G" record -q -w deadlock -i 20ms -n 6 -o d.jsonl || fail "record deadlock as jsonl"
 [ "$(jq -s '[.[] | select(.type == "sample") | .goroutines[] | select(.blocked_on)] | length > 0' d.jsonl)" = true ] ||
   fail "d.jsonl: no blocked_on"
+# The tellers sleep: timers in more_objects, which the round trip below keeps byte for byte.
+[ "$(jq -s '[.[] | select(.type == "sample") | .more_objects // [] | map(select(.kind == "timer")) | length] | add > 0' d.jsonl)" = true ] ||
+  fail "d.jsonl: no timer in more_objects"
 "$G" convert d.jsonl --to v2 -o d.rec || fail "convert deadlock --to v2"
 "$G" convert d.rec --to jsonl -o d2.jsonl || fail "convert deadlock --to jsonl"
 cmp -s d.jsonl d2.jsonl || fail "v1 -> v2 -> v1 with a graph is not the same file: $(cmp d.jsonl d2.jsonl)"

@@ -107,6 +107,11 @@ for w in worker-pool pipeline http leak deadlock; do
 done
 check_match "leak workload: handler site first" 'handle_request' "$(jq -r '.summary.leaks[0].site.function' leak.json)"
 check "http: nothing stuck" "0" "$(jq '.summary.stuck | length' http.json)"
+# Timers and descriptors in the graph: the http workload's poller waits and sleeps.
+check_match "http: show names the fd of a goroutine in the poller" 'waits on: fd [0-9]+ \((read|write)\)' \
+  "$("$G" show http.rec)"
+check_match "http: timers (sleeps, the ticker) in more_objects" '"timer"' \
+  "$("$G" convert http.rec --to jsonl | jq -c 'select(.type == "sample") | [.more_objects[]?.kind] | unique' | sort -u)"
 check_match "http: the accept loop is background" 'accept_loop' \
   "$(jq -r '[.summary.background[].stack[-1].function] | join(" ")' http.json)"
 check_match "cookbook: never yielded" '"id":[0-9]+' \

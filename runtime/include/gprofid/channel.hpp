@@ -109,6 +109,17 @@ class chan_core {
   chan_handle* handles = nullptr;
   std::uint32_t handle_count = 0;
   std::uint64_t handle_changes = 0;
+  // The pending timer that sends on this channel (after(), ticker), for the wait-for graph,
+  // guarded by `lock`: when it fires next on the timer clock (0: none) and a ticker's period.
+  // A snapshot shows it as a timer object whose id is the address of timer_when.
+  std::int64_t timer_when = 0;
+  std::int64_t timer_period = 0;
+
+  void set_timer(std::int64_t when, std::int64_t period) noexcept {
+    std::lock_guard guard(lock);
+    timer_when = when;
+    timer_period = period;
+  }
 };
 
 // ready()s every waiter of a list returned by close_locked().

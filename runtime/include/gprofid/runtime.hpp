@@ -75,6 +75,11 @@ class change_cursor {
   // Stops change tracking now, while the runtime lives (the next delta is full again). The
   // destructor does it too; call this first when the cursor outlives its runtime.
   void release() noexcept;
+  // Deltas carry the wait-for graph (snapshot_delta::graph) while at most `n` goroutines were
+  // parked on a graph object at the previous instant: reading it costs, per such goroutine,
+  // what a full snapshot spends on its wait. Past the limit deltas carry none until a full
+  // snapshot finds the graph small again. 0 (the default): deltas never carry one.
+  void set_graph_limit(std::size_t n) noexcept { graph_limit_ = n; }
 
  private:
   friend class runtime;
@@ -82,6 +87,12 @@ class change_cursor {
   std::uint64_t epoch_ = 0;  // the previous snapshot's
   // Goroutines in the previous snapshot that are already gone: exits of the next delta.
   std::vector<std::uint64_t> pending_exits_;
+  std::size_t graph_limit_ = 0;
+  // The goroutines parked on a graph object at the previous instant, when there were at most
+  // graph_limit_ (parked_known_). Each is alive until the next delta takes it off a changed
+  // list: it must be woken (and so listed) before it can exit, and a listed goroutine is kept.
+  std::vector<goroutine*> parked_;
+  bool parked_known_ = false;
 };
 
 class runtime {
@@ -154,6 +165,9 @@ class runtime {
   snapshot_delta walk_changed(change_cursor& cursor);
   // Lists g for the cursor's next delta, or notes its exit if it is already gone.
   void follow_after(change_cursor& c, goroutine* g, std::uint64_t epoch);
+  // Keeps the goroutines parked on graph objects at this instant for the cursor's next delta,
+  // within its graph limit (change_cursor::parked_).
+  static void keep_parked(change_cursor& c, std::vector<goroutine*> parked);
   friend class change_cursor;
   void release(change_cursor& c) noexcept;
   void handle_failure(goroutine* g, const std::exception_ptr& e);

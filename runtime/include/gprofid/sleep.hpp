@@ -9,6 +9,9 @@
 #include "gprofid/timer_clock.hpp"
 
 namespace gprofid {
+namespace detail {
+struct wait_inspector;
+}
 
 class [[nodiscard]] sleep_awaiter {
  public:
@@ -19,6 +22,7 @@ class [[nodiscard]] sleep_awaiter {
   void await_resume() const noexcept {}
 
  private:
+  friend struct detail::wait_inspector;  // the deadline of a parked sleeper, for snapshots
   timer_clock::time_point deadline_;
 };
 

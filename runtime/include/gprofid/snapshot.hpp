@@ -82,13 +82,26 @@ struct snapshot_delta {
   // cursor follows this runtime's changes.
   bool full = false;
   // The goroutines created or changed since the previous instant, as they were at this one
-  // (no particular order; changes.objects is empty and blocked_on 0 unless full). A goroutine
-  // listed may also be unchanged (it changed after the instant, or was running at the previous
-  // one: its running time moves). Goroutines absent are as they were at the previous instant.
+  // (no particular order; changes.objects is empty and blocked_on 0 unless full or `graph`). A
+  // goroutine listed may also be unchanged (it changed after the instant, or was running at the
+  // previous one: its running time moves). Goroutines absent are as they were at the previous
+  // instant.
   snapshot changes;
   // Goroutines alive at the previous instant and not at this one. May name a goroutine the owner
   // never saw (one that ended before a refresh): ignore unknown ids.
   std::vector<std::uint64_t> exited;
+  // A delta (not full) with the wait-for graph at its instant, as the cursor's graph limit allows
+  // (change_cursor::set_graph_limit): changes.objects and lock_sites are then the whole graph,
+  // every record of changes has its blocked_on, and `waits` has the blocked_on of every other
+  // goroutine that was parked on a graph object at the previous instant (0: its wait is not in
+  // this graph, as a full snapshot drops a wait that changed during the walk). Any other goroutine
+  // absent from changes still has blocked_on 0. Without `graph` the owner keeps its last graph.
+  bool graph = false;
+  struct wait_edge {
+    std::uint64_t id = 0;
+    std::uint64_t blocked_on = 0;
+  };
+  std::vector<wait_edge> waits;  // sorted by id
 };
 
 }  // namespace gprofid

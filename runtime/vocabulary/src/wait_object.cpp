@@ -5,8 +5,8 @@
 namespace gprofid {
 namespace {
 
-constexpr std::array<std::string_view, 6> kind_names = {"",           "channel", "mutex",
-                                                        "wait_group", "event",   "select"};
+constexpr std::array<std::string_view, 8> kind_names = {"",      "channel", "mutex", "wait_group",
+                                                        "event", "select",  "timer", "fd"};
 
 }  // namespace
 

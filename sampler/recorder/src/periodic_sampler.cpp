@@ -9,7 +9,9 @@
 namespace gprofid {
 
 periodic_sampler::periodic_sampler(runtime& rt, recording_writer& out, sampler_options options)
-    : rt_(rt), out_(out), options_(options) {}
+    : rt_(rt), out_(out), options_(options) {
+  cursor_.set_graph_limit(options_.delta_graph_limit);
+}
 
 periodic_sampler::~periodic_sampler() {
   stop();
@@ -106,10 +108,14 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
     last_count_.store(s.goroutines.size(), std::memory_order_relaxed);
     return;
   }
-  const bool refresh = seq > 0 && monotonic_ns() - last_full_ns_ >= options_.graph_interval_ns;
+  // A delta with the graph needs no refresh; past the cursor's graph limit one comes every
+  // graph_interval_ns (and finds out whether the graph is small again).
+  const bool refresh =
+      seq > 0 && !last_had_graph_ && monotonic_ns() - last_full_ns_ >= options_.graph_interval_ns;
   snapshot_delta raw = rt_.take_snapshot_delta(cursor_, refresh);
   sample part = to_sample(raw.changes, rt_.started_ns(), sym_);
   part.seq = seq;
+  last_had_graph_ = raw.full || raw.graph;
   if (raw.full) {
     last_full_ns_ = raw.changes.started_ns;
     state_.reset(part);
@@ -122,10 +128,25 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
                  part.duration_ns,
                  part.pause_ns,
                  std::move(part.goroutines),
-                 std::move(raw.exited)};
+                 std::move(raw.exited),
+                 raw.graph,
+                 std::move(part.objects)};
   std::sort(d.exited.begin(), d.exited.end());
-  // Changed goroutines carry no blocked_on (deltas have no graph); the others keep theirs, and
-  // the sample keeps the last full snapshot's objects.
+  if (raw.graph) {
+    // The unchanged goroutines whose wait entered or left the graph are changed records too.
+    std::vector<goroutine_sample> moved;
+    for (const auto& e : raw.waits) {
+      if (auto g = state_.set_blocked_on(e.id, e.blocked_on, d.time_ns)) moved.push_back(*g);
+    }
+    if (!moved.empty()) {
+      const auto middle = d.changed.insert(d.changed.end(), moved.begin(), moved.end());
+      std::inplace_merge(
+          d.changed.begin(), middle, d.changed.end(),
+          [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; });
+    }
+  }
+  // Without a graph, changed goroutines carry no blocked_on; the others keep theirs, and the
+  // sample keeps the last graph.
   state_.apply(d);
   if (out_.wants_full_sample(d.time_ns)) {
     state_.materialise(scratch_);

@@ -58,6 +58,10 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
     s.goroutines.push_back(std::move(g));
   }
   s.objects = snap.objects;  // already sorted by id
+  for (auto& o : s.objects) {
+    // On the timer clock, from the same origin as the sample's times (docs/wait-graph.md).
+    if (o.kind == wait_object_kind::timer) o.when_ns -= origin_ns;
+  }
   // Where each held mutex was taken, as a frame of the tables (the owner's lock() line).
   auto o = s.objects.begin();
   for (const auto& ls : snap.lock_sites) {

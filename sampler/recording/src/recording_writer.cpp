@@ -126,6 +126,10 @@ void append_object(std::string& out, const wait_object& o) {
       append_int_field(out, "handles", o.handles);
       out += ",\"held_by\":";
       append_id_list(out, o.held_by, false);
+      if (o.timer != 0) {
+        out += ",\"timer\":";
+        append_object_id(out, o.timer);
+      }
       break;
     case wait_object_kind::mutex:
       append_bool_field(out, "locked", o.locked);
@@ -147,6 +151,14 @@ void append_object(std::string& out, const wait_object& o) {
       out += ",\"send_cases\":";
       append_id_list(out, o.send_cases, true);
       append_int_field(out, "nil_cases", o.nil_cases);
+      break;
+    case wait_object_kind::timer:
+      append_int_field(out, "when_ns", o.when_ns);
+      if (o.period_ns != 0) append_int_field(out, "period_ns", o.period_ns);
+      break;
+    case wait_object_kind::fd:
+      append_int_field(out, "fd", o.fd);
+      out += o.write ? ",\"direction\":\"write\"" : ",\"direction\":\"read\"";
       break;
     case wait_object_kind::none:
       break;
@@ -383,13 +395,16 @@ void recording_writer::append_sample(const sample& s) {
     buf_ += '}';
   }
   buf_ += ']';
-  if (!s.objects.empty()) {
-    buf_ += ",\"objects\":[";
-    for (std::size_t i = 0; i < s.objects.size(); ++i) {
-      if (i) buf_ += ',';
-      append_object(buf_, s.objects[i]);
+  // Kinds the first readers of the graph do not know go apart, where they skip them.
+  for (const bool apart : {false, true}) {
+    bool first = true;
+    for (const wait_object& o : s.objects) {
+      if (is_extension_kind(o.kind) != apart) continue;
+      buf_ += first ? (apart ? ",\"more_objects\":[" : ",\"objects\":[") : ",";
+      first = false;
+      append_object(buf_, o);
     }
-    buf_ += ']';
+    if (!first) buf_ += ']';
   }
   buf_ += "}\n";
 }

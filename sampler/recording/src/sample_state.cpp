@@ -74,7 +74,18 @@ void sample_state::apply(sample_delta& d) {
   header_.seq = d.seq;
   header_.time_ns = d.time_ns;
   header_.duration_ns = d.duration_ns;
-  header_.pause_ns = d.pause_ns;  // objects: kept from reset()
+  header_.pause_ns = d.pause_ns;
+  if (d.graph) header_.objects = d.objects;  // else kept
+}
+
+std::optional<goroutine_sample> sample_state::set_blocked_on(std::uint64_t id, std::uint64_t object,
+                                                             std::int64_t time_ns) {
+  entry* e = find(id);
+  if (!e || e->gone || e->g.blocked_on == object) return std::nullopt;
+  e->g.blocked_on = object;
+  goroutine_sample now = e->g;
+  if (is_waiting(now)) now.wait_ns = time_ns - e->wait_origin;
+  return now;
 }
 
 void sample_state::compact() {

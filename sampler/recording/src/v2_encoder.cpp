@@ -99,6 +99,18 @@ std::int64_t predicted_wait(const goroutine_state_v2& base, std::uint64_t new_st
                                    static_cast<std::uint64_t>(dt));
 }
 
+void check_objects(const std::vector<wait_object>& objects, const symbol_tables& tables) {
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (objects[i].kind == wait_object_kind::none ||
+        (i > 0 && objects[i - 1].id >= objects[i].id) ||
+        objects[i].locked_at > tables.frames.size()) {
+      throw std::logic_error(
+          "v2_encoder: wait objects not sorted by id, not unique, of no kind or refer to an "
+          "undefined frame");
+    }
+  }
+}
+
 }  // namespace
 
 struct v2_encoder::state {
@@ -316,6 +328,19 @@ struct v2_encoder::state {
     append_block(out, v2::block_type::sample, payload);
   }
 
+  // The sample's trailing tagged fields into `trailer`: the graph's changes since the previous
+  // sample, when there are any, the later kinds apart (sample_field::more_objects).
+  void append_graph_changes(const std::vector<wait_object>& now) {
+    trailer.clear();
+    for (const bool apart : {false, true}) {
+      objects.clear();
+      if (v2_wait_objects::append_changes(objects, previous_objects, now, apart)) {
+        v2_tagged::append_bytes(
+            trailer, apart ? v2::sample_field::more_objects : v2::sample_field::objects, objects);
+      }
+    }
+  }
+
   std::size_t gone_count = 0;
   std::string trailer;
   std::vector<goroutine_state_v2> inserted;  // append_delta: created below the last id
@@ -361,15 +386,7 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
       throw std::logic_error("v2_encoder: goroutines not sorted by id or not unique");
     }
   }
-  for (std::size_t i = 0; i < s.objects.size(); ++i) {
-    if (s.objects[i].kind == wait_object_kind::none ||
-        (i > 0 && s.objects[i - 1].id >= s.objects[i].id) ||
-        s.objects[i].locked_at > tables.frames.size()) {
-      throw std::logic_error(
-          "v2_encoder: wait objects not sorted by id, not unique, of no kind or refer to an "
-          "undefined frame");
-    }
-  }
+  check_objects(s.objects, tables);
   const bool keyframe = st.keyframe_due(s.time_ns);
   st.compact();
   if (keyframe) {
@@ -407,14 +424,7 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
   }
 
   st.append_tables(out, tables);
-  // The sample's trailing tagged fields: the graph's changes, when there are any.
-  st.objects.clear();
-  if (v2_wait_objects::append_changes(st.objects, st.previous_objects, s.objects)) {
-    st.trailer.clear();
-    v2_tagged::append_bytes(st.trailer, v2::sample_field::objects, st.objects);
-  } else {
-    st.trailer.clear();
-  }
+  st.append_graph_changes(s.objects);
   st.append_sample_block(out, keyframe, s.seq, s.time_ns, s.duration_ns, s.pause_ns,
                          s.goroutines.size(), n_exits, n_records, st.trailer);
 
@@ -489,9 +499,15 @@ void v2_encoder::append_delta(std::string& out, const sample_delta& d, std::uint
   if (st.gone_count > 64 && st.gone_count * 8 > st.previous.size()) st.compact();
 
   st.append_tables(out, tables);
-  // No trailer: the wait-for graph is as in the previous sample (deltas carry none).
+  // Without a graph no trailer: the wait-for graph is as in the previous sample.
+  st.trailer.clear();
+  if (d.graph) {
+    check_objects(d.objects, tables);
+    st.append_graph_changes(d.objects);
+    st.previous_objects = d.objects;
+  }
   st.append_sample_block(out, false, d.seq, d.time_ns, d.duration_ns, d.pause_ns, goroutines,
-                         n_exits, n_records, {});
+                         n_exits, n_records, st.trailer);
   st.previous_t_ns = d.time_ns;
   ++st.samples_since_keyframe;
   st.stats.goroutine_records += n_records;

@@ -49,22 +49,32 @@ void append_fields(std::string& out, const wait_object& now, const wait_object& 
   ids(f::send_cases, now.send_cases, base.send_cases);
   u(f::nil_cases, now.nil_cases, base.nil_cases);
   u(f::locked_at, now.locked_at, base.locked_at);
+  u(f::timer, now.timer, base.timer);
+  if (now.when_ns != base.when_ns) v2_tagged::append_signed(out, f::when_ns, now.when_ns);
+  if (now.period_ns != base.period_ns) v2_tagged::append_signed(out, f::period_ns, now.period_ns);
+  if (now.fd != base.fd) v2_tagged::append_signed(out, f::fd, now.fd);
+  u(f::direction, now.write ? 1 : 0, base.write ? 1 : 0);
 }
 
 }  // namespace
 
 bool append_changes(std::string& out, const std::vector<wait_object>& before,
-                    const std::vector<wait_object>& now) {
+                    const std::vector<wait_object>& now, bool apart) {
   std::string gone, records, fields;
   std::uint64_t n_gone = 0, n_records = 0, last_gone = 0, last_record = 0;
   const wait_object fresh;
   std::size_t b = 0;
+  auto skip_other = [&] {
+    while (b < before.size() && is_extension_kind(before[b].kind) != apart) ++b;
+  };
   for (const wait_object& o : now) {
-    for (; b < before.size() && before[b].id < o.id; ++b) {
+    if (is_extension_kind(o.kind) != apart) continue;
+    for (skip_other(); b < before.size() && before[b].id < o.id; ++b, skip_other()) {
       varint::append(gone, before[b].id - last_gone);
       last_gone = before[b].id;
       ++n_gone;
     }
+    skip_other();
     const wait_object* base = b < before.size() && before[b].id == o.id ? &before[b++] : nullptr;
     if (base && *base == o) continue;
     fields.clear();
@@ -75,7 +85,7 @@ bool append_changes(std::string& out, const std::vector<wait_object>& before,
     last_record = o.id;
     ++n_records;
   }
-  for (; b < before.size(); ++b) {
+  for (skip_other(); b < before.size(); ++b, skip_other()) {
     varint::append(gone, before[b].id - last_gone);
     last_gone = before[b].id;
     ++n_gone;

@@ -65,14 +65,16 @@ void find_leaks(const sample& s, wait_diagnosis& out) {
       continue;
     }
     const bool usable = std::all_of(chans.begin(), chans.end(), [&](const wait_object* c) {
-      // A handle held outside the recorded frames (heap, timer, other thread, a running or
-      // sleeping goroutine) could be used any time; an operation that could complete now is a
-      // lost wake-up, not a leak.
+      // A channel a pending timer sends on (after, ticker: its `timer`) wakes when it fires. A
+      // handle held outside the recorded frames (heap, another thread, a running goroutine)
+      // could be used any time; one in the frame of a goroutine parked on a timer or an fd is
+      // in held_by, and that goroutine is never in the set below. An operation that could
+      // complete now is a lost wake-up, not a leak.
       const bool sends =
           sel ? std::binary_search(sel->send_cases.begin(), sel->send_cases.end(), c->id)
               : g.reason == wait_reason::chan_send;
       const bool ready = sends ? ready_to_send(*c) : ready_to_receive(*c);
-      return !ready && c->held_by.size() == c->handles;
+      return !ready && c->timer == 0 && c->held_by.size() == c->handles;
     });
     if (usable) cands.push_back({&g, chans});
   }

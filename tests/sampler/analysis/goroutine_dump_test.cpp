@@ -48,6 +48,34 @@ TEST_CASE("show prints Go debug=2 tracebacks") {
         std::string::npos);
 }
 
+TEST_CASE("show names the timer or descriptor a goroutine waits on") {
+  auto t = make_tables();
+  sample s = make_sample();
+  s.time_ns = 1'000'000'000;
+  wait_object fd;
+  fd.id = 0x20;
+  fd.kind = wait_object_kind::fd;
+  fd.fd = 7;
+  wait_object timer;
+  timer.id = 0x30;
+  timer.kind = wait_object_kind::timer;
+  timer.when_ns = 1'080'000'000;
+  timer.period_ns = 100'000'000;
+  s.objects = {fd, timer};
+  s.goroutines[1].reason = wait_reason::io_wait;
+  s.goroutines[1].blocked_on = 0x20;
+  s.goroutines[2].reason = wait_reason::sleep;
+  s.goroutines[2].blocked_on = 0x30;
+  const std::string dump = format_goroutine_dump(s, t);
+  CHECK(dump.find("goroutine 18 [IO wait, 3.0s]:\nwaits on: fd 7 (read)\nworker(int)\n") !=
+        std::string::npos);
+  CHECK(dump.find("goroutine 19 [sleep, 3.0s]:\nwaits on: timer, fires in 80ms, every 100ms\n") !=
+        std::string::npos);
+  s.time_ns = 1'100'000'000;  // past its deadline
+  CHECK(format_wait_detail(s, s.goroutines[2]) == "timer, due 20ms ago, every 100ms");
+  CHECK(format_wait_detail(s, s.goroutines[0]).empty());  // running: waits on nothing
+}
+
 TEST_CASE("show --group merges identical stacks with counts and ids") {
   auto t = make_tables();
   std::string g = format_grouped_dump(make_sample(), t);

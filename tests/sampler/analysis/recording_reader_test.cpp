@@ -169,6 +169,28 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
               R"("locked_at":1}]})"
               "\n",
        "t.jsonl:5: sample 0, object 0x40: refers to undefined frame 1"},
+      {"a timer in objects (readers before timers would reject it)",
+       defs + R"({"type":"sample","seq":0,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[],)"
+              R"("objects":[{"id":"0x40","kind":"timer","when_ns":5}]})"
+              "\n",
+       "t.jsonl:5: sample 0, object 0x40: an object of kind \"timer\" belongs in more_objects"},
+      {"a channel in more_objects",
+       defs + R"({"type":"sample","seq":0,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[],)"
+              R"("more_objects":[{"id":"0x40","kind":"channel"}]})"
+              "\n",
+       "t.jsonl:5: sample 0, object 0x40: an object of kind \"channel\" belongs in objects"},
+      {"an fd direction neither read nor write",
+       defs + R"({"type":"sample","seq":0,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[],)"
+              R"("more_objects":[{"id":"0x40","kind":"fd","fd":3,"direction":"up"}]})"
+              "\n",
+       "t.jsonl:5: sample 0, object 0x40: field \"direction\" must be \"read\" or \"write\", "
+       "got \"up\""},
+      {"an object in both objects and more_objects",
+       defs + R"({"type":"sample","seq":0,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[],)"
+              R"("objects":[{"id":"0x40","kind":"event"}],)"
+              R"("more_objects":[{"id":"0x40","kind":"fd","fd":3,"direction":"read"}]})"
+              "\n",
+       "t.jsonl:5: sample 0: duplicate object id"},
       {"duplicate goroutine ids",
        defs + sample_line(0, goroutine(2) + "," + goroutine(1) + "," + goroutine(2)),
        "t.jsonl:5: sample 0: duplicate goroutine id 2"},
@@ -192,6 +214,32 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
     CAPTURE(c.what);
     CHECK(read_error(c.text) == c.error);
   }
+}
+
+TEST_CASE("recording_reader: timers and fds come from more_objects; a later kind is skipped") {
+  const std::string text =
+      defs +
+      R"({"type":"sample","seq":0,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[],)"
+      R"("objects":[{"id":"0x10","kind":"channel","capacity":1,"count":0,"closed":false,)"
+      R"("senders":0,"receivers":1,"handles":2,"held_by":[1],"timer":"0x18"}],)"
+      R"("more_objects":[{"id":"0x18","kind":"timer","when_ns":-3,"period_ns":7},)"
+      R"({"id":"0x20","kind":"fd","fd":9,"direction":"write"},)"
+      R"({"id":"0x30","kind":"hologram","depth":3}]})"
+      "\n" +
+      end_line;
+  std::istringstream in(text);
+  recording_reader r(in, "t.jsonl");
+  sample s;
+  REQUIRE(r.next(s));
+  REQUIRE(s.objects.size() == 3);  // sorted by id, the unknown kind left out
+  CHECK(s.objects[0].kind == wait_object_kind::channel);
+  CHECK(s.objects[0].timer == 0x18);
+  CHECK(s.objects[1].kind == wait_object_kind::timer);
+  CHECK(s.objects[1].when_ns == -3);
+  CHECK(s.objects[1].period_ns == 7);
+  CHECK(s.objects[2].kind == wait_object_kind::fd);
+  CHECK(s.objects[2].fd == 9);
+  CHECK(s.objects[2].write);
 }
 
 TEST_CASE("recording_reader: a file cut mid-line is read up to its last complete line") {

@@ -80,7 +80,20 @@ void add_graph(std::vector<sample>& out) {
   select.cases = {0x7f0000002000, 0x7f0000000100};
   select.send_cases = {0x7f0000000100};
   select.nil_cases = 1;
-  out[0].objects = {select, mutex, channel_object(0x7f0000002000)};
+  // Timers and descriptors (v1 more_objects, v2 sample field 2); the channel has a timer.
+  wait_object timer;
+  timer.id = 0x7f0000003000;
+  timer.kind = wait_object_kind::timer;
+  timer.when_ns = 5'000'000'000;
+  timer.period_ns = 1'000'000'000;
+  wait_object fd;
+  fd.id = 0x20;
+  fd.kind = wait_object_kind::fd;
+  fd.fd = 7;
+  fd.write = true;
+  auto timed = channel_object(0x7f0000002000);
+  timed.timer = timer.id;
+  out[0].objects = {fd, select, mutex, timed, timer};
   out[0].goroutines[1].blocked_on = 0x7f0000002000;
   out[0].goroutines[2].blocked_on = 0x7f0000001000;
   // The channel closes and drains, the mutex is unlocked, a wait group appears; 2 still waits.
@@ -97,15 +110,24 @@ void add_graph(std::vector<sample>& out) {
   mutex.owner = 0;
   mutex.locked_at = 0;
   mutex.queue = {2};
-  out[1].objects = {group, select, mutex, ch};
+  timer.when_ns = 6'000'000'000;  // a tick later
+  fd.fd = -1;
+  fd.write = false;
+  out[1].objects = {group, fd, select, mutex, ch, timer};
   out[1].goroutines[1].blocked_on = 0x7f0000002000;
   out[1].goroutines[3].blocked_on = 0x10;
-  // The select and the mutex go; the wait group's address now holds an event.
+  out[1].goroutines[4].blocked_on = 0x20;
+  // The select, the mutex, the fd and the timer go; the wait group's address now holds an
+  // event, the mutex's a sleep's timer (an id moving from field 1 to field 2).
   wait_object event;
   event.id = 0x10;
   event.kind = wait_object_kind::event;
   event.set = true;
-  out[2].objects = {event, ch};
+  wait_object sleep;
+  sleep.id = 0x7f0000001000;
+  sleep.kind = wait_object_kind::timer;
+  sleep.when_ns = -4;
+  out[2].objects = {event, sleep, ch};
   out[2].goroutines[1].blocked_on = 0x10;
   out[2].goroutines[2].blocked_on = UINT64_MAX;  // no such object: readers do not check
   out[3].objects = out[2].objects;               // unchanged
@@ -278,45 +300,49 @@ sample_delta delta_between(const sample& a, const sample& b) {
 
 TEST_CASE("v2: deltas (append_delta) read back as the samples they change, for every keyframe") {
   const auto samples = test_samples();
-  for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
-    INFO("keyframe every ", k, " samples");
-    v2_options o;
-    o.keyframe_samples = k;
-    v2_encoder enc(o);
-    std::string bytes;
-    enc.append_header(bytes, test_header());
-    sample_state state;
-    std::vector<sample> want;
-    std::uint64_t deltas = 0;
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      if (i == 0) {
-        state.reset(samples[0]);
-        enc.append_sample(bytes, samples[0], test_tables());
-      } else {
-        sample_delta d = delta_between(samples[i - 1], samples[i]);
-        state.apply(d);
-        if (enc.wants_keyframe(d.time_ns)) {
-          sample full;
-          state.materialise(full);
-          enc.append_sample(bytes, full, test_tables());
+  for (const bool graph : {false, true})
+    for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
+      INFO("keyframe every ", k, " samples, deltas with the graph: ", graph);
+      v2_options o;
+      o.keyframe_samples = k;
+      v2_encoder enc(o);
+      std::string bytes;
+      enc.append_header(bytes, test_header());
+      sample_state state;
+      std::vector<sample> want;
+      std::uint64_t deltas = 0;
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (i == 0) {
+          state.reset(samples[0]);
+          enc.append_sample(bytes, samples[0], test_tables());
         } else {
-          enc.append_delta(bytes, d, state.size(), test_tables());
-          ++deltas;
+          sample_delta d = delta_between(samples[i - 1], samples[i]);
+          d.graph = graph;
+          if (graph) d.objects = samples[i].objects;
+          state.apply(d);
+          if (enc.wants_keyframe(d.time_ns)) {
+            sample full;
+            state.materialise(full);
+            enc.append_sample(bytes, full, test_tables());
+          } else {
+            enc.append_delta(bytes, d, state.size(), test_tables());
+            ++deltas;
+          }
         }
+        want.emplace_back();
+        state.materialise(want.back());
+        // The state is the sample itself; without a graph in the deltas, the graph stays that
+        // of the first sample.
+        sample same_graph = samples[i];
+        if (!graph) same_graph.objects = samples[0].objects;
+        check_same(want.back(), same_graph);
       }
-      want.emplace_back();
-      state.materialise(want.back());
-      // The state is the sample itself; only the graph stays that of the first sample.
-      sample same_graph = samples[i];
-      same_graph.objects = samples[0].objects;
-      check_same(want.back(), same_graph);
+      if (k > 1) CHECK(deltas > 0);
+      const read_result r = read_all(bytes);
+      CHECK(r.error.empty());
+      REQUIRE(r.samples.size() == want.size());
+      for (std::size_t i = 0; i < want.size(); ++i) check_same(r.samples[i], want[i]);
     }
-    if (k > 1) CHECK(deltas > 0);
-    const read_result r = read_all(bytes);
-    CHECK(r.error.empty());
-    REQUIRE(r.samples.size() == want.size());
-    for (std::size_t i = 0; i < want.size(); ++i) check_same(r.samples[i], want[i]);
-  }
 }
 
 TEST_CASE("v2: a delta must not exit a goroutine the sample does not hold, nor skip a keyframe") {

@@ -100,6 +100,42 @@ TEST_CASE("leak: a select only of channels its goroutine alone holds; nil waits"
   CHECK(diagnose(s).leaked.size() == 1);
 }
 
+TEST_CASE("no leak: a select with a timer case, a channel a timer sends on, a sleeper's handle") {
+  // The graph's own notion: a channel whose `timer` names a pending timer can wake, even if
+  // every handle the runtime counted were attributed to its waiters.
+  wait_object timer;
+  timer.id = 0x900;
+  timer.kind = wait_object_kind::timer;
+  timer.when_ns = 5'000'000'000;
+  wait_object sel;
+  sel.id = 0x50;
+  sel.kind = wait_object_kind::select;
+  sel.cases = {0x100, 0x200};
+  auto timed = channel(0x200, 1, {2});
+  timed.timer = timer.id;
+  sample s;
+  s.goroutines = {waiting(2, wait_reason::select, 0x50)};
+  s.objects = {sel, channel(0x100, 1, {2}), timed, timer};
+  CHECK(diagnose(s).leaked.empty());
+  s.objects[2].timer = 0;  // the timer fired or was stopped: nothing else can wake it
+  CHECK(diagnose(s).leak_of(2) != nullptr);
+
+  // A receiver whose channel's other handle is in the frame of a goroutine parked on a timer
+  // (or an fd): attributed to that goroutine, which is never leaked, so the channel is reachable.
+  wait_object fd;
+  fd.id = 0x910;
+  fd.kind = wait_object_kind::fd;
+  fd.fd = 7;
+  for (std::uint64_t on : {timer.id, fd.id}) {
+    sample t;
+    t.goroutines = {waiting(3, wait_reason::chan_receive, 0x100),
+                    waiting(4, on == timer.id ? wait_reason::sleep : wait_reason::io_wait, on)};
+    t.objects = {channel(0x100, 2, {3, 4}), timer, fd};
+    CHECK(diagnose(t).leaked.empty());
+    CHECK(diagnose(t).lost_wakeups.empty());
+  }
+}
+
 TEST_CASE("main waiting forever is not a leak") {
   sample s;
   s.goroutines = {waiting(1, wait_reason::chan_receive, 0x100)};

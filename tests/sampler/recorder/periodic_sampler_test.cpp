@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/channel.hpp"
+#include "gprofid/recording/wait_graph.hpp"
+#include "gprofid/sleep.hpp"
 #include "tests/sampler/test_support.hpp"
 
 namespace gprofid {
@@ -108,6 +111,53 @@ TEST_CASE("periodic_sampler: incremental samples read back as full ones, in v1 a
       }
       fs::remove(path);
     }
+  }
+}
+
+task<void> leak_on_own_channel() {
+  auto c = make_chan<int>();
+  co_await c.recv();
+}
+
+TEST_CASE("periodic_sampler: a leak that forms between full snapshots is in the next sample") {
+  // No refresh in the test's time (graph_interval_ns an hour): the graph comes with the deltas.
+  for (const auto format : {recording_encoding::v2, recording_encoding::jsonl}) {
+    INFO(to_string(format));
+    const auto path = temp_file("graph-deltas");
+    std::uint64_t leaker = 0;
+    runtime rt({.workers = 1});
+    rt.run([](runtime& rt, const fs::path& path, recording_encoding format,
+              std::uint64_t& leaker) -> task<void> {
+      recording_options o{
+          .sampling = {.interval_ns = 1'000'000, .graph_interval_ns = 3'600'000'000'000},
+          .format = format};
+      auto session = start_recording(rt, path.string(), o);
+      auto taken = [&] { return session->sampler().samples_taken(); };
+      using namespace std::chrono_literals;
+      while (taken() < 2) co_await sleep_for(1ms);  // the first, full, sample is written
+      leaker = go(leak_on_own_channel());
+      co_await yield();  // one worker: it runs and parks
+      // The sample after the next one began after it parked.
+      const std::uint64_t parked_by = taken() + 2;
+      while (taken() < parked_by) co_await sleep_for(1ms);
+      session->stop();
+    }(rt, path, format, leaker));
+    auto rec = read_recording(path.string());
+    REQUIRE(rec.samples.size() >= 4);
+    const sample& last = rec.samples.back();
+    const goroutine_sample* g = find_goroutine(last, leaker);
+    REQUIRE(g);
+    CHECK(g->blocked_on != 0);
+    CHECK(diagnose(last).leak_of(leaker) != nullptr);
+    // Main sleeps between its looks: its timer, unless the sample caught it running or waking.
+    const goroutine_sample* main_g = find_goroutine(last, 1);
+    REQUIRE(main_g);
+    if (main_g->state == goroutine_state::waiting && main_g->blocked_on != 0) {
+      const wait_object* t = find_object(last, main_g->blocked_on);
+      REQUIRE(t);
+      CHECK(t->kind == wait_object_kind::timer);
+    }
+    fs::remove(path);
   }
 }
 

@@ -23,6 +23,17 @@ struct io_waiter {
   goroutine* g = nullptr;
   io_waiter* next = nullptr;
 };
+
+// One direction of a descriptor: what its waiters park on, so the snapshot's wait-for graph
+// names it (an fd object, docs/wait-graph.md) by its address. fd and direction are fixed at
+// construction (a snapshot reads them without a lock); the rest is guarded by the io_handle's
+// lock.
+struct io_queue {
+  int fd = -1;
+  io_direction direction = io_direction::read;
+  bool ready = false;  // readiness not consumed by a wait yet
+  io_waiter* waiters = nullptr;
+};
 }  // namespace detail
 
 // One non-blocking descriptor registered (edge-triggered) with a poller. Owns the descriptor:
@@ -62,9 +73,8 @@ class io_handle {
   poller& poller_;
   int fd_;
   std::uint64_t token_ = 0;
-  spinlock lock_;
-  bool ready_[2] = {false, false};
-  detail::io_waiter* waiters_[2] = {nullptr, nullptr};
+  spinlock lock_;               // guards queues_ (a leaf lock: nothing is taken while it is held)
+  detail::io_queue queues_[2];  // by io_direction
 };
 
 class poller {

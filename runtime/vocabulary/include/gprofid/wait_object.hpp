@@ -16,6 +16,8 @@ enum class wait_object_kind : std::uint8_t {
   wait_group,
   event,
   select,  // the case set of one select: its channels (and nil cases)
+  timer,   // a sleep's deadline, or the pending timer of a timer channel (after, ticker)
+  fd,      // one direction (read or write) of a descriptor in the I/O poller
 };
 
 // One object of a snapshot's wait-for graph and its state, read while a goroutine waiting on it
@@ -58,10 +60,31 @@ struct wait_object {
   std::vector<std::uint64_t> send_cases{};
   std::uint32_t nil_cases = 0;
 
+  // channel: the pending timer that sends on it (after(), ticker), the id of its timer object;
+  // 0 when none. Such a channel can always be woken (docs/wait-graph.md, "Leaks by proof").
+  std::uint64_t timer = 0;
+
+  // timer: when it fires, on the runtime's timer clock (the monotonic clock unless the runtime's
+  // clock is manual): absolute in a runtime snapshot, relative to the recording's start in a
+  // sample, like t_ns. period_ns: a ticker's period, 0 for a one-shot timer.
+  std::int64_t when_ns = 0;
+  std::int64_t period_ns = 0;
+
+  // fd: the descriptor number and the direction its waiters wait for
+  std::int32_t fd = 0;
+  bool write = false;  // false: readable, true: writable
+
   friend bool operator==(const wait_object&, const wait_object&) = default;
 };
 
-// "channel", "mutex", "wait_group", "event", "select".
+// Kinds added after the first readers of the graph, which reject a kind they do not know:
+// recordings store objects of these apart (v1 `more_objects`, v2 sample field 2), where those
+// readers skip them (docs/recording-format.md).
+constexpr bool is_extension_kind(wait_object_kind k) noexcept {
+  return k >= wait_object_kind::timer;
+}
+
+// "channel", "mutex", "wait_group", "event", "select", "timer", "fd".
 std::string_view to_string(wait_object_kind k) noexcept;
 std::optional<wait_object_kind> parse_wait_object_kind(std::string_view s) noexcept;
 

@@ -76,6 +76,8 @@ bool same_wait(const goroutine_sample& a, const goroutine_sample& b) noexcept {
 pair_diff diff_engine::next(const sample& before, const sample& after,
                             const symbol_tables& tables) {
   pair_diff d;
+  d.before = &before;
+  d.after = &after;
   d.from_seq = before.seq;
   d.to_seq = after.seq;
   d.from_time_ns = before.time_ns;

@@ -58,6 +58,59 @@ json goroutine_json(const goroutine_sample& g, const symbol_tables& t) {
           {"stack", stack_json(t, g.stack)}};
 }
 
+json timer_json(const wait_object& t) {
+  return {{"id", object_id_text(t.id)}, {"when_ns", t.when_ns}, {"period_ns", t.period_ns}};
+}
+
+const wait_object* timer_of(const sample& s, const wait_object& c) {
+  const wait_object* t = c.timer != 0 ? find_object(s, c.timer) : nullptr;
+  return t && t->kind == wait_object_kind::timer ? t : nullptr;
+}
+
+// The timer or descriptor `g` is parked on in `s`'s graph (directly, or a channel or select
+// with a timer case: the one that fires first), or null for any other wait.
+json waits_on_json(const sample* s, const goroutine_sample& g) {
+  const wait_object* o = s && g.blocked_on != 0 ? find_object(*s, g.blocked_on) : nullptr;
+  if (!o) return nullptr;
+  json j = {{"kind", to_string(o->kind)}, {"id", object_id_text(o->id)}};
+  switch (o->kind) {
+    case wait_object_kind::timer:
+      j["when_ns"] = o->when_ns;
+      j["period_ns"] = o->period_ns;
+      return j;
+    case wait_object_kind::fd:
+      j["fd"] = o->fd;
+      j["direction"] = o->write ? "write" : "read";
+      return j;
+    case wait_object_kind::channel:
+      if (const wait_object* t = timer_of(*s, *o)) {
+        j["timer"] = timer_json(*t);
+        return j;
+      }
+      return nullptr;
+    case wait_object_kind::select: {
+      const wait_object* first = nullptr;
+      for (std::uint64_t id : o->cases) {
+        const wait_object* c = find_object(*s, id);
+        const wait_object* t = c ? timer_of(*s, *c) : nullptr;
+        if (t && (!first || t->when_ns < first->when_ns)) first = t;
+      }
+      if (!first) return nullptr;
+      j["timer"] = timer_json(*first);
+      return j;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+// goroutine_json, plus `waits_on` when it waits on a timer or a descriptor.
+json goroutine_json(const goroutine_sample& g, const symbol_tables& t, const sample* s) {
+  json j = goroutine_json(g, t);
+  if (json w = waits_on_json(s, g); !w.is_null()) j["waits_on"] = std::move(w);
+  return j;
+}
+
 json state_json(const goroutine_sample& g) {
   return {{"state", to_string(g.state)},
           {"wait_reason", reason_json(g.state, g.reason)},
@@ -115,10 +168,10 @@ json pair_to_json(const pair_diff& d, const symbol_tables& t) {
               {"stuck", c.stuck},
               {"never_yielded", c.never_yielded}}}};
   json& created = j["created"] = json::array();
-  for (const auto* g : d.created) created.push_back(goroutine_json(*g, t));
+  for (const auto* g : d.created) created.push_back(goroutine_json(*g, t, d.after));
   json& exited = j["exited"] = json::array();
   for (const auto* g : d.exited) {
-    json e = goroutine_json(*g, t);
+    json e = goroutine_json(*g, t, d.before);
     e["last_seen_ns"] = d.from_time_ns;
     e["gone_ns"] = d.to_time_ns;
     // It ended somewhere between the two samples: a lower and an upper bound.
@@ -134,6 +187,9 @@ json pair_to_json(const pair_diff& d, const symbol_tables& t) {
                       {"labels", labels_json(ch.after->labels)},
                       {"site", site_json(t, ch.after->site)},
                       {"stack", stack_json(t, ch.after->stack)}});
+    if (json w = waits_on_json(d.after, *ch.after); !w.is_null()) {
+      states.back()["after"]["waits_on"] = std::move(w);
+    }
   }
   json& stacks = j["stack_changes"] = json::array();
   for (const auto& ch : d.stack_changes) {
@@ -146,7 +202,7 @@ json pair_to_json(const pair_diff& d, const symbol_tables& t) {
   }
   json& stuck = j["stuck"] = json::array();
   for (const auto& s : d.stuck) {
-    json e = goroutine_json(*s.g, t);
+    json e = goroutine_json(*s.g, t, d.after);
     e["samples"] = s.samples;
     e["since_ns"] = s.since_ns;
     e["stuck_ns"] = s.duration_ns;
@@ -333,9 +389,12 @@ json summary_to_json(const diff_summary& s, const symbol_tables& t) {
   json& lost = j["lost_wakeups"] = json::array();
   for (const auto& r : s.lost_wakeups) {
     lost.push_back({{"id", r.id},
+                    {"labels", labels_json(r.labels)},
                     {"object", object_id_text(r.object)},
                     {"samples", r.samples},
-                    {"why", r.why}});
+                    {"why", r.why},
+                    {"site", site_json(t, r.site)},
+                    {"stack", stack_json(t, r.stack)}});
   }
   json& background = j["background"] = json::array();
   for (const auto& b : s.background) {

@@ -312,7 +312,9 @@ void summary_builder::note_graph(const sample& s) {
         l->lost_wakeup_object == lw.object && l->run_samples > 0 ? l->lost_wakeup_samples + 1 : 1;
     l->lost_wakeup_object = lw.object;
     if (l->lost_wakeup_samples == 2) {
-      out_.lost_wakeups.push_back({lw.id, l->site, lw.object, 2, lw.why});
+      const goroutine_sample* g = find_goroutine(s, lw.id);
+      out_.lost_wakeups.push_back(
+          {{lw.id, l->site, l->labels, g ? g->stack : l->last_stack}, lw.object, 2, lw.why});
     } else if (l->lost_wakeup_samples > 2) {
       for (auto& r : out_.lost_wakeups) {
         if (r.id == lw.id && r.object == lw.object) r.samples = l->lost_wakeup_samples;

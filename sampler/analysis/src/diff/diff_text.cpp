@@ -170,6 +170,11 @@ void write_pair_text(std::ostream& out, const pair_diff& d, const symbol_tables&
       if (ch.after->state == goroutine_state::waiting && ch.after->wait_ns > 0) {
         to += " (" + format_duration(ch.after->wait_ns) + ")";
       }
+      if (d.after) {
+        if (std::string w = format_wait_detail(*d.after, *ch.after); !w.empty()) {
+          to += " [" + w + "]";
+        }
+      }
       out << "  " << paint(yellow, "~") << ' ' << pad(std::to_string(ch.after->id), w_id) << "  "
           << pad(state_text(ch.before->state, ch.before->reason), w_from) << " -> " << pad(to, 24)
           << "  " << format_top_frame(tables, ch.after->stack) << '\n';

@@ -132,8 +132,8 @@ void write_findings_text(std::ostream& out, const diff_summary& s, const symbol_
   if (!s.lost_wakeups.empty()) {
     out << paint(bold, "lost wake-ups") << " (parked on an object ready for them):\n";
     for (const auto& r : s.lost_wakeups) {
-      out << "  " << paint(red, "!") << " goroutine " << r.id << ": " << r.why << " ("
-          << object_id_text(r.object) << ", " << r.samples << " samples)\n";
+      out << "  " << paint(red, "!") << " goroutine " << r.id << with_labels(r.labels) << ": "
+          << r.why << " (" << object_id_text(r.object) << ", " << r.samples << " samples)\n";
     }
     more(out, s.omitted.lost_wakeups);
     out << '\n';

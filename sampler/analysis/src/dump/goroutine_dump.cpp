@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "gprofid/analysis/text_escape.hpp"
+#include "gprofid/saturating.hpp"
 #include "gprofid/traceback_text.hpp"
 
 namespace gprofid {
@@ -153,8 +154,53 @@ std::string format_verdict(const wait_diagnosis& d, const sample& s, const symbo
   return "";
 }
 
+namespace {
+
+std::string timer_text(const sample& s, const wait_object& t) {
+  const std::int64_t in = saturating_sub(t.when_ns, s.time_ns);
+  std::string out = in >= 0 ? "fires in " + format_duration(in)
+                            : "due " + format_duration(saturating_sub(0, in)) + " ago";
+  if (t.period_ns > 0) out += ", every " + format_duration(t.period_ns);
+  return out;
+}
+
+// The timer that sends on channel `c`, if the sample has it.
+const wait_object* timer_of(const sample& s, const wait_object& c) {
+  const wait_object* t = c.timer != 0 ? find_object(s, c.timer) : nullptr;
+  return t && t->kind == wait_object_kind::timer ? t : nullptr;
+}
+
+}  // namespace
+
+std::string format_wait_detail(const sample& s, const goroutine_sample& g) {
+  const wait_object* o = g.blocked_on != 0 ? find_object(s, g.blocked_on) : nullptr;
+  if (!o) return {};
+  switch (o->kind) {
+    case wait_object_kind::timer:
+      return "timer, " + timer_text(s, *o);
+    case wait_object_kind::fd:
+      return "fd " + std::to_string(o->fd) + (o->write ? " (write)" : " (read)");
+    case wait_object_kind::channel:
+      if (const wait_object* t = timer_of(s, *o)) return "timer channel, " + timer_text(s, *t);
+      return {};
+    case wait_object_kind::select: {
+      // The case whose timer fires first.
+      const wait_object* first = nullptr;
+      for (std::uint64_t id : o->cases) {
+        const wait_object* c = find_object(s, id);
+        const wait_object* t = c ? timer_of(s, *c) : nullptr;
+        if (t && (!first || t->when_ns < first->when_ns)) first = t;
+      }
+      return first ? "select with a timer case, " + timer_text(s, *first) : std::string();
+    }
+    default:
+      return {};
+  }
+}
+
 std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,
-                                  std::string_view indent, std::string_view mark) {
+                                  std::string_view indent, std::string_view mark,
+                                  std::string_view waits_on) {
   std::string out(indent);
   out += "goroutine " + std::to_string(g.id) + " " + format_status(g);
   out += mark;
@@ -162,6 +208,12 @@ std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables
   if (std::string labels = format_labels(g.labels); !labels.empty()) {
     out += indent;
     out += "labels: " + labels + "\n";
+  }
+  if (!waits_on.empty()) {
+    out += indent;
+    out += "waits on: ";
+    out += waits_on;
+    out += '\n';
   }
   out += format_stack_text(tables, g.stack, indent);
   out += format_created_by(g, tables, indent);
@@ -173,7 +225,8 @@ std::string format_goroutine_dump(const sample& s, const symbol_tables& tables) 
   std::string out;
   for (const auto& g : s.goroutines) {
     if (!out.empty()) out += '\n';
-    out += format_goroutine_text(g, tables, {}, format_verdict(d, s, tables, g.id));
+    out += format_goroutine_text(g, tables, {}, format_verdict(d, s, tables, g.id),
+                                 format_wait_detail(s, g));
   }
   return out;
 }

@@ -294,7 +294,7 @@ bool parse_sample_line_fast(std::string_view line, const symbol_tables& tables, 
         } while (sc.eat(','));
         if (!sc.eat(']')) return false;
       }
-    } else if (key == "objects" || !sc.skip_value()) {
+    } else if (key == "objects" || key == "more_objects" || !sc.skip_value()) {
       return false;  // the wait-for graph is read by the DOM path
     }
   } while (sc.eat(','));

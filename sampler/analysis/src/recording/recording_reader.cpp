@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
@@ -144,14 +145,22 @@ std::vector<std::uint64_t> opt_ids(const json& obj, const char* key, const std::
   return out;
 }
 
-wait_object read_object(const json& o, const std::string& in, const symbol_tables& t) {
+// An object of `objects`, or of `more_objects` (`apart`), where an unknown kind is a later
+// writer's and skipped (nullopt) rather than an error.
+std::optional<wait_object> read_object(const json& o, const std::string& in, const symbol_tables& t,
+                                       bool apart) {
   if (!o.is_object()) throw line_error(in + ": objects must be objects, got " + type_name(o));
   wait_object out;
   out.id = parse_hex(field(o, "id", in + ", an object"), "id", in + ", an object");
   const std::string where = in + ", object " + o["id"].get<std::string>();
   const std::string& kind = get_string(o, "kind", where);
   auto k = parse_wait_object_kind(kind);
+  if (!k && apart) return std::nullopt;
   if (!k) throw line_error(where + ": unknown object kind " + in_quotes(kind));
+  if (is_extension_kind(*k) != apart) {
+    throw line_error(where + ": an object of kind " + in_quotes(kind) + " belongs in " +
+                     (apart ? "objects" : "more_objects"));
+  }
   out.kind = *k;
   constexpr auto u32 = std::numeric_limits<std::uint32_t>::max();
   out.capacity = opt_uint(o, "capacity", where);
@@ -178,6 +187,25 @@ wait_object read_object(const json& o, const std::string& in, const symbol_table
   out.send_cases = opt_ids(o, "send_cases", where, true);
   std::sort(out.send_cases.begin(), out.send_cases.end());
   out.nil_cases = static_cast<std::uint32_t>(opt_uint(o, "nil_cases", where, u32));
+  if (auto it = o.find("timer"); it != o.end()) out.timer = parse_hex(*it, "timer", where);
+  out.when_ns = o.contains("when_ns") ? get_int(o, "when_ns", where) : 0;
+  out.period_ns = o.contains("period_ns") ? get_int(o, "period_ns", where) : 0;
+  if (o.contains("fd")) {
+    const std::int64_t fd = get_int(o, "fd", where);
+    if (fd < std::numeric_limits<std::int32_t>::min() ||
+        fd > std::numeric_limits<std::int32_t>::max()) {
+      throw line_error(where + ": field \"fd\" out of range: " + std::to_string(fd));
+    }
+    out.fd = static_cast<std::int32_t>(fd);
+  }
+  if (o.contains("direction")) {
+    const std::string& d = get_string(o, "direction", where);
+    if (d != "read" && d != "write") {
+      throw line_error(where + ": field \"direction\" must be \"read\" or \"write\", got " +
+                       in_quotes(d));
+    }
+    out.write = d == "write";
+  }
   return out;
 }
 
@@ -307,9 +335,16 @@ void read_sample(const json& obj, const symbol_tables& t, sample& out) {
   for (const json& g : gs) out.goroutines.push_back(read_goroutine(g, t, where, previous_labels));
   sort_and_check_ids(out, where);
   out.objects.clear();
-  if (auto it = obj.find("objects"); it != obj.end()) {
-    if (!it->is_array()) wrong_type("objects", where, "an array", *it);
-    for (const json& o : *it) out.objects.push_back(read_object(o, where, t));
+  for (const bool apart : {false, true}) {
+    const char* key = apart ? "more_objects" : "objects";
+    auto it = obj.find(key);
+    if (it == obj.end()) continue;
+    if (!it->is_array()) wrong_type(key, where, "an array", *it);
+    for (const json& o : *it) {
+      if (auto read = read_object(o, where, t, apart)) out.objects.push_back(std::move(*read));
+    }
+  }
+  if (!out.objects.empty()) {
     auto by_id = [](const wait_object& a, const wait_object& b) { return a.id < b.id; };
     std::sort(out.objects.begin(), out.objects.end(), by_id);
     auto same = std::adjacent_find(out.objects.begin(), out.objects.end(),

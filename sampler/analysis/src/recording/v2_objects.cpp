@@ -27,14 +27,15 @@ std::vector<std::uint64_t> read_ids(cursor& c) {
 
 // The tagged fields of one object record, applied to `o`. `at` is where they start in the
 // objects field, for positions.
-void read_fields(std::string_view fields, std::size_t at, wait_object& o, std::size_t frames) {
+void read_fields(std::string_view fields, std::size_t at, wait_object& o, std::size_t frames,
+                 bool apart) {
   cursor c(fields);
   try {
     for_each_tagged(c, [&](std::uint64_t field, std::uint8_t wire, cursor& c) {
       const std::size_t vat = c.pos();
       const bool list =
           field == f::held_by || field == f::queue || field == f::cases || field == f::send_cases;
-      if (field < f::kind || field > f::locked_at) return false;  // a newer writer's: skipped
+      if (field < f::kind || field > f::last) return false;  // a newer writer's: skipped
       if ((wire == v2::wire::bytes) != list) {
         throw decode_error{"object " + object_id_text(o.id) + ": field " + std::to_string(field) +
                                " has the wrong wire type",
@@ -69,13 +70,24 @@ void read_fields(std::string_view fields, std::size_t at, wait_object& o, std::s
       auto u32 = [&](const char* what) { return static_cast<std::uint32_t>(c.u(what, u32_max)); };
       switch (field) {
         case f::kind: {
+          // In more_objects a kind this reader does not know is a later writer's: kept for the
+          // changes that follow, left out of the samples (keep_known).
           const std::uint64_t k = c.u("object kind");
-          if (k == 0 || k > 255 || to_string(static_cast<wait_object_kind>(k)) == "unknown") {
+          const auto kind = static_cast<wait_object_kind>(k);
+          const bool known = k != 0 && k <= 255 && to_string(kind) != "unknown";
+          if (k == 0 || k > 255 || (!known && !apart)) {
             throw decode_error{
                 "object " + object_id_text(o.id) + ": unknown object kind " + std::to_string(k),
                 vat};
           }
-          o.kind = static_cast<wait_object_kind>(k);
+          if (known && is_extension_kind(kind) != apart) {
+            throw decode_error{"object " + object_id_text(o.id) + ": kind " + std::to_string(k) +
+                                   " belongs in sample field " +
+                                   std::to_string(apart ? v2::sample_field::objects
+                                                        : v2::sample_field::more_objects),
+                               vat};
+          }
+          o.kind = kind;
           break;
         }
         case f::flags: {
@@ -117,6 +129,35 @@ void read_fields(std::string_view fields, std::size_t at, wait_object& o, std::s
         case f::nil_cases:
           o.nil_cases = u32("nil_cases");
           break;
+        case f::timer:
+          o.timer = c.u("timer");
+          break;
+        case f::when_ns:
+          o.when_ns = c.s("when_ns");
+          break;
+        case f::period_ns:
+          o.period_ns = c.s("period_ns");
+          break;
+        case f::fd: {
+          const std::int64_t fd = c.s("fd");
+          if (fd < std::numeric_limits<std::int32_t>::min() ||
+              fd > std::numeric_limits<std::int32_t>::max()) {
+            throw decode_error{
+                "object " + object_id_text(o.id) + ": fd " + std::to_string(fd) + " out of range",
+                vat};
+          }
+          o.fd = static_cast<std::int32_t>(fd);
+          break;
+        }
+        case f::direction: {
+          const std::uint64_t d = c.u("direction");
+          if (d > 1) {
+            throw decode_error{
+                "object " + object_id_text(o.id) + ": unknown direction " + std::to_string(d), vat};
+          }
+          o.write = d == 1;
+          break;
+        }
         case f::locked_at: {
           const std::uint64_t v = c.u("locked_at");
           if (v > frames) {
@@ -139,7 +180,7 @@ void read_fields(std::string_view fields, std::size_t at, wait_object& o, std::s
 }  // namespace
 
 void apply_object_changes(std::string_view bytes, std::vector<wait_object>& objects,
-                          std::vector<wait_object>& scratch, std::size_t frames) {
+                          std::vector<wait_object>& scratch, std::size_t frames, bool apart) {
   cursor c(bytes);
   std::vector<std::uint64_t> gone;
   const std::uint64_t n_gone = c.count("gone object count", 1);
@@ -195,7 +236,7 @@ void apply_object_changes(std::string_view bytes, std::vector<wait_object>& obje
     }
     o.id = id;
     const std::string_view fields = c.bytes("object record");
-    read_fields(fields, c.pos() - fields.size(), o, frames);
+    read_fields(fields, c.pos() - fields.size(), o, frames, apart);
     if (o.kind == wait_object_kind::none) {
       throw decode_error{"object " + object_id_text(id) + " has no kind", at};
     }
@@ -203,6 +244,27 @@ void apply_object_changes(std::string_view bytes, std::vector<wait_object>& obje
   }
   keep_below(0, true);
   objects.swap(next);
+}
+
+}  // namespace gprofid::v2_decode
+
+namespace gprofid::v2_decode {
+
+void merge_graphs(const std::vector<wait_object>& objects,
+                  const std::vector<wait_object>& more_objects, std::vector<wait_object>& out) {
+  out.clear();
+  out.reserve(objects.size() + more_objects.size());
+  auto a = objects.begin();
+  for (const wait_object& o : more_objects) {
+    if (to_string(o.kind) == "unknown") continue;  // a later writer's kind
+    for (; a != objects.end() && a->id < o.id; ++a) out.push_back(*a);
+    if (a != objects.end() && a->id == o.id) {
+      throw decode_error{"object " + object_id_text(o.id) + " is in both objects and more_objects",
+                         0};
+    }
+    out.push_back(o);
+  }
+  out.insert(out.end(), a, objects.end());
 }
 
 }  // namespace gprofid::v2_decode

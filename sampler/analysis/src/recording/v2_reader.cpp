@@ -365,7 +365,7 @@ void v2_reader::current(sample& out) const {
           predicted_wait(g.state, g.wait_ns, g.state, wrapping_sub(previous_t_ns_, l.as_of_ns));
     }
   }
-  out.objects = objects_;
+  out.objects = graph();
 }
 
 void v2_reader::merge_created(bool collided) {
@@ -563,8 +563,20 @@ void v2_reader::read_sample(const block& b) {
         "claims " + std::to_string(claimed) + " goroutines but holds " + std::to_string(holds),
         count_at};
   }
-  if (keyframe) objects_.clear();
+  if (keyframe) {
+    objects_.clear();
+    more_objects_.clear();
+  }
+  const std::size_t trailer_at = c.pos();
   read_trailing_fields(c);
+  if (!more_objects_.empty()) {
+    try {
+      v2_decode::merge_graphs(objects_, more_objects_, graph_);
+    } catch (decode_error& e) {
+      e.at = trailer_at;
+      throw;
+    }
+  }
   alive_ = holds;
   merge_created(collided);
   const std::int64_t before_ns = previous_t_ns_;
@@ -575,7 +587,7 @@ void v2_reader::read_sample(const block& b) {
   duration_ns_ = changes_.duration_ns;
   pause_ns_ = changes_.pause_ns;
   changes_.alive = alive_;
-  changes_.objects = objects_.size();
+  changes_.objects = graph().size();
   if (keyframe && !changes_.first) {
     // (The first keyframe's records are already the changes: everything created.)
     sample s;
@@ -604,11 +616,14 @@ void v2_reader::read_extension(cursor& c, goroutine_sample& g) {
 
 void v2_reader::read_trailing_fields(cursor& c) {
   for_each_tagged(c, [&](std::uint64_t field, std::uint8_t wire, cursor& c) {
-    if (field != v2::sample_field::objects) return false;  // a newer writer's: skipped
-    if (wire != v2::wire::bytes) wrong_wire("objects", c.pos());
-    const std::string_view bytes = c.bytes("objects");
+    const bool apart = field == v2::sample_field::more_objects;
+    if (field != v2::sample_field::objects && !apart) return false;  // a newer writer's
+    const char* what = apart ? "more_objects" : "objects";
+    if (wire != v2::wire::bytes) wrong_wire(what, c.pos());
+    const std::string_view bytes = c.bytes(what);
     try {
-      v2_decode::apply_object_changes(bytes, objects_, objects_scratch_, tables_.frames.size());
+      v2_decode::apply_object_changes(bytes, apart ? more_objects_ : objects_, objects_scratch_,
+                                      tables_.frames.size(), apart);
     } catch (decode_error& e) {
       e.at += c.pos() - bytes.size();
       throw;

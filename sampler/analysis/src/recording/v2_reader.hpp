@@ -92,6 +92,11 @@ class v2_reader {
   std::int64_t pause_ns_ = 0;
   std::vector<std::uint64_t> exits_;
   std::vector<wait_object> objects_, objects_scratch_;  // the current sample's wait-for graph
+  std::vector<wait_object> more_objects_;  // its objects of later kinds (sample field 2)
+  std::vector<wait_object> graph_;         // both merged, when more_objects_ has any
+  const std::vector<wait_object>& graph() const noexcept {
+    return more_objects_.empty() ? objects_ : graph_;
+  }
   std::int64_t previous_t_ns_ = 0;
   bool have_state_ = false;  // a keyframe was read: deltas apply to current_
   std::uint64_t block_no_ = 0;

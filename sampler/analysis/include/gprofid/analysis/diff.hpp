@@ -72,6 +72,8 @@ struct pair_counts {
 // What changed between two samples, every list sorted by id. Entries point into the two
 // samples, which must outlive it: a million-goroutine diff copies no goroutine.
 struct pair_diff {
+  const sample* before = nullptr;  // the two samples (their wait-for graphs, for reports)
+  const sample* after = nullptr;
   std::uint64_t from_seq = 0;
   std::uint64_t to_seq = 0;
   std::int64_t from_time_ns = 0;

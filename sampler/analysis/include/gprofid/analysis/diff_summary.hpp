@@ -168,9 +168,8 @@ struct background_group {
   std::vector<std::uint64_t> goroutines;
 };
 
-struct lost_wakeup_report {
-  std::uint64_t id = 0;
-  std::uint32_t site = 0;
+// A goroutine parked on an object ready for it (stack: of that wait).
+struct lost_wakeup_report : goroutine_ref {
   std::uint64_t object = 0;
   std::uint32_t samples = 0;  // consecutive samples, not resumed in between
   std::string why;

@@ -45,9 +45,17 @@ group_text format_group(const std::vector<const goroutine_sample*>& members,
                         const symbol_tables& tables, std::string_view indent = {});
 
 // One goroutine as debug=2 prints it: header, labels, frames, created by. `mark` follows the
-// status in the header (e.g. " (leaked)").
+// status in the header (e.g. " (leaked)"); `waits_on`, when not empty, is a line of its own
+// after the labels ("waits on: fd 7 (read)").
 std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,
-                                  std::string_view indent = {}, std::string_view mark = {});
+                                  std::string_view indent = {}, std::string_view mark = {},
+                                  std::string_view waits_on = {});
+
+// The timer or descriptor a goroutine is parked on, from the sample's wait-for graph: "timer,
+// fires in 80ms", "timer, due 2ms ago", "fd 7 (read)", "timer channel, fires in 1s, every 1s",
+// "select with a timer case, fires in 5ms"; "" for any other wait. Times are the timer's
+// deadline against the sample's time (with a manual timer clock they are not comparable).
+std::string format_wait_detail(const sample& s, const goroutine_sample& g);
 
 // What the sample's wait-for graph proves about a goroutine, as a header mark:
 // " (deadlocked: waits on a mutex held by goroutine 7, locked at f() file.cpp:12)", " (leaked)",

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -27,8 +28,12 @@ struct sampler_options {
   // Incremental snapshots (docs/snapshot.md): each sample costs what changed since the previous
   // one; false takes a full snapshot every time.
   bool incremental = true;
-  // Incremental: a full snapshot (with the wait-for graph, which deltas do not carry) at least
-  // this often; in between, samples keep the graph of the last full one (docs/recorder.md).
+  // Incremental: each delta carries the wait-for graph while at most this many goroutines are
+  // parked on a graph object (change_cursor::set_graph_limit; docs/wait-graph.md, "How fresh the
+  // graph is"); 0: never.
+  std::size_t delta_graph_limit = 10'000;
+  // Incremental, while deltas carry no graph (past the limit): a full snapshot, with the graph,
+  // at least this often; in between, samples keep the graph of the last full one.
   std::int64_t graph_interval_ns = 1'000'000'000;
 };
 
@@ -71,6 +76,7 @@ class periodic_sampler {
   change_cursor cursor_;  // released by stop(), which must run while rt_ lives
   sample_state state_;    // incremental: the last sample
   std::int64_t last_full_ns_ = 0;
+  bool last_had_graph_ = false;  // the previous sample's graph is as of its instant
   sample scratch_;
   std::atomic<std::uint64_t> samples_{0};
   std::atomic<std::size_t> last_count_{0};

@@ -105,27 +105,36 @@ namespace sample_field {
 // bytes: the wait-for graph's changes since the previous sample (absent: none), see
 // v2_wait_objects.hpp.
 inline constexpr std::uint32_t objects = 1;
+// bytes: the same for the objects of later kinds (is_extension_kind: timer, fd), kept apart so
+// that readers from before them, which reject a kind they do not know, skip them.
+inline constexpr std::uint32_t more_objects = 2;
 }  // namespace sample_field
 
 // Tagged fields of one wait object's record: each present field replaces the object's value
 // (its previous one, or wait_object{}'s for a new object); absent fields are unchanged.
 namespace object_field {
-inline constexpr std::uint32_t kind = 1;         // varint wait_object_kind, 1..5
-inline constexpr std::uint32_t flags = 2;        // varint, object_flag bits
-inline constexpr std::uint32_t capacity = 3;     // varint
-inline constexpr std::uint32_t count = 4;        // varint
-inline constexpr std::uint32_t senders = 5;      // varint, at most 2^32 - 1
-inline constexpr std::uint32_t receivers = 6;    // varint, at most 2^32 - 1
-inline constexpr std::uint32_t handles = 7;      // varint, at most 2^32 - 1
-inline constexpr std::uint32_t held_by = 8;      // bytes: id list
-inline constexpr std::uint32_t owner = 9;        // varint goroutine id
-inline constexpr std::uint32_t queue = 10;       // bytes: id list
-inline constexpr std::uint32_t counter = 11;     // zigzag
-inline constexpr std::uint32_t waiters = 12;     // varint, at most 2^32 - 1
-inline constexpr std::uint32_t cases = 13;       // bytes: id list (object ids)
-inline constexpr std::uint32_t send_cases = 14;  // bytes: id list (object ids)
-inline constexpr std::uint32_t nil_cases = 15;   // varint, at most 2^32 - 1
-inline constexpr std::uint32_t locked_at = 16;   // varint: 1 + frame id, 0 unknown
+inline constexpr std::uint32_t kind = 1;          // varint wait_object_kind, 1..7
+inline constexpr std::uint32_t flags = 2;         // varint, object_flag bits
+inline constexpr std::uint32_t capacity = 3;      // varint
+inline constexpr std::uint32_t count = 4;         // varint
+inline constexpr std::uint32_t senders = 5;       // varint, at most 2^32 - 1
+inline constexpr std::uint32_t receivers = 6;     // varint, at most 2^32 - 1
+inline constexpr std::uint32_t handles = 7;       // varint, at most 2^32 - 1
+inline constexpr std::uint32_t held_by = 8;       // bytes: id list
+inline constexpr std::uint32_t owner = 9;         // varint goroutine id
+inline constexpr std::uint32_t queue = 10;        // bytes: id list
+inline constexpr std::uint32_t counter = 11;      // zigzag
+inline constexpr std::uint32_t waiters = 12;      // varint, at most 2^32 - 1
+inline constexpr std::uint32_t cases = 13;        // bytes: id list (object ids)
+inline constexpr std::uint32_t send_cases = 14;   // bytes: id list (object ids)
+inline constexpr std::uint32_t nil_cases = 15;    // varint, at most 2^32 - 1
+inline constexpr std::uint32_t locked_at = 16;    // varint: 1 + frame id, 0 unknown
+inline constexpr std::uint32_t timer = 17;        // varint: a channel's timer object id, 0 none
+inline constexpr std::uint32_t when_ns = 18;      // zigzag
+inline constexpr std::uint32_t period_ns = 19;    // zigzag
+inline constexpr std::uint32_t fd = 20;           // zigzag, a 32-bit int
+inline constexpr std::uint32_t direction = 21;    // varint: 0 read, 1 write
+inline constexpr std::uint32_t last = direction;  // fields above are a later writer's: skipped
 }  // namespace object_field
 // An id list is zigzag deltas, each from the previous element (the first from 0), to the end
 // of its bytes: ids that are close together (addresses, goroutine ids) take a byte or two.

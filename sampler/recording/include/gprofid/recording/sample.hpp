@@ -71,8 +71,9 @@ struct sample {
 // What changed from one sample to the next (the periodic sampler's incremental samples,
 // docs/snapshot.md "Incremental snapshots"): the next sample is the previous one with `changed`
 // put in (created or replaced, by id), `exited` taken out, and the waits of unchanged waiting
-// goroutines longer by the time between the two. The wait-for graph is not part of it: deltas
-// come from incremental snapshots, which have none (a sample_state keeps the last full one's).
+// goroutines longer by the time between the two. With `graph`, `objects` is the next sample's
+// wait-for graph (and `changed` holds every goroutine whose blocked_on changed); without it the
+// graph is the previous sample's.
 struct sample_delta {
   std::uint64_t seq = 0;
   std::int64_t time_ns = 0;
@@ -80,6 +81,8 @@ struct sample_delta {
   std::int64_t pause_ns = 0;
   std::vector<goroutine_sample> changed;  // sorted by id; may hold unchanged ones too
   std::vector<std::uint64_t> exited;      // sorted; each one in the previous sample
+  bool graph = false;
+  std::vector<wait_object> objects{};  // with `graph`: sorted by id
 };
 
 // The goroutine with `id` in a sample (goroutines sorted by id), or null.

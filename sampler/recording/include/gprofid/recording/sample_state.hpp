@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "gprofid/recording/sample.hpp"
@@ -20,8 +21,13 @@ class sample_state {
   // both exited and changed is a logic_error.
   void apply(sample_delta& d);
   // The current sample: every goroutine, sorted by id, waits as of the last sample's time, the
-  // wait-for graph of the last reset().
+  // wait-for graph of the last reset() or delta with one.
   void materialise(sample& out) const;
+  // Sets goroutine `id`'s blocked_on (a delta's wait edge, before apply()). When that changed
+  // it, returns the goroutine as of `time_ns` (the delta's: it must then list it); nullopt when
+  // unchanged or unknown.
+  std::optional<goroutine_sample> set_blocked_on(std::uint64_t id, std::uint64_t object,
+                                                 std::int64_t time_ns);
   std::size_t size() const noexcept { return entries_.size() - gone_; }
   std::int64_t time_ns() const noexcept { return time_ns_; }
 

@@ -45,6 +45,7 @@ class v2_encoder {
   // Appends the sample that is the previous one changed by `d` (`goroutines` in all), in work
   // proportional to d's size: goroutines it does not name cost nothing. d.changed sorted by id,
   // d.exited sorted and each in the previous sample; not when a keyframe is due (logic_error).
+  // With d.graph, also the wait-for graph's changes (compared object by object).
   void append_delta(std::string& out, const sample_delta& d, std::uint64_t goroutines,
                     const symbol_tables& tables);
   // Appends the end block. It depends on no earlier block, so a recorder may append it to a

@@ -10,10 +10,11 @@
 
 namespace gprofid::v2_wait_objects {
 
-// Appends the changes from `before` to `now` (each sorted by id, ids unique): the ids of
-// `before` that are not in `now`, then one record per new or changed object. Appends nothing
-// and returns false when the two are equal.
+// Appends the changes from `before` to `now` (each sorted by id, ids unique), looking only at
+// the objects of the extension kinds (`apart`, sample field more_objects) or only at the others
+// (field objects): the ids of `before` that are not in `now`, then one record per new or
+// changed object. Appends nothing and returns false when the two are equal.
 bool append_changes(std::string& out, const std::vector<wait_object>& before,
-                    const std::vector<wait_object>& now);
+                    const std::vector<wait_object>& now, bool apart);
 
 }  // namespace gprofid::v2_wait_objects
