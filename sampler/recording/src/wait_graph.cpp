@@ -217,6 +217,29 @@ wait_diagnosis diagnose(const sample& s) {
   return d;
 }
 
+const wait_object* pending_timer(const sample& s, const wait_object& o) noexcept {
+  auto of_channel = [&](const wait_object* c) -> const wait_object* {
+    const wait_object* t = c && c->timer != 0 ? find_object(s, c->timer) : nullptr;
+    return t && t->kind == wait_object_kind::timer ? t : nullptr;
+  };
+  switch (o.kind) {
+    case wait_object_kind::timer:
+      return &o;
+    case wait_object_kind::channel:
+      return of_channel(&o);
+    case wait_object_kind::select: {
+      const wait_object* first = nullptr;
+      for (std::uint64_t id : o.cases) {
+        const wait_object* t = of_channel(find_object(s, id));
+        if (t && (!first || t->when_ns < first->when_ns)) first = t;
+      }
+      return first;
+    }
+    default:
+      return nullptr;
+  }
+}
+
 std::string_view to_string(leak_rule r) noexcept {
   return r == leak_rule::nil_wait ? "nil-wait" : "closed-set";
 }

@@ -115,6 +115,36 @@ TEST_CASE_FIXTURE(fixture, "text diff: a wait that continues is listed once, the
   CHECK(p2.stuck[1].is_new);
 }
 
+TEST_CASE_FIXTURE(fixture, "a timer or fd wait is named in text and JSON (waits_on)") {
+  wait_object fd;
+  fd.id = 0x20;
+  fd.kind = wait_object_kind::fd;
+  fd.fd = 7;
+  wait_object timer;
+  timer.id = 0x30;
+  timer.kind = wait_object_kind::timer;
+  timer.when_ns = 2 * sec + 5'000'000;
+  wait_object ch;
+  ch.id = 0x10;
+  ch.kind = wait_object_kind::channel;
+  ch.timer = 0x30;
+  sample c = b;
+  c.objects = {ch, fd, timer};
+  c.goroutines[1].reason = wait_reason::io_wait;  // 7: a state change
+  c.goroutines[1].blocked_on = 0x20;
+  c.goroutines[2].blocked_on = 0x10;  // 8: created, on a timer channel
+  const pair_diff e = diff_samples(a, c, t);
+  std::ostringstream out;
+  write_pair_text(out, e, t);
+  CHECK(out.str().find("chan receive -> IO wait [fd 7 (read)]") != std::string::npos);
+  auto j = pair_to_json(e, t);
+  CHECK(j["state_changes"][0]["after"]["waits_on"].dump() ==
+        R"({"kind":"fd","id":"0x20","fd":7,"direction":"read"})");
+  CHECK(j["created"][0]["waits_on"]["kind"] == "channel");
+  CHECK(j["created"][0]["waits_on"]["timer"]["when_ns"] == 2 * sec + 5'000'000);
+  CHECK_FALSE(j["created"][1].contains("waits_on"));  // 9: a plain channel
+}
+
 TEST_CASE_FIXTURE(fixture, "max_rows bounds each text section") {
   std::ostringstream out;
   write_pair_text(out, d, t, {.max_rows = 0});

@@ -62,46 +62,26 @@ json timer_json(const wait_object& t) {
   return {{"id", object_id_text(t.id)}, {"when_ns", t.when_ns}, {"period_ns", t.period_ns}};
 }
 
-const wait_object* timer_of(const sample& s, const wait_object& c) {
-  const wait_object* t = c.timer != 0 ? find_object(s, c.timer) : nullptr;
-  return t && t->kind == wait_object_kind::timer ? t : nullptr;
-}
-
 // The timer or descriptor `g` is parked on in `s`'s graph (directly, or a channel or select
 // with a timer case: the one that fires first), or null for any other wait.
 json waits_on_json(const sample* s, const goroutine_sample& g) {
   const wait_object* o = s && g.blocked_on != 0 ? find_object(*s, g.blocked_on) : nullptr;
   if (!o) return nullptr;
   json j = {{"kind", to_string(o->kind)}, {"id", object_id_text(o->id)}};
-  switch (o->kind) {
-    case wait_object_kind::timer:
-      j["when_ns"] = o->when_ns;
-      j["period_ns"] = o->period_ns;
-      return j;
-    case wait_object_kind::fd:
-      j["fd"] = o->fd;
-      j["direction"] = o->write ? "write" : "read";
-      return j;
-    case wait_object_kind::channel:
-      if (const wait_object* t = timer_of(*s, *o)) {
-        j["timer"] = timer_json(*t);
-        return j;
-      }
-      return nullptr;
-    case wait_object_kind::select: {
-      const wait_object* first = nullptr;
-      for (std::uint64_t id : o->cases) {
-        const wait_object* c = find_object(*s, id);
-        const wait_object* t = c ? timer_of(*s, *c) : nullptr;
-        if (t && (!first || t->when_ns < first->when_ns)) first = t;
-      }
-      if (!first) return nullptr;
-      j["timer"] = timer_json(*first);
-      return j;
-    }
-    default:
-      return nullptr;
+  if (o->kind == wait_object_kind::fd) {
+    j["fd"] = o->fd;
+    j["direction"] = o->write ? "write" : "read";
+    return j;
   }
+  const wait_object* t = pending_timer(*s, *o);
+  if (!t) return nullptr;
+  if (t == o) {
+    j["when_ns"] = o->when_ns;
+    j["period_ns"] = o->period_ns;
+  } else {
+    j["timer"] = timer_json(*t);
+  }
+  return j;
 }
 
 // goroutine_json, plus `waits_on` when it waits on a timer or a descriptor.

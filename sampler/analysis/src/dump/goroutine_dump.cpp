@@ -164,38 +164,20 @@ std::string timer_text(const sample& s, const wait_object& t) {
   return out;
 }
 
-// The timer that sends on channel `c`, if the sample has it.
-const wait_object* timer_of(const sample& s, const wait_object& c) {
-  const wait_object* t = c.timer != 0 ? find_object(s, c.timer) : nullptr;
-  return t && t->kind == wait_object_kind::timer ? t : nullptr;
-}
-
 }  // namespace
 
 std::string format_wait_detail(const sample& s, const goroutine_sample& g) {
   const wait_object* o = g.blocked_on != 0 ? find_object(s, g.blocked_on) : nullptr;
   if (!o) return {};
-  switch (o->kind) {
-    case wait_object_kind::timer:
-      return "timer, " + timer_text(s, *o);
-    case wait_object_kind::fd:
-      return "fd " + std::to_string(o->fd) + (o->write ? " (write)" : " (read)");
-    case wait_object_kind::channel:
-      if (const wait_object* t = timer_of(s, *o)) return "timer channel, " + timer_text(s, *t);
-      return {};
-    case wait_object_kind::select: {
-      // The case whose timer fires first.
-      const wait_object* first = nullptr;
-      for (std::uint64_t id : o->cases) {
-        const wait_object* c = find_object(s, id);
-        const wait_object* t = c ? timer_of(s, *c) : nullptr;
-        if (t && (!first || t->when_ns < first->when_ns)) first = t;
-      }
-      return first ? "select with a timer case, " + timer_text(s, *first) : std::string();
-    }
-    default:
-      return {};
+  if (o->kind == wait_object_kind::fd) {
+    return "fd " + std::to_string(o->fd) + (o->write ? " (write)" : " (read)");
   }
+  const wait_object* t = pending_timer(s, *o);
+  if (!t) return {};
+  const char* what = o->kind == wait_object_kind::timer     ? "timer, "
+                     : o->kind == wait_object_kind::channel ? "timer channel, "
+                                                            : "select with a timer case, ";
+  return what + timer_text(s, *t);
 }
 
 std::string format_goroutine_text(const goroutine_sample& g, const symbol_tables& tables,

@@ -57,6 +57,10 @@ wait_diagnosis diagnose(const sample& s);
 // object. With no such wait and no objects in a sample, diagnose() finds nothing.
 bool is_nil_wait(wait_reason r) noexcept;
 
+// The timer a goroutine parked on `o` (an object of `s`) waits for: `o` itself if a timer, the
+// timer that sends on a channel, the first to fire of a select's cases; null if none.
+const wait_object* pending_timer(const sample& s, const wait_object& o) noexcept;
+
 std::string_view to_string(leak_rule r) noexcept;
 // An object id as recordings write it: "0x7f3a2c001040".
 std::string object_id_text(std::uint64_t id);
