@@ -127,7 +127,7 @@ TEST_CASE("snapshot delta graph: after churn on every worker, the delta's graph 
   std::atomic<bool> finished{false};
   change_cursor cursor;
   cursor.set_graph_limit(1000);
-  int deltas_with_graph = 0;
+  std::atomic<int> deltas_with_graph{0};
   std::thread sampler([&] {
     while (!finished.load()) {
       if (rt.take_snapshot_delta(cursor).graph) ++deltas_with_graph;
@@ -135,17 +135,22 @@ TEST_CASE("snapshot delta graph: after churn on every worker, the delta's graph 
   });
   rt.run([](std::vector<chan<std::size_t>>& links, std::shared_ptr<mutex> m, chan<int> stop,
             wait_group& done, std::atomic<bool>& finished, runtime& rt, change_cursor& cursor,
-            std::thread& sampler) -> task<void> {
+            std::thread& sampler, std::atomic<int>& sampled) -> task<void> {
     done.add(ring);
     for (std::size_t i = 0; i < ring; ++i) {
       go([](chan<std::size_t> in, chan<std::size_t> out, std::shared_ptr<mutex> m, chan<int> stop,
-            bool first, wait_group& done) -> task<void> {
+            bool first, wait_group& done, std::atomic<int>& sampled) -> task<void> {
+        constexpr std::size_t end = std::size_t{1} << 40;
         if (first) co_await out.send(std::size_t{0});
         for (;;) {
           std::optional<std::size_t> v = co_await in.recv();
-          if (*v >= ring * rounds) {
-            // The end goes once around: each stops after passing it on to the next.
-            if (*v < ring * rounds + ring - 1) co_await out.send(*v + 1);
+          if (*v >= end) {
+            // The end goes once around: each stops after passing it on, but the last.
+            if (*v < end + ring - 2) co_await out.send(*v + 1);
+            break;
+          }
+          if (*v >= ring * rounds && sampled.load() >= 20) {  // enough deltas during the churn
+            co_await out.send(end);
             break;
           }
           { auto lock = co_await m->scoped_lock(); }
@@ -153,7 +158,7 @@ TEST_CASE("snapshot delta graph: after churn on every worker, the delta's graph 
         }
         done.done();
         co_await stop.recv();  // every one parks here, holding a handle to `stop`
-      }(links[i], links[(i + 1) % ring], m, stop, i == 0, done));
+      }(links[i], links[(i + 1) % ring], m, stop, i == 0, done, sampled));
     }
     co_await done.wait();
     // The ring has stopped: everyone but main parks on `stop` (one may still be on its way).
@@ -171,9 +176,9 @@ TEST_CASE("snapshot delta graph: after churn on every worker, the delta's graph 
       break;
     }
     stop.close();
-  }(links, m, stop, done, finished, rt, cursor, sampler));
-  MESSAGE(deltas_with_graph << " deltas with the graph during the churn");
-  CHECK(deltas_with_graph > 0);
+  }(links, m, stop, done, finished, rt, cursor, sampler, deltas_with_graph));
+  MESSAGE(deltas_with_graph.load() << " deltas with the graph during the churn");
+  CHECK(deltas_with_graph.load() >= 20);
 }
 
 // A measurement, not a check (skipped; run with -tc='*cost*' --no-skip): the time of a delta in
