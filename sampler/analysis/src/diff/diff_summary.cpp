@@ -4,33 +4,16 @@
 #include <algorithm>
 
 #include "gprofid/analysis/wait_rules.hpp"
+#include "lifecycle_steps.hpp"
 
 namespace gprofid {
 namespace {
 
+using lifecycle_steps::remember_last;
+
 template <class At>
 timeline_point point_of(const goroutine_sample& g, const At& s) {
   return {s.seq, s.time_ns, true, g.state, g.reason, g.stack, g.wait_ns};
-}
-
-// The goroutine as seen in `s`, for comparing it with its next sample.
-template <class At>
-void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const At& s) {
-  l.last_wait_ns = g.wait_ns;
-  if (g.state == goroutine_state::waiting) {
-    // A wait of unknown length (wait_ns 0) began no later than the run of samples showing it.
-    l.last_wait_start_ns = g.wait_ns > 0       ? wait_start(g, s.time_ns)
-                           : l.run_samples > 0 ? l.run_since_ns
-                                               : s.time_ns;
-  }
-  l.last_seq = s.seq;
-  l.last_seen_ns = s.time_ns;
-  l.last_state = g.state;
-  l.last_reason = g.reason;
-  l.last_stack = g.stack;
-  l.last_resumes = g.resumes;
-  l.labels = g.labels;
-  l.last_index = s.index;
 }
 
 }  // namespace
@@ -104,14 +87,8 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
       l.run_since_ns = l.last_seen_ns;
     }
     ++l.run_samples;
-    std::int64_t span = std::max(saturating_sub(s.time_ns, l.run_since_ns), g.wait_ns);
-    if (span > l.stuck_ns || l.stuck_samples == 0) {
-      l.stuck_samples = l.run_samples;
-      l.stuck_ns = span;
-      l.stuck_since_ns = l.run_since_ns;
-      l.stuck_reason = g.reason;
-      l.stuck_stack = g.stack;
-    }
+    lifecycle_steps::note_stuck(l, std::max(saturating_sub(s.time_ns, l.run_since_ns), g.wait_ns),
+                                g);
   } else {
     l.run_samples = 0;
   }
@@ -131,10 +108,7 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
   } else {
     l.hog_run = 0;
   }
-  if (g.wait_ns > l.longest_wait_ns) {
-    l.longest_wait_ns = g.wait_ns;
-    l.longest_wait_reason = g.reason;
-  }
+  lifecycle_steps::note_longest_wait(l, g);
   if (l.leaked && g.resumes != l.leak_resumes) {
     // A proven leak ran again: the proof was wrong (a handle the runtime cannot see, such as a
     // chan<T>& into a leaked goroutine's frame). Say so once and stop calling it leaked.

@@ -6,6 +6,7 @@
 #include "gprofid/analysis/diff_summary.hpp"
 #include "gprofid/analysis/wait_rules.hpp"
 #include "gprofid/recording/wait_graph.hpp"
+#include "lifecycle_steps.hpp"
 
 namespace gprofid {
 namespace {
@@ -68,14 +69,8 @@ void summary_builder::catch_up(goroutine_lifecycle& l, std::uint64_t index) {
       l.run_since_ns = t_a;
     }
     l.run_samples += k;
-    const std::int64_t span = std::max(saturating_sub(b.time_ns, l.run_since_ns), g.wait_ns);
-    if (span > l.stuck_ns || l.stuck_samples == 0) {
-      l.stuck_samples = l.run_samples;
-      l.stuck_ns = span;
-      l.stuck_since_ns = l.run_since_ns;
-      l.stuck_reason = g.reason;
-      l.stuck_stack = g.stack;
-    }
+    lifecycle_steps::note_stuck(l, std::max(saturating_sub(b.time_ns, l.run_since_ns), g.wait_ns),
+                                g);
     l.hog_run = 0;
   } else {
     l.run_samples = 0;
@@ -96,20 +91,9 @@ void summary_builder::catch_up(goroutine_lifecycle& l, std::uint64_t index) {
       l.hog_run = 0;
     }
   }
-  if (g.wait_ns > l.longest_wait_ns) {
-    l.longest_wait_ns = g.wait_ns;
-    l.longest_wait_reason = g.reason;
-  }
-  // remember_last, as of sample b.
-  l.last_wait_ns = g.wait_ns;
-  if (waiting) {
-    l.last_wait_start_ns = g.wait_ns > 0       ? wait_start(g, b.time_ns)
-                           : l.run_samples > 0 ? l.run_since_ns
-                                               : b.time_ns;
-  }
-  l.last_seq = b.seq;
-  l.last_seen_ns = b.time_ns;
-  l.last_index = b.index;
+  lifecycle_steps::note_longest_wait(l, g);
+  // Nothing but the time and the wait moved since sample a: the rest is stored as it was.
+  lifecycle_steps::remember_last(l, g, b);
 }
 
 void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
