@@ -17,16 +17,12 @@
 #include "gprofid/runtime.hpp"
 #include "gprofid/snapshot.hpp"
 #include "gprofid/wait_group.hpp"
+#include "test_support.hpp"
 
 namespace gprofid {
 namespace {
 
-const wait_object* object_by_id(const snapshot& s, std::uint64_t id) {
-  for (const auto& o : s.objects) {
-    if (o.id == id) return &o;
-  }
-  return nullptr;
-}
+using testing::object_by_id;
 
 task<void> receive(chan<int> c) {
   co_await c.recv();

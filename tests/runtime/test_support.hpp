@@ -25,6 +25,20 @@ struct park_forever {
   void await_resume() const noexcept {}
 };
 
+// The wait-for graph object with this id in the snapshot, or null.
+inline const wait_object* object_by_id(const snapshot& s, std::uint64_t id) {
+  for (const auto& o : s.objects) {
+    if (o.id == id) return &o;
+  }
+  return nullptr;
+}
+
+// The object the goroutine is blocked on in the snapshot, or null.
+inline const wait_object* object_of(const snapshot& s, std::uint64_t goroutine) {
+  const goroutine_record* r = s.find(goroutine);
+  return r && r->blocked_on ? object_by_id(s, r->blocked_on) : nullptr;
+}
+
 // Counts live instances, so tests can prove every frame is destroyed exactly once.
 struct tracked {
   // Atomic: frames run, and are destroyed, on every worker.

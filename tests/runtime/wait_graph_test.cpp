@@ -24,17 +24,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const wait_object* object_by_id(const snapshot& s, std::uint64_t id) {
-  for (const auto& o : s.objects) {
-    if (o.id == id) return &o;
-  }
-  return nullptr;
-}
-
-const wait_object* object_of(const snapshot& s, std::uint64_t goroutine) {
-  const goroutine_record* r = s.find(goroutine);
-  return r && r->blocked_on ? object_by_id(s, r->blocked_on) : nullptr;
-}
+using testing::object_by_id;
+using testing::object_of;
 
 task<void> receive(chan<int> c) {
   co_await c.recv();

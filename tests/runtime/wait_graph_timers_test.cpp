@@ -14,6 +14,7 @@
 #include "gprofid/sleep.hpp"
 #include "gprofid/snapshot.hpp"
 #include "gprofid/timer_channel.hpp"
+#include "test_support.hpp"
 
 namespace gprofid {
 namespace {
@@ -21,17 +22,8 @@ namespace {
 using namespace std::chrono_literals;
 constexpr std::int64_t hour_ns = 3'600'000'000'000;
 
-const wait_object* object_by_id(const snapshot& s, std::uint64_t id) {
-  for (const auto& o : s.objects) {
-    if (o.id == id) return &o;
-  }
-  return nullptr;
-}
-
-const wait_object* object_of(const snapshot& s, std::uint64_t goroutine) {
-  const goroutine_record* r = s.find(goroutine);
-  return r && r->blocked_on ? object_by_id(s, r->blocked_on) : nullptr;
-}
+using testing::object_by_id;
+using testing::object_of;
 
 // Lets every other goroutine run until it parks (one worker: each runs once per yield).
 task<void> let_others_park() {
