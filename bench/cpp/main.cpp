@@ -35,6 +35,7 @@ const std::map<std::string, runner>& runners() {
       {"snapshot_raw", snapshot_cost},
       {"snapshot_profile", snapshot_cost},
       {"snapshot_pause", snapshot_pause},
+      {"snapshot_pause_thread", snapshot_pause},
       {"sampling_overhead", sampling_overhead},
       {"sampling_overhead_v2", sampling_overhead},
       {"sampling_overhead_v2_full", sampling_overhead},
@@ -77,6 +78,12 @@ std::vector<step> plan(bool quick) {
             .n = n,
             .depth = 8,
             .procs = 2,
+            .dur_ms = 20,
+            .reps = quick ? 25 : (n >= 1'000'000 ? 10 : 50)});
+    add(1, {.op = "snapshot_pause_thread",
+            .n = n,
+            .depth = 8,
+            .procs = 1,
             .dur_ms = 20,
             .reps = quick ? 25 : (n >= 1'000'000 ? 10 : 50)});
   }

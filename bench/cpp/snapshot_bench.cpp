@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "bench_ops.hpp"
 #include "gprofid/clock.hpp"
@@ -117,11 +118,12 @@ struct snap_stats {
   std::int64_t max_hold_ns = 0;
 };
 
-// Involuntary context switches of every thread of this process so far: a window in which this
-// does not move had no thread of ours preempted by the OS, so its worst round trip is ours.
-long involuntary_switches() {
+// Involuntary context switches so far of every thread of this process (or, with one worker,
+// of the calling one: the worker the pair runs on): a window in which this does not move had
+// none of those threads preempted by the OS, so its worst round trip is ours.
+long involuntary_switches(bool this_thread) {
   rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
+  getrusage(this_thread ? RUSAGE_THREAD : RUSAGE_SELF, &ru);
   return ru.ru_nivcsw;
 }
 
@@ -142,12 +144,34 @@ task<void> snapshot_loop(runtime& rt, std::atomic<bool>& stop, std::atomic<bool>
   done.store(true);
 }
 
+// The same loop on a thread of its own, as the periodic sampler takes its snapshots: no worker
+// is given up, so what the pair sees is the walk's effect on it, not a shared worker's.
+void snapshot_thread_loop(runtime& rt, std::atomic<bool>& stop, std::atomic<bool>& done,
+                          snap_stats& st) {
+  while (!stop.load()) {
+    const std::int64_t t0 = monotonic_ns();
+    snapshot s = rt.take_snapshot();
+    const std::int64_t d = monotonic_ns() - t0;
+    ++st.count;
+    st.total_ns += d;
+    st.max_ns = std::max(st.max_ns, d);
+    st.max_hold_ns = std::max(st.max_hold_ns, s.max_hold_ns);
+  }
+  done.store(true);
+}
+
 // Ping-pongs for dur_ns recording each round trip; with snapshots, the window extends until
-// the snapshot goroutine has finished, so a snapshot in flight at the deadline is seen whole.
+// the snapshotter has finished, so a snapshot in flight at the deadline is seen whole.
 task<void> time_round_trips(runtime& rt, const chan<int>& ping, const chan<int>& pong,
-                            std::int64_t dur_ns, bool snapshots, histogram& h, snap_stats& st) {
+                            std::int64_t dur_ns, bool snapshots, bool from_thread, histogram& h,
+                            snap_stats& st) {
   std::atomic<bool> stop{false}, done{!snapshots};
-  if (snapshots) go(snapshot_loop(rt, stop, done, st));
+  std::jthread sampler;
+  if (snapshots && from_thread) {
+    sampler = std::jthread([&] { snapshot_thread_loop(rt, stop, done, st); });
+  } else if (snapshots) {
+    go(snapshot_loop(rt, stop, done, st));
+  }
   const std::int64_t deadline = monotonic_ns() + dur_ns;
   for (;;) {
     const std::int64_t t0 = monotonic_ns();
@@ -196,16 +220,19 @@ struct windows {
 }  // namespace
 
 // The round trips of a ping-pong pair (2 workers) while another goroutine takes snapshots back
-// to back, with n goroutines parked at depth 8, against equal windows without snapshots. The
-// windows alternate (reps of each, dur_ms long) so that both kinds see the same machine; the
-// pooled p99, p99.9 and max of each kind are reported over all windows and over the quiet ones
-// only (no thread of the process preempted by the OS during the window), which on a shared
-// machine are the only ones that can show a pause of 100 us. value: the max over all snapshot
-// windows (what Go's row reports); quiet_max_us: the max over the quiet ones.
+// to back (snapshot_pause_thread: 1 worker, snapshots from a thread of their own, the way the
+// periodic sampler takes them), with n goroutines parked at depth 8, against equal windows without
+// snapshots. The windows alternate (reps of each, dur_ms long) so that both kinds see the same
+// machine; the pooled p99, p99.9 and max of each kind are reported over all windows and over the
+// quiet ones only (no thread of the process, or in snapshot_pause_thread the worker, preempted
+// by the OS during the window), which on a
+// shared machine are the only ones that can show a pause of 100 us. value: the max over all
+// snapshot windows (what Go's row reports); quiet_max_us: the max over the quiet ones.
 std::vector<result> snapshot_pause(const job& j) {
   windows base, snap;
   snap_stats st, unused;
   const int reps = std::max(1, j.reps);
+  const bool from_thread = j.op == "snapshot_pause_thread";
   runtime rt({.workers = workers_for(j)});
   rt.run([&]() -> task<void> {
     parked_set p;
@@ -221,9 +248,10 @@ std::vector<result> snapshot_pause(const job& j) {
     for (int r = 0; r < reps; ++r) {
       for (const bool snapshots : {false, true}) {
         *h = histogram{};
-        const long before = involuntary_switches();
-        co_await time_round_trips(rt, ping, pong, dur, snapshots, *h, snapshots ? st : unused);
-        const bool quiet = involuntary_switches() == before;
+        const long before = involuntary_switches(from_thread);
+        co_await time_round_trips(rt, ping, pong, dur, snapshots, from_thread, *h,
+                                  snapshots ? st : unused);
+        const bool quiet = involuntary_switches(from_thread) == before;
         (snapshots ? snap : base).add(*h, quiet);
       }
     }
