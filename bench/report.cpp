@@ -99,6 +99,13 @@ std::vector<comparison> comparisons() {
        value_at_most(100),
        {"baseline_max_us", "quiet_max_us", "baseline_quiet_max_us", "quiet_windows", "max_hold_us",
         "snapshot_mean_us"}},
+      // Snapshots from a thread, 1 worker: Go has no such mode (its profiler needs a P).
+      {"snapshot_pause_thread",
+       "",
+       "quiet_max_us near baseline_quiet_max_us",
+       no_target(),
+       {"baseline_max_us", "quiet_max_us", "baseline_quiet_max_us", "quiet_windows",
+        "baseline_quiet_windows", "median_window_max_us", "max_hold_us", "snapshot_mean_us"}},
       {"sampling_overhead",
        "sampling_overhead",
        "<= 2 %",
