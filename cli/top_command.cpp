@@ -2,6 +2,7 @@
 // debug socket) or a replay of a recording (docs/top.md). This file parses the command line,
 // checks the terminal, opens the source and maps failures to exit statuses; the model is
 // gprofid::top_session, the drawing top_screen, the keys top_loop.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -15,10 +16,12 @@
 #include "cli/exit_status.hpp"
 #include "cli/interrupts.hpp"
 #include "cli/recording_input.hpp"
+#include "cli/standard_input.hpp"
 #include "cli/top_live_source.hpp"
 #include "cli/top_loop.hpp"
 #include "cli/top_screen.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/analysis/top_replay.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -73,18 +76,19 @@ int run_top(const top_command_options& o) {
       session = std::make_unique<top_session>(options);
       view.source = live->name();
     } else {
-      recording rec = read_recording(o.input);
-      if (rec.samples.empty()) {
-        print_error("%s: no samples", o.input.c_str());
-        return exit_bad_input;
+      // Read again whenever the position moves back, so it must be a file.
+      struct stat st {};
+      if (is_standard_input(o.input) ||
+          (::stat(o.input.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+        print_error("%s: not a file (top replays a recording by reading it again)",
+                    o.input.c_str());
+        return exit_usage;
       }
-      options.follow_latest = false;
-      options.max_records = static_cast<std::size_t>(-1);  // it is all in memory already
-      session = std::make_unique<top_session>(options);
-      session->tables() = std::move(rec.tables);
-      session->add(std::move(rec.samples));
+      auto replay = std::make_unique<top_replay>(o.input, options.summary);
+      if (!replay->reader_warnings().empty())
+        view.status = "warning: " + replay->reader_warnings().front();
+      session = std::make_unique<top_session>(options, std::move(replay));
       view.source = o.input;
-      if (!rec.warnings.empty()) view.status = "warning: " + rec.warnings.front();
     }
     int status;
     {

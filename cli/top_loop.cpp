@@ -77,10 +77,10 @@ struct loop_state {
   }
 
   void schedule_step() {
-    const auto& s = session.samples();
     const std::size_t p = session.position();
     // Replaying a file: its times may be anything, the gap saturates.
-    std::int64_t gap = p + 1 < s.size() ? saturating_sub(s[p + 1].time_ns, s[p].time_ns) : 0;
+    std::int64_t gap =
+        p + 1 < session.size() ? saturating_sub(session.time_of(p + 1), session.time_of(p)) : 0;
     next_step_ns = monotonic_ns() + std::clamp<std::int64_t>(gap, 20 * ms, 2000 * ms);
   }
 

@@ -161,6 +161,35 @@ if [ -n "$TROUBLED" ]; then
   wait_exit 0
 fi
 
+# A replay holds two samples and reads on, or back from the nearest keyframe (v2 writes one
+# every 100 samples): stepping back across the keyframe at sample 101 and jumping around shows
+# each sample with its seq, and a goroutine followed from the end has its history from the start.
+"$GPROF_ID" record -q -i 10ms -d 30s -n 120 -o "$DIR/long.rec" --workload worker-pool || fail "record 120 samples"
+start_top "$DIR/long.rec"
+expect_screen "sample 1/120 (seq 0," "long replay"
+keys G
+expect_screen "sample 120/120 (seq 119," "long replay: the end"
+keys f 1 Enter
+expect_screen "goroutine 1 [" "long replay: follow from the end"
+for want in 119 118 117; do
+  keys Left
+  expect_screen "sample $want/120 (seq $((want - 1))," "long replay: a step back to $want"
+done
+keys g
+expect_screen "sample 1/120 (seq 0," "long replay: the start"
+for _ in $(seq 101); do keys Right; done
+expect_screen "sample 102/120 (seq 101," "long replay: forward across the keyframe"
+keys Left Left
+expect_screen "sample 100/120 (seq 99," "long replay: back across the keyframe"
+keys q
+wait_exit 0
+
+# A pipe cannot be read again: one line, exit 2.
+mkfifo "$DIR/fifo"
+start_top "$DIR/fifo"
+wait_exit 2
+grep -q "fifo: not a file (top replays a recording by reading it again)" "$DIR/top.err" || fail "top of a FIFO: $(cat "$DIR/top.err")"
+
 # A file that is not a recording: one line, exit 3, terminal given back.
 echo 'not json' >"$DIR/bad.jsonl"
 start_top "$DIR/bad.jsonl"

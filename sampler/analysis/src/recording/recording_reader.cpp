@@ -591,6 +591,19 @@ bool recording_reader::next_changes(sample_changes& out) {
   return true;
 }
 
+std::optional<recording_restart_point> recording_reader::restart_point() const noexcept {
+  return v2_ ? v2_->restart_point() : std::nullopt;
+}
+
+void recording_reader::restart(const recording_restart_point& p) {
+  if (!v2_) throw recording_error(name_, 0, "a v1 recording has no keyframes to restart at");
+  try {
+    v2_->restart(p);
+  } catch (...) {
+    rethrow_with_position();
+  }
+}
+
 void recording_reader::current(sample& out) const {
   if (v2_) {
     v2_->current(out);

@@ -393,6 +393,7 @@ void v2_reader::read_sample(const block& b) {
     throw decode_error{"unknown sample flags " + std::to_string(flags), 0};
   }
   const bool keyframe = (flags & v2::sample_flag::keyframe) != 0;
+  keyframe_ = keyframe;
   if (!keyframe && !have_state_) {
     throw decode_error{"a delta sample before any keyframe", 0};
   }
@@ -669,6 +670,45 @@ void v2_reader::read_end(const block& b) {
   end_ = e;
 }
 
+std::optional<recording_restart_point> v2_reader::restart_point() const noexcept {
+  if (!keyframe_ || samples_read_ == 0) return std::nullopt;
+  return recording_restart_point{block_offset_, block_no_, samples_read_};
+}
+
+void v2_reader::restart(const recording_restart_point& p) {
+  if (p.offset >= read_until_ || p.block == 0 || p.sample == 0) {
+    throw recording_error(name_, 0,
+                          "offset " + std::to_string(p.offset) +
+                              ": not a keyframe this reader has read (cannot restart there)");
+  }
+  in_.clear();
+  in_.seekg(static_cast<std::streamoff>(p.offset));
+  if (!in_) {
+    throw recording_error(name_, 0,
+                          "offset " + std::to_string(p.offset) +
+                              ": cannot seek back to a keyframe (the input is not a file)");
+  }
+  buf_.clear();
+  pos_ = 0;
+  consumed_ = p.offset;
+  block_no_ = p.block - 1;
+  samples_read_ = p.sample - 1;
+  // The keyframe replaces every goroutine and the graph; without a state it lists them all as
+  // created, as the first sample does.
+  have_state_ = false;
+  keyframe_ = false;
+  live_.clear();
+  created_.clear();
+  gone_ = 0;
+  alive_ = 0;
+  objects_.clear();
+  more_objects_.clear();
+  graph_.clear();
+  changes_.clear();
+  end_.reset();
+  done_ = false;
+}
+
 bool v2_reader::next(sample& out) {
   if (!next_sample_block()) return false;
   current(out);
@@ -694,22 +734,25 @@ bool v2_reader::next_sample_block() {
     }
     if (r == read_result::end_of_file) break;
     if (r == read_result::torn) {
-      warnings_.push_back(name_ + ": offset " + std::to_string(block_offset_) +
-                          ": incomplete last block ignored (the recording was cut short)");
+      if (!finished_)
+        warnings_.push_back(name_ + ": offset " + std::to_string(block_offset_) +
+                            ": incomplete last block ignored (the recording was cut short)");
       break;
     }
     const std::string where =
         "offset " + std::to_string(block_offset_) + ", block " + std::to_string(block_no_);
+    const bool again = block_offset_ < read_until_;  // read before a restart()
+    read_until_ = std::max(read_until_, consumed_ + pos_);
     if (end_) throw recording_error(name_, 0, where + ": a block after the end block");
     try {
       switch (static_cast<v2::block_type>(b.type)) {
         case v2::block_type::sample:
           read_sample(b);
           ++samples_read_;
-          sequence_.check(seq_, block_offset_, name_, warnings_);
+          if (!again) sequence_.check(seq_, block_offset_, name_, warnings_);
           return true;
         case v2::block_type::tables:
-          read_tables(b);
+          if (!again) read_tables(b);  // else its entries are in the tables already
           break;
         case v2::block_type::end:
           read_end(b);
@@ -743,6 +786,8 @@ bool v2_reader::next_sample_block() {
 void v2_reader::finish() {
   if (done_) return;
   done_ = true;
+  if (finished_) return;  // restarted: the end's warnings were given when it was first reached
+  finished_ = true;
   const std::string at = name_ + ": offset " + std::to_string(consumed_ + pos_) + ": ";
   if (!end_) {
     warnings_.push_back(at + "no end block (the recording was cut short)");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/analysis/sample_sequence.hpp"
 #include "gprofid/recording/recording_format.hpp"
@@ -41,6 +42,9 @@ class v2_reader {
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
   // The file offset of the block read last.
   std::uint64_t offset() const noexcept { return block_offset_; }
+  // See recording_reader::restart_point and restart.
+  std::optional<recording_restart_point> restart_point() const noexcept;
+  void restart(const recording_restart_point& p);
 
  private:
   struct block;
@@ -106,6 +110,11 @@ class v2_reader {
   std::optional<recording_end> end_;
   std::vector<std::string> warnings_;
   bool done_ = false;
+  // Restarting (restart()): blocks before read_until_ were read already, so their tables are
+  // not added again and their warnings not given again; the end's warnings are given once.
+  bool keyframe_ = false;  // the sample read last is a keyframe
+  std::uint64_t read_until_ = 0;
+  bool finished_ = false;
 };
 
 }  // namespace gprofid

@@ -4,6 +4,12 @@
 
 namespace gprofid {
 
+top_session::top_session(top_options options, std::unique_ptr<top_replay> replay)
+    : options_(options), replay_(std::move(replay)) {
+  options_.follow_latest = false;
+  refresh();
+}
+
 void top_session::add(sample s) {
   std::vector<sample> one;
   one.push_back(std::move(s));
@@ -11,7 +17,7 @@ void top_session::add(sample s) {
 }
 
 void top_session::add(std::vector<sample> batch) {
-  if (batch.empty()) return;
+  if (batch.empty() || replay_) return;
   const bool first = samples_.empty();
   const bool follow_latest = first || (options_.follow_latest && at_latest());
   for (sample& s : batch) {
@@ -39,6 +45,13 @@ void top_session::add(std::vector<sample> batch) {
 }
 
 bool top_session::seek(std::size_t index) {
+  if (replay_) {
+    const std::size_t before = replay_->position();
+    replay_->seek(index);
+    if (replay_->position() == before) return false;
+    refresh();
+    return true;
+  }
   if (samples_.empty()) return false;
   index = std::min(index, samples_.size() - 1);
   if (index == position_) return false;
@@ -48,8 +61,8 @@ bool top_session::seek(std::size_t index) {
 }
 
 bool top_session::step(std::ptrdiff_t delta) {
-  if (samples_.empty()) return false;
-  const auto target = static_cast<std::ptrdiff_t>(position_) + delta;
+  if (empty()) return false;
+  const auto target = static_cast<std::ptrdiff_t>(position()) + delta;
   return seek(static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, target)));
 }
 
@@ -64,18 +77,26 @@ void top_session::follow(std::optional<std::uint64_t> id) {
 }
 
 void top_session::refresh() {
-  table_.build(previous(), current(), tables_);
+  table_.build(previous(), current(), tables());
   refresh_warnings();
   refollow();
 }
 
 void top_session::refollow() {
-  if (!followed_ || samples_.empty()) return;
+  if (!followed_ || empty()) return;
+  if (replay_) {
+    followed_ = replay_->follow(followed_->id);
+    return;
+  }
   followed_ = follow_goroutine(followed_->id,
                                std::span<const sample>(samples_.data(), position_ + 1), tables_);
 }
 
 void top_session::refresh_warnings() {
+  if (replay_) {
+    warnings_ = replay_->warnings();
+    return;
+  }
   const std::uint64_t want = dropped_ + position_ + 1;  // samples the warnings cover
   if (auto hit = seen_.find(want); hit != seen_.end()) {
     warnings_ = hit->second;

@@ -52,6 +52,14 @@ class recording_out_of_memory : public std::bad_alloc {
 
 class v2_reader;
 
+// A sample a reader can read again without the samples before it: a v2 keyframe
+// (recording_reader::restart_point), by the position of its block.
+struct recording_restart_point {
+  std::uint64_t offset = 0;  // the sample block's file offset
+  std::uint64_t block = 0;   // its block number (1-based, as messages count)
+  std::uint64_t sample = 0;  // its sample number (1-based)
+};
+
 class recording_reader {
  public:
   // Reads from `in`; `name` is the file name used in messages. Reads the header at once.
@@ -79,6 +87,15 @@ class recording_reader {
   bool next_changes(sample_changes& out);
   // After next_changes(): the sample it described, whole (work proportional to its goroutines).
   void current(sample& out) const;
+
+  // After next() or next_changes(): where this reader can read the sample just read again
+  // without those before it: a v2 keyframe's; none for a v2 delta sample or a v1 recording.
+  std::optional<recording_restart_point> restart_point() const noexcept;
+  // Makes the sample at `p` (a restart_point() of this reader) the next one read, as if it were
+  // the first (next_changes: every goroutine created). The tables stay (they cover every sample
+  // read so far), and nothing read before is checked or warned about twice. Throws
+  // recording_error when the input cannot seek (a pipe).
+  void restart(const recording_restart_point& p);
 
   // The end line, once next() has returned false; empty when the recording was cut short.
   const std::optional<recording_end>& end() const noexcept;

@@ -1,5 +1,6 @@
-// What `gprof-id top` shows, without a screen: the samples it holds (a whole recording being
-// replayed, or the latest of a live one within a memory budget), the position being looked at,
+// What `gprof-id top` shows, without a screen: the samples it holds (the latest of a live
+// program within a memory budget) or a recording it replays (top_replay, which holds two), the
+// position being looked at,
 // the goroutine table at that position, the followed goroutine and the warnings of everything
 // up to it. The terminal front end only draws this and turns keys into its calls.
 #pragma once
@@ -7,11 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "gprofid/analysis/diff_summary.hpp"
 #include "gprofid/analysis/top_follow.hpp"
+#include "gprofid/analysis/top_replay.hpp"
 #include "gprofid/analysis/top_table.hpp"
 #include "gprofid/analysis/top_warnings.hpp"
 
@@ -31,17 +34,19 @@ struct top_options {
 class top_session {
  public:
   explicit top_session(top_options options = {}) : options_(options) {}
+  // A replay: the samples, warnings and followed goroutines are `replay`'s, at its position.
+  top_session(top_options options, std::unique_ptr<top_replay> replay);
   top_session(const top_session&) = delete;
   top_session& operator=(const top_session&) = delete;
 
   // The recording's tables, which samples refer to: a live source appends to them before it
   // adds a sample that uses the new entries.
-  symbol_tables& tables() noexcept { return tables_; }
-  const symbol_tables& tables() const noexcept { return tables_; }
+  symbol_tables& tables() noexcept { return replay_ ? replay_->tables() : tables_; }
+  const symbol_tables& tables() const noexcept { return replay_ ? replay_->tables() : tables_; }
 
-  // Appends samples (recording order). With follow_latest, when the position is the latest
-  // sample (or there was none) it moves to the new latest; otherwise it stays where it is (at
-  // the first sample when there was none). The table and warnings are rebuilt once per move.
+  // Appends samples (recording order; not to a replay). With follow_latest, when the position is
+  // the latest sample (or there was none) it moves to the new latest; otherwise it stays where it
+  // is (at the first sample when there was none). The table and warnings are rebuilt once per move.
   void add(std::vector<sample> batch);
   void add(sample s);
 
@@ -49,18 +54,26 @@ class top_session {
   // not paused).
   void set_follow_latest(bool on) noexcept { options_.follow_latest = on; }
 
-  std::size_t size() const noexcept { return samples_.size(); }
-  bool empty() const noexcept { return samples_.empty(); }
+  std::size_t size() const noexcept { return replay_ ? replay_->size() : samples_.size(); }
+  bool empty() const noexcept { return size() == 0; }
   // Samples dropped from the front to stay within max_records.
   std::uint64_t dropped() const noexcept { return dropped_; }
   // Index into the held samples; meaningful when !empty().
-  std::size_t position() const noexcept { return position_; }
-  bool at_latest() const noexcept { return !empty() && position_ + 1 == samples_.size(); }
+  std::size_t position() const noexcept { return replay_ ? replay_->position() : position_; }
+  bool at_latest() const noexcept { return !empty() && position() + 1 == size(); }
   // Moves to sample `index` (clamped); false when it did not move.
   bool seek(std::size_t index);
   bool step(std::ptrdiff_t delta);
-  const sample& current() const { return samples_.at(position_); }
-  const sample* previous() const { return position_ > 0 ? &samples_[position_ - 1] : nullptr; }
+  const sample& current() const { return replay_ ? replay_->current() : samples_.at(position_); }
+  const sample* previous() const {
+    if (replay_) return replay_->previous();
+    return position_ > 0 ? &samples_[position_ - 1] : nullptr;
+  }
+  // The time of sample `index` (< size()).
+  std::int64_t time_of(std::size_t index) const {
+    return replay_ ? replay_->time_of(index) : samples_.at(index).time_ns;
+  }
+  // The samples held (a live session; none for a replay).
   const std::vector<sample>& samples() const noexcept { return samples_; }
 
   const top_table& table() const noexcept { return table_; }
@@ -80,6 +93,7 @@ class top_session {
   void refollow();
 
   top_options options_;
+  std::unique_ptr<top_replay> replay_;
   symbol_tables tables_;
   std::vector<sample> samples_;
   std::size_t records_ = 0;  // goroutine records over samples_
