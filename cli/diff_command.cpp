@@ -24,6 +24,7 @@
 #include "gprofid/analysis/diff_json.hpp"
 #include "gprofid/analysis/diff_summary.hpp"
 #include "gprofid/analysis/diff_text.hpp"
+#include "gprofid/analysis/pprof_reader.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
 
 namespace gprofid::cli {
@@ -144,11 +145,58 @@ bool same_file(const std::string& a, const std::string& b) {
          sa.st_ino == sb.st_ino;
 }
 
+void drop_never_yielded(pair_diff& d, diff_summary& s) {
+  d.never_yielded.clear();
+  d.counts.never_yielded = 0;
+  s.never_yielded.clear();
+  s.omitted.never_yielded = 0;
+  std::erase_if(s.warnings, [](const summary_warning& w) {
+    return w.what == summary_warning::kind::never_yielded;
+  });
+}
+
+// Two goroutine profiles a gprof-id program served (scraped at two times, docs/fleet.md) as the
+// samples of one recording: joinable when they come from one process, which a profile tells by
+// its program and by its time less the sample's (the process's start).
+std::optional<int> pick_pprof_pair(const recording_arg& a, const recording_arg& b,
+                                   picked_sample& pa, picked_sample& pb) {
+  const bool pprof_a = looks_like_pprof(a.path), pprof_b = looks_like_pprof(b.path);
+  if (!pprof_a && !pprof_b) return std::nullopt;
+  if (pprof_a != pprof_b) {
+    print_error("%s is a pprof profile and %s is not: diff two profiles or two recordings",
+                (pprof_a ? a : b).path.c_str(), (pprof_a ? b : a).path.c_str());
+    return exit_usage;
+  }
+  if (a.index || b.index) {
+    print_error("a pprof profile holds one sample: drop the @N");
+    return exit_usage;
+  }
+  pprof_goroutines x = read_pprof_goroutines(a.path), y = read_pprof_goroutines(b.path);
+  if (x.program != y.program || x.header.start_unix_ns != y.header.start_unix_ns) {
+    print_error(
+        "%s and %s are profiles of different processes (%s started at %lld ns, %s at %lld ns "
+        "since the epoch): goroutine ids cannot be joined",
+        a.path.c_str(), b.path.c_str(), x.program.c_str(),
+        static_cast<long long>(x.header.start_unix_ns), y.program.c_str(),
+        static_cast<long long>(y.header.start_unix_ns));
+    return exit_bad_input;
+  }
+  if (x.header.start_unix_ns == 0) {
+    print_warning("the profiles have no time: cannot tell whether they are of one process");
+  }
+  pa = {std::move(x.header), std::move(x.tables), std::move(x.s), 1};
+  pb = {std::move(y.header), std::move(y.tables), std::move(y.s), 1};
+  return std::nullopt;
+}
+
 int diff_two(const diff_options& o, goroutine_filter filter) {
   recording_arg a = parse_recording_arg(o.inputs[0]);
   recording_arg b = parse_recording_arg(o.inputs[1]);
   picked_sample pa, pb;
-  if (same_file(a.path, b.path)) {
+  const bool profiles = looks_like_pprof(a.path) || looks_like_pprof(b.path);
+  if (profiles) {
+    if (auto status = pick_pprof_pair(a, b, pa, pb)) return *status;
+  } else if (same_file(a.path, b.path)) {
     // One pass: a FIFO (or stdin) opened twice would wait forever for a second writer.
     picked_samples both = pick_samples(a.path, {a.index.value_or(-1), b.index.value_or(0)});
     pa = {both.header, both.tables, std::move(both.samples[0]), both.count};
@@ -175,11 +223,16 @@ int diff_two(const diff_options& o, goroutine_filter filter) {
   }
   diff_output out(o, {input_of(a.path, ha), input_of(b.path, hb)});
   diff_engine engine(filter);
-  if (!o.summary_only) out.pair(engine.next(pa.s, later, tables), tables);
+  pair_diff d = engine.next(pa.s, later, tables);
   summary_builder summary(std::move(filter));
   summary.add(pa.s, tables);
   summary.add(later, tables);
-  out.summary(summary.finish(), tables);
+  diff_summary s = summary.finish();
+  // A profile has no resume counter: a goroutine running in both would look as if it never
+  // yielded, which the profiles cannot tell.
+  if (profiles) drop_never_yielded(d, s);
+  if (!o.summary_only) out.pair(d, tables);
+  out.summary(s, tables);
   return exit_ok;
 }
 
@@ -213,8 +266,9 @@ void add_diff_command(CLI::App& app, command_run& run) {
   auto o = std::make_shared<diff_options>();
   auto* cmd = app.add_subcommand(
       "diff",
-      "What changed between samples, joined by goroutine id: REC (every consecutive pair), or "
-      "A[@N] B[@M] (last sample of A vs first of B by default)");
+      "What changed between samples, joined by goroutine id: REC (every consecutive pair), "
+      "A[@N] B[@M] (last sample of A vs first of B by default), or two pprof goroutine profiles "
+      "of one gprof-id program (A.pb.gz B.pb.gz, joined by their goid labels)");
   cmd->add_option("recordings", o->inputs, "REC, or A[@N] B[@M]")->required()->expected(1, 2);
   cmd->add_option("--from", o->from, "first sample (negative: from the end)")
       ->check(whole_number_in(-max_sample_index, max_sample_index));

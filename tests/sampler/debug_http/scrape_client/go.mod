@@ -1,0 +1,3 @@
+module scrape_client
+
+go 1.19
