@@ -26,6 +26,7 @@
 #include "gprofid/analysis/diff_text.hpp"
 #include "gprofid/analysis/pprof_reader.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
+#include "gprofid/saturating.hpp"
 
 namespace gprofid::cli {
 namespace {
@@ -172,7 +173,11 @@ std::optional<int> pick_pprof_pair(const recording_arg& a, const recording_arg& 
     return exit_usage;
   }
   pprof_goroutines x = read_pprof_goroutines(a.path), y = read_pprof_goroutines(b.path);
-  if (x.program != y.program || x.header.start_unix_ns != y.header.start_unix_ns) {
+  // Each profile dates the start from the wall clock when it was taken, so two of one process
+  // differ by the clocks' jitter (microseconds) or a step of the wall clock in between.
+  constexpr std::int64_t same_start_ns = 1'000'000'000;
+  const std::int64_t apart = saturating_sub(x.header.start_unix_ns, y.header.start_unix_ns);
+  if (x.program != y.program || apart > same_start_ns || apart < -same_start_ns) {
     print_error(
         "%s and %s are profiles of different processes (%s started at %lld ns, %s at %lld ns "
         "since the epoch): goroutine ids cannot be joined",
@@ -184,6 +189,9 @@ std::optional<int> pick_pprof_pair(const recording_arg& a, const recording_arg& 
   if (x.header.start_unix_ns == 0) {
     print_warning("the profiles have no time: cannot tell whether they are of one process");
   }
+  // One start in both headers, as diff_two then checks. The samples' times are the runtime's
+  // (monotonic, from its start) and stay as they are: waits continue by them exactly.
+  y.header.start_unix_ns = x.header.start_unix_ns;
   pa = {std::move(x.header), std::move(x.tables), std::move(x.s), 1};
   pb = {std::move(y.header), std::move(y.tables), std::move(y.s), 1};
   return std::nullopt;

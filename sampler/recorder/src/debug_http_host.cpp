@@ -159,25 +159,40 @@ const gprofid_http_transport_v1* load_http_plugin(std::string& error) {
     // The configured install directory, for a program linked without the package's RUNPATH.
     dirs.emplace_back(GPROFID_PLUGIN_DIR);
 #endif
+    std::string found = http_plugin_name;  // the file loaded, for messages
     for (const std::string& dir : dirs) {
       const std::string path = dir + "/" + http_plugin_name;
       if (::access(path.c_str(), F_OK) != 0) continue;
-      if ((lib = ::dlopen(path.c_str(), mode))) break;
-      failed = ::dlerror();
+      // The first file found is the plugin, as ld.so takes the first library of a name: one
+      // that does not load is reported, not passed over for another that may be older.
+      found = path;
+      if (!(lib = ::dlopen(path.c_str(), mode))) failed = ::dlerror();
+      break;
     }
     // ld.so's cache, which is no directory.
     if (!lib && failed.empty() && !(lib = ::dlopen(http_plugin_name, mode))) failed = ::dlerror();
     if (!lib) {
+      // dlerror() names the file and says why (not an ELF file, wrong architecture...).
       why = "cannot load " + std::string(http_plugin_name) + " (" + failed +
             "): install gprof-id's package, or link gprofid::gprofid_http";
       return;
     }
     auto entry =
         reinterpret_cast<gprofid_http_transport_v1_fn>(::dlsym(lib, http_transport_symbol));
-    if (!entry || !(loaded = entry())) {
-      why = std::string(http_plugin_name) + " is not a gprof-id HTTP plugin (no " +
-            http_transport_symbol + ")";
+    if (entry && (loaded = entry())) return;
+    // A plugin of another interface version (an older or newer gprof-id's) says which.
+    for (int v = 0; v < 100 && !entry; ++v) {
+      const std::string other = http_transport_symbol_prefix + std::to_string(v);
+      if (v != http_transport_version && ::dlsym(lib, other.c_str())) {
+        why = found + " is a gprof-id HTTP plugin of interface version " + std::to_string(v) +
+              ", this program needs version " + std::to_string(http_transport_version) +
+              ": install the plugin of the program's gprof-id, or link gprofid::gprofid_http";
+        return;
+      }
     }
+    why = found + (entry ? " gave no transport"
+                         : " is not a gprof-id HTTP plugin (no " +
+                               std::string(http_transport_symbol) + ")");
   });
   if (!loaded) error = why;
   return loaded;

@@ -1,6 +1,8 @@
 #include "gprofid/recorder/debug_protocol.hpp"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -103,6 +105,50 @@ bool remove_stale_debug_socket(const std::string& path, pid_t pid) {
   return ::unlink(path.c_str()) == 0;
 }
 
+bool debug_http_address_listened(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  int port = 0;
+  if (!whole_number(std::string_view(address).substr(colon + 1), port) || port <= 0 || port > 65535)
+    return false;
+  std::string host = address.substr(0, colon);
+  sockaddr_storage addr{};
+  socklen_t size = 0;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    if (::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6->sin6_addr) != 1)
+      return false;
+    size = sizeof *a6;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::inet_pton(AF_INET, host.c_str(), &a4->sin_addr) != 1) return false;
+    size = sizeof *a4;
+  }
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  // An address of this machine: connect is answered at once, accepted or refused. The service
+  // drops a connection that sends no request.
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), size) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool remove_stale_debug_http_address(const std::string& path, pid_t pid) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) return false;
+  // As for a socket: a file whose program lives in another PID namespace still names a served
+  // address, and is kept.
+  std::ifstream in(path);
+  std::string address;
+  if (std::getline(in, address) && debug_http_address_listened(address)) return false;
+  return ::unlink(path.c_str()) == 0;
+}
+
 std::size_t remove_stale_debug_sockets(const std::string& dir) {
   const std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
   if (!d) return 0;
@@ -114,12 +160,9 @@ std::size_t remove_stale_debug_sockets(const std::string& dir) {
     pid_t pid = 0;
     if (!whole_number(name.substr(0, name.size() - 5), pid) || pid <= 0) continue;
     const std::string path = dir + "/" + std::string(name);
-    if (socket) {
-      removed += remove_stale_debug_socket(path, pid) ? 1 : 0;
-    } else if (::kill(pid, 0) != 0 && errno == ESRCH) {
-      // An address file is a program's own (a private directory's), so a dead PID is enough.
-      removed += ::unlink(path.c_str()) == 0 ? 1 : 0;
-    }
+    const bool gone =
+        socket ? remove_stale_debug_socket(path, pid) : remove_stale_debug_http_address(path, pid);
+    removed += gone ? 1 : 0;
   }
   return removed;
 }

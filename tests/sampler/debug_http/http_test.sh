@@ -4,12 +4,15 @@
 # jq), against a program whose every worker thread is stuck in a system call. Then bad input:
 # wrong GPROFID_DEBUG_HTTP values, a 100 MB request, 1000 concurrent connections, the rate limit.
 # Last, a program linked with gprofid::gprofid alone, served by the plugin, and its address file.
-#   http_test.sh STUCK_WORKERS GPROF_ID ECHO_SERVER
+# Then what is found where the plugin should be and is not the plugin the program needs.
+#   http_test.sh STUCK_WORKERS GPROF_ID ECHO_SERVER FAKE_PLUGIN_V0 NOT_A_PLUGIN
 set -u
 source "$(dirname "$0")/../../cli/lib.sh"
 STUCK=$1
 GPROF_ID=$2
 ECHO_SERVER=$3
+FAKE_V0=$4
+NOT_A_PLUGIN=$5
 HERE=$(cd "$(dirname "$0")" && pwd)
 DIR=$(mktemp -d)
 PIDS=()
@@ -205,5 +208,23 @@ out=$("$GPROF_ID" show --pid "$ECHO" 2>&1)
 grep -qF "it serves HTTP on http://127.0.0.1:$EPORT/debug/pprof/" <<<"$out" || fail "show --pid does not name the HTTP address: $out"
 wait "$ECHO"
 [ -e "$AFILE" ] && fail "address file $AFILE left after the program exited"
+
+# --- a file where the plugin should be that is not the plugin: one stderr line, the program runs
+# on (LD_LIBRARY_PATH is searched before the program's RUNPATH, docs/fleet.md).
+plugin_case() {  # plugin_case NAME FILE REGEX
+  local d=$DIR/plugin-$1
+  mkdir -p "$d"
+  cp "$2" "$d/libgprofid_http_plugin.so"
+  LD_LIBRARY_PATH=$d GPROFID_DEBUG_HTTP=127.0.0.1:0 GPROFID_DEBUG_SOCKET=1 "$ECHO_SERVER" 1 1 \
+    >/dev/null 2>"$d/err"
+  check "$1: the program ran to its end" 0 $?
+  # (echo_server itself says where it listens.)
+  check "$1: one line of ours on stderr" 1 "$(grep -c '^gprof-id:' "$d/err")"
+  check_match "$1: why" "$3" "$(grep '^gprof-id:' "$d/err")"
+}
+: >"$DIR/empty.so"
+plugin_case empty "$DIR/empty.so" '^gprof-id: no debug HTTP: cannot load libgprofid_http_plugin\.so \(.*plugin-empty/libgprofid_http_plugin\.so: file too short\): install'
+plugin_case not-a-plugin "$NOT_A_PLUGIN" '^gprof-id: no debug HTTP: .*plugin-not-a-plugin/libgprofid_http_plugin\.so is not a gprof-id HTTP plugin \(no gprofid_http_plugin_transport_v1\)$'
+plugin_case older "$FAKE_V0" '^gprof-id: no debug HTTP: .*plugin-older/libgprofid_http_plugin\.so is a gprof-id HTTP plugin of interface version 0, this program needs version 1: install the plugin'
 
 finish http_test

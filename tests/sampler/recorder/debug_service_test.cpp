@@ -1,6 +1,8 @@
 #include "gprofid/recorder/debug_service.hpp"
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -187,6 +189,42 @@ TEST_CASE("debug sockets: a stale one is removed, a served one or a live process
                        std::system_error);
   first.stop();
   CHECK_FALSE(fs::exists(path));
+}
+
+TEST_CASE("address files: removed as stale sockets are, when the pid is gone and nothing listens") {
+  socket_dir d;
+  // A TCP port that listens, and one that did and no longer does.
+  const auto bound = [](bool keep_listening, int& fd) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 1) == 0);
+    socklen_t n = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+    if (!keep_listening) ::close(fd);
+    return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  };
+  int served_fd = -1, closed_fd = -1;
+  const std::string served = bound(true, served_fd);
+  const std::string closed = bound(false, closed_fd);
+  CHECK(debug_http_address_listened(served));
+  CHECK_FALSE(debug_http_address_listened(closed));
+  CHECK_FALSE(debug_http_address_listened("nonsense"));
+  const auto file = [&](const std::string& name, const std::string& address) {
+    std::ofstream((d.dir / name).string()) << address << "\n";
+    return (d.dir / name).string();
+  };
+  const std::string dead_served = file("2147483602.http", served);  // a dead pid, still served
+  const std::string dead = file("2147483603.http", closed);
+  const std::string alive = file("1.http", closed);  // pid 1 is alive
+  CHECK(remove_stale_debug_sockets(d.dir.string()) == 1);
+  CHECK(fs::exists(dead_served));
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(fs::exists(alive));
+  ::close(served_fd);
+  CHECK(remove_stale_debug_http_address(dead_served, 2147483602));
 }
 
 }  // namespace

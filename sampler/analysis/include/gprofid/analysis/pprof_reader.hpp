@@ -16,8 +16,10 @@ namespace gprofid {
 
 struct pprof_goroutines {
   // pid 0 (a profile does not say); start_unix_ns: the profile's time less the sample's time
-  // since the start (the "gprof-id sample N at +Tns" comment), which is the same for every
-  // profile of one process, 0 when the profile has no time; command_line: the second comment.
+  // since the start (the "gprof-id sample N at +Tns" comment): the process's start, as its wall
+  // clock told it at that profile (so within microseconds for every profile of one process, more
+  // if the clock was stepped in between); 0 when the profile has no time; command_line: the
+  // second comment.
   recording_header header;
   std::string program;  // the mapping's file name: the program the profile is of
   symbol_tables tables;

@@ -38,8 +38,14 @@ bool debug_socket_listened(const std::string& path);
 // not exist and nothing listens on it; returns whether it did. Both conditions are checked so
 // that a socket whose program lives in another PID namespace (sharing the directory) is kept.
 bool remove_stale_debug_socket(const std::string& path, pid_t pid);
-// Every "PID.sock" in `dir` that remove_stale_debug_socket removes, and every "PID.http" of a
-// process that does not exist; returns how many.
+// Whether something accepts TCP connections at `address` ("127.0.0.1:PORT", "[::1]:PORT", as
+// an address file holds it; 0.0.0.0 and :: are tried on this machine).
+bool debug_http_address_listened(const std::string& address);
+// The same rule for an address file: removes `path` ("DIR/PID.http") if process `pid` does not
+// exist and nothing listens at the address it holds; returns whether it did.
+bool remove_stale_debug_http_address(const std::string& path, pid_t pid);
+// Every "PID.sock" in `dir` that remove_stale_debug_socket removes, and every "PID.http" that
+// remove_stale_debug_http_address removes; returns how many.
 std::size_t remove_stale_debug_sockets(const std::string& dir);
 
 // Requests are one line of at most this many bytes, newline included.

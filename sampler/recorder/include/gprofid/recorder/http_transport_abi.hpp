@@ -77,6 +77,10 @@ using gprofid_http_transport_v1_fn = const gprofid_http_transport_v1* (*)();
 namespace gprofid {
 
 inline constexpr const char* http_transport_symbol = "gprofid_http_plugin_transport_v1";
+// The interface's version, the number at the end of http_transport_symbol: a plugin of another
+// version exports the prefix with its own number, and is told apart by it.
+inline constexpr int http_transport_version = 1;
+inline constexpr const char* http_transport_symbol_prefix = "gprofid_http_plugin_transport_v";
 // The plugin's file name, looked for where ld.so looks for the program's libraries (its RUNPATH,
 // which the CMake package and gprofid.pc set to LIBDIR/gprofid, LD_LIBRARY_PATH, the system's
 // directories), then in the configured LIBDIR/gprofid, then in ld.so's cache.
