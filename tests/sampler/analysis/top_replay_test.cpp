@@ -111,7 +111,8 @@ TEST_CASE("a replay shows at every position what the whole recording in memory s
     whole.tables() = testing::churn_tables();
     whole.add(story());
     auto replay_source = std::make_unique<top_replay>(file.path);
-    CHECK(replay_source->keyframes() == (e == recording_encoding::v2 ? 3 : 0));
+    // v2: its keyframes (0, 100, 200); v1: samples 0, 64, 128, 192.
+    CHECK(replay_source->keyframes() == (e == recording_encoding::v2 ? 3 : 4));
     top_session replay({}, std::move(replay_source));
     CHECK(replay.size() == 250);
     check_same_view(replay, whole);
@@ -137,40 +138,48 @@ TEST_CASE("a replay shows at every position what the whole recording in memory s
   }
 }
 
-TEST_CASE("a v2 reader restarts at a keyframe it read, and warns of nothing twice") {
-  recording_file file(recording_encoding::v2);
-  recording_reader r(file.path);
-  std::vector<std::pair<std::size_t, recording_restart_point>> keyframes;
-  sample_changes c;
-  std::vector<sample> seen;
-  for (std::size_t i = 0; r.next_changes(c); ++i) {
-    if (auto p = r.restart_point()) keyframes.emplace_back(i, *p);
+TEST_CASE(
+    "a reader restarts at a keyframe (v2) or sample line (v1) it read, warning of nothing twice") {
+  for (auto e : {recording_encoding::v2, recording_encoding::jsonl}) {
+    CAPTURE(to_string(e));
+    recording_file file(e);
+    recording_reader r(file.path);
+    std::vector<std::pair<std::size_t, recording_restart_point>> keyframes;
+    sample_changes c;
+    std::vector<sample> seen;
+    for (std::size_t i = 0; r.next_changes(c); ++i) {
+      if (auto p = r.restart_point()) keyframes.emplace_back(i, *p);
+      sample s;
+      r.current(s);
+      seen.push_back(std::move(s));
+    }
+    if (e == recording_encoding::jsonl) {
+      REQUIRE(keyframes.size() == 250);  // every sample line
+      keyframes = {keyframes[0], keyframes[100], keyframes[249]};
+    }
+    REQUIRE(keyframes.size() == 3);
+    CHECK(keyframes[1].first == 100);
+    const auto warnings = r.warnings();
+    r.restart(keyframes[1].second);
+    REQUIRE(r.next_changes(c));
+    CHECK(c.first);  // everything created, as a first sample
+    CHECK(c.created.size() == seen[100].goroutines.size());
     sample s;
     r.current(s);
-    seen.push_back(std::move(s));
+    check_same_sample(s, seen[100]);
+    REQUIRE(r.next_changes(c));
+    CHECK(!c.first);
+    r.current(s);
+    check_same_sample(s, seen[101]);
+    std::size_t n = 102;
+    while (r.next_changes(c)) ++n;
+    CHECK(n == 250);
+    CHECK(r.warnings() == warnings);
+    CHECK(r.end().has_value());
+    // A point past what was read cannot be restarted at.
+    recording_reader fresh(file.path);
+    CHECK_THROWS_AS(fresh.restart(keyframes[2].second), recording_error);
   }
-  REQUIRE(keyframes.size() == 3);
-  CHECK(keyframes[1].first == 100);
-  const auto warnings = r.warnings();
-  r.restart(keyframes[1].second);
-  REQUIRE(r.next_changes(c));
-  CHECK(c.first);  // everything created, as a first sample
-  CHECK(c.created.size() == seen[100].goroutines.size());
-  sample s;
-  r.current(s);
-  check_same_sample(s, seen[100]);
-  REQUIRE(r.next_changes(c));
-  CHECK(!c.first);
-  r.current(s);
-  check_same_sample(s, seen[101]);
-  std::size_t n = 102;
-  while (r.next_changes(c)) ++n;
-  CHECK(n == 250);
-  CHECK(r.warnings() == warnings);
-  CHECK(r.end().has_value());
-  // A point past what was read cannot be restarted at.
-  recording_reader fresh(file.path);
-  CHECK_THROWS_AS(fresh.restart(keyframes[2].second), recording_error);
 }
 
 }  // namespace

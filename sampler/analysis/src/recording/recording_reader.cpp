@@ -592,13 +592,33 @@ bool recording_reader::next_changes(sample_changes& out) {
 }
 
 std::optional<recording_restart_point> recording_reader::restart_point() const noexcept {
-  return v2_ ? v2_->restart_point() : std::nullopt;
+  if (v2_) return v2_->restart_point();
+  // Every v1 sample line is whole: any can be read again by itself.
+  if (v1_sample_at_.sample == 0) return std::nullopt;
+  return v1_sample_at_;
 }
 
 void recording_reader::restart(const recording_restart_point& p) {
-  if (!v2_) throw recording_error(name_, 0, "a v1 recording has no keyframes to restart at");
   try {
-    v2_->restart(p);
+    if (v2_) return v2_->restart(p);
+    if (p.offset >= v1_read_until_ || p.block == 0 || p.sample == 0) {
+      throw recording_error(name_, 0,
+                            "offset " + std::to_string(p.offset) +
+                                ": not a sample line this reader has read (cannot restart there)");
+    }
+    in_->clear();
+    in_->seekg(static_cast<std::streamoff>(p.offset));
+    if (!*in_) {
+      throw recording_error(
+          name_, 0,
+          "cannot seek back to line " + std::to_string(p.block) + " (the input is not a file)");
+    }
+    line_no_ = p.block - 1;
+    samples_read_ = p.sample - 1;
+    v1_sample_at_ = {};
+    v1_have_last_ = false;
+    end_.reset();
+    done_ = false;
   } catch (...) {
     rethrow_with_position();
   }
@@ -613,9 +633,15 @@ void recording_reader::current(sample& out) const {
 }
 
 bool recording_reader::next_line_sample(sample& out) {
-  while (!done_ && std::getline(*in_, line_)) {
+  while (!done_) {
+    const auto at = static_cast<std::uint64_t>(static_cast<std::streamoff>(in_->tellg()));
+    if (!std::getline(*in_, line_)) break;
     ++line_no_;
     const bool complete = !in_->eof();  // getline stopped at a newline, not at end of input
+    // Read before a restart(): its table entries are in the tables, its warnings were given.
+    const bool again = at < v1_read_until_;
+    v1_read_until_ = std::max(v1_read_until_, at + line_.size() + (complete ? 1 : 0));
+    v1_line_at_ = at;
     if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       // Samples are nearly all of a recording: parsed without a DOM when they are plain. Any
@@ -624,7 +650,7 @@ bool recording_reader::next_line_sample(sample& out) {
       // The fast path does not read the wait-for graph: it gives up at the graph's fields.
       if (!end_ && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
         sort_and_check_ids(out, "sample " + std::to_string(out.seq));
-        check_sequence(out.seq);
+        check_sequence(out.seq, again);
         return true;
       }
       json obj;
@@ -632,16 +658,22 @@ bool recording_reader::next_line_sample(sample& out) {
         obj = parse_line(line_);
       } catch (const line_error&) {
         if (complete) throw;
-        warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
-                            ": incomplete last line ignored (the recording was cut short)");
+        if (!v1_finished_) {
+          warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
+                              ": incomplete last line ignored (the recording was cut short)");
+        }
         break;
       }
       if (end_) throw line_error("line after the end line");
       std::string type = line_type(obj);
       if (type == recording_format::line::sample) {
         read_sample(obj, tables_, out);
-        check_sequence(out.seq);
+        check_sequence(out.seq, again);
         return true;
+      } else if (again &&
+                 (type == recording_format::line::site || type == recording_format::line::frame ||
+                  type == recording_format::line::stack)) {
+        // Defined already.
       } else if (type == recording_format::line::site) {
         read_location(obj, type, tables_.sites);
       } else if (type == recording_format::line::frame) {
@@ -663,6 +695,11 @@ bool recording_reader::next_line_sample(sample& out) {
   if (!done_ && in_->bad()) {
     throw recording_error(name_, line_no_, std::string("read error: ") + std::strerror(errno));
   }
+  if (v1_finished_) {  // restarted: the end's warnings were given when it was first reached
+    done_ = true;
+    return false;
+  }
+  v1_finished_ = true;
   if (!done_ && !end_) {
     warnings_.push_back(name_ + ":" + std::to_string(line_no_) +
                         ": no end line (the recording was cut short)");
@@ -682,9 +719,10 @@ bool recording_reader::next_line_sample(sample& out) {
   return false;
 }
 
-void recording_reader::check_sequence(std::uint64_t seq) {
+void recording_reader::check_sequence(std::uint64_t seq, bool again) {
   ++samples_read_;
-  sequence_.check(seq, line_no_, name_, warnings_);
+  v1_sample_at_ = {v1_line_at_, line_no_, samples_read_};
+  if (!again) sequence_.check(seq, line_no_, name_, warnings_);
 }
 
 recording read_recording(const std::string& path) {

@@ -9,7 +9,12 @@ top_replay::top_replay(std::string path, summary_options summary)
   // The pass that counts: work proportional to what changed (v2), one sample held.
   view_ = std::make_unique<recording_reader>(path_);
   while (view_->next_changes(changes_)) {
-    if (auto p = view_->restart_point()) keyframes_.emplace_back(times_.size(), *p);
+    // Every v2 keyframe (100 samples apart by default); a v1 recording could restart at any
+    // sample, kept every 64th.
+    auto p = view_->restart_point();
+    if (p && (keyframes_.empty() || times_.size() - keyframes_.back().first >= 64)) {
+      keyframes_.emplace_back(times_.size(), *p);
+    }
     times_.push_back(changes_.time_ns);
   }
   if (times_.empty()) throw recording_error(path_, 0, "no samples");

@@ -52,11 +52,11 @@ class recording_out_of_memory : public std::bad_alloc {
 
 class v2_reader;
 
-// A sample a reader can read again without the samples before it: a v2 keyframe
-// (recording_reader::restart_point), by the position of its block.
+// A sample a reader can read again without the samples before it (recording_reader::
+// restart_point): a v2 keyframe by the position of its block, or any v1 sample line.
 struct recording_restart_point {
-  std::uint64_t offset = 0;  // the sample block's file offset
-  std::uint64_t block = 0;   // its block number (1-based, as messages count)
+  std::uint64_t offset = 0;  // the sample block's or line's file offset
+  std::uint64_t block = 0;   // its block number (v2) or line number (v1), 1-based
   std::uint64_t sample = 0;  // its sample number (1-based)
 };
 
@@ -89,7 +89,7 @@ class recording_reader {
   void current(sample& out) const;
 
   // After next() or next_changes(): where this reader can read the sample just read again
-  // without those before it: a v2 keyframe's; none for a v2 delta sample or a v1 recording.
+  // without those before it: a v2 keyframe's, every v1 sample's; none for a v2 delta sample.
   std::optional<recording_restart_point> restart_point() const noexcept;
   // Makes the sample at `p` (a restart_point() of this reader) the next one read, as if it were
   // the first (next_changes: every goroutine created). The tables stay (they cover every sample
@@ -112,8 +112,9 @@ class recording_reader {
   // Rethrows the exception being handled, with the position in the recording: bad_alloc as
   // recording_out_of_memory, a read error the stream rethrew as recording_error.
   [[noreturn]] void rethrow_with_position();
-  // Counts a sample and warns when its seq repeats or goes back.
-  void check_sequence(std::uint64_t seq);
+  // Counts a sample and warns when its seq repeats or goes back (unless read `again`, after a
+  // restart()).
+  void check_sequence(std::uint64_t seq, bool again = false);
 
   std::unique_ptr<std::istream> owned_;
   std::istream* in_;
@@ -132,6 +133,11 @@ class recording_reader {
   sample v1_last_;                 // v1 next_changes(): the previous sample, to compare with
   sample v1_next_;
   bool v1_have_last_ = false;
+  // v1 restart(): lines before v1_read_until_ were read already; the end warns once.
+  std::uint64_t v1_read_until_ = 0;
+  std::uint64_t v1_line_at_ = 0;  // offset of the line read last
+  recording_restart_point v1_sample_at_;
+  bool v1_finished_ = false;
 };
 
 // A whole recording in memory, for tools that need every sample at once.

@@ -1,7 +1,7 @@
 // A recording replayed by `gprof-id top` without holding it: one pass at the start counts the
-// samples and notes where the reader can start again (v2 keyframes); after that only the sample
-// at the position and the one before it are held whole. Moving forward reads on; moving back
-// starts again at the nearest keyframe (a v1 recording: at its start). The warnings are the
+// samples and notes where the reader can start again (v2 keyframes; every 64th v1 sample); after
+// that only the sample at the position and the one before it are held whole. Moving forward
+// reads on; moving back starts again at the nearest of those places. The warnings are the
 // summary's over every sample up to the position, fed what changed by a second reader; a
 // followed goroutine's history comes from a pass over the changes when it is first followed.
 #pragma once
@@ -41,7 +41,7 @@ class top_replay {
   symbol_tables& tables() noexcept { return tables_; }
   // The reader's warnings over the whole recording (a cut-short end, seq out of order).
   const std::vector<std::string>& reader_warnings() const noexcept { return reader_warnings_; }
-  // Keyframes found (v2): the places a move back starts reading from.
+  // The places a move back starts reading from: v2 keyframes, every 64th v1 sample.
   std::size_t keyframes() const noexcept { return keyframes_.size(); }
 
   // Moves to sample `index` (clamped to the last).
