@@ -26,6 +26,8 @@ std::vector<result> snapshot_cost(const job& j);
 std::vector<result> snapshot_pause(const job& j);
 // sampling_bench.cpp
 std::vector<result> sampling_overhead(const job& j);
+// sample_cost_bench.cpp
+std::vector<result> sample_cost(const job& j);
 // identity_bench.cpp
 std::vector<result> identity(const job& j);
 // diff_bench.cpp

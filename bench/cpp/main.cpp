@@ -39,6 +39,8 @@ const std::map<std::string, runner>& runners() {
       {"sampling_overhead", sampling_overhead},
       {"sampling_overhead_v2", sampling_overhead},
       {"sampling_overhead_v2_full", sampling_overhead},
+      {"sampling_overhead_v2_graph", sampling_overhead},
+      {"sample_cost", sample_cost},
       {"recording_format", recording_format},
       {"identity", identity},
       {"diff", diff},
@@ -90,6 +92,8 @@ std::vector<step> plan(bool quick) {
   add(1, {.op = "sampling_overhead", .n = 10'000, .dur_ms = quick ? 500 : 2000});
   add(1, {.op = "sampling_overhead_v2", .n = 10'000, .dur_ms = quick ? 500 : 2000});
   add(1, {.op = "sampling_overhead_v2_full", .n = 10'000, .dur_ms = quick ? 500 : 2000});
+  add(1, {.op = "sampling_overhead_v2_graph", .n = 10'000, .dur_ms = quick ? 500 : 2000});
+  for (auto n : pick({100, 1'000, 10'000}, {1'000})) add(1, {.op = "sample_cost", .n = n});
   add(1, {.op = "identity", .n = quick ? 200'000 : 1'000'000});
   for (auto n : pick({100'000, 1'000'000}, {100'000})) add(1, {.op = "diff", .n = n});
   for (auto n : pick({10'000, 100'000}, {10'000})) add(1, {.op = "recording_format", .n = n});

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,11 +86,13 @@ struct run_stats {
   double ops_per_s = 0;
   std::uint64_t samples = 0;
   std::uintmax_t bytes = 0;
+  double window_s = 0;  // as measured: a sleep may end late on a loaded machine
+  sampler_stats sampler{};
 };
 
 task<run_stats> mixed_run(runtime& rt, std::int64_t n, std::size_t tokens,
                           std::chrono::milliseconds dur, const std::string* recording,
-                          recording_encoding format, bool incremental) {
+                          recording_encoding format, bool incremental, bool with_graph) {
   mixed_state m(tokens);
   m.exited.add(n);
   m.live.add(static_cast<std::int64_t>(tokens));
@@ -103,6 +106,8 @@ task<run_stats> mixed_run(runtime& rt, std::int64_t n, std::size_t tokens,
     opts.format = format;
     opts.sampling.interval_ns = sample_interval_ns;
     opts.sampling.incremental = incremental;
+    // _graph: the wait-for graph in every delta, however many goroutines are parked.
+    if (with_graph) opts.sampling.delta_graph_limit = std::numeric_limits<std::size_t>::max();
     opts.workload = "bench sampling_overhead";
     session = start_recording(rt, *recording, opts);
   }
@@ -112,9 +117,11 @@ task<run_stats> mixed_run(runtime& rt, std::int64_t n, std::size_t tokens,
   const std::uint64_t c1 = m.total();
   const std::int64_t t1 = monotonic_ns();
   run_stats st;
-  st.ops_per_s = static_cast<double>(c1 - c0) / (static_cast<double>(t1 - t0) / 1e9);
+  st.window_s = static_cast<double>(t1 - t0) / 1e9;
+  st.ops_per_s = static_cast<double>(c1 - c0) / st.window_s;
   if (session) {
     st.samples = session->sampler().samples_taken();
+    st.sampler = session->sampler().stats();
     session->stop();
     st.bytes = std::filesystem::file_size(*recording);
   }
@@ -133,23 +140,42 @@ std::vector<result> sampling_overhead(const job& j) {
                             ("gprofid_bench_" + std::to_string(getpid()) + ".rec"))
                                .string();
   // sampling_overhead writes v1 JSON Lines, sampling_overhead_v2 format v2 (both incremental).
-  // _full: the same with a full snapshot every sample (incremental snapshots off), to compare.
+  // _full: the same with a full snapshot every sample (incremental snapshots off), to compare;
+  // _graph: incremental with the wait-for graph in every delta (sampler_options::
+  // delta_graph_limit unlimited).
   const recording_encoding format =
       j.op.starts_with("sampling_overhead_v2") ? recording_encoding::v2 : recording_encoding::jsonl;
   const bool incremental = j.op != "sampling_overhead_v2_full";
+  const bool with_graph = j.op == "sampling_overhead_v2_graph";
   const double work = measure_spin();
   const auto dur = std::chrono::milliseconds(j.dur_ms);
   run_stats base, sampled;
   runtime rt({.workers = workers_for(j)});
   const std::size_t tokens = rt.workers();
   rt.run([&]() -> task<void> {
-    base = co_await mixed_run(rt, j.n, tokens, dur, nullptr, format, incremental);
-    sampled = co_await mixed_run(rt, j.n, tokens, dur, &path, format, incremental);
+    base = co_await mixed_run(rt, j.n, tokens, dur, nullptr, format, incremental, with_graph);
+    sampled = co_await mixed_run(rt, j.n, tokens, dur, &path, format, incremental, with_graph);
   }());
   std::filesystem::remove(path);
-  const double secs = static_cast<double>(j.dur_ms) / 1e3;
+  const double secs = sampled.window_s;
   const double samples = static_cast<double>(sampled.samples);
-  return {{.op = j.op,
+  // Where a sample's time went (periodic_sampler::stats), per sample.
+  const sampler_stats& ss = sampled.sampler;
+  const double per = ss.samples > 0 ? static_cast<double>(ss.samples) : 1.0;
+  auto us_per_sample = [&](std::int64_t ns) { return round3(static_cast<double>(ns) / per / 1e3); };
+  json phases = {{"records_per_sample", round3(static_cast<double>(ss.records) / per)},
+                 {"waits_per_sample", round3(static_cast<double>(ss.waits) / per)},
+                 {"full_samples", ss.full},
+                 {"missed_ticks", ss.missed_ticks},
+                 {"sample_us", us_per_sample(ss.busy_ns)},
+                 {"sample_cpu_us", us_per_sample(ss.cpu_ns)},
+                 {"max_sample_us", round3(static_cast<double>(ss.max_sample_ns) / 1e3)},
+                 {"snapshot_us", us_per_sample(ss.snapshot_ns)},
+                 {"symbolise_us", us_per_sample(ss.symbolise_ns)},
+                 {"apply_us", us_per_sample(ss.apply_ns)},
+                 {"write_us", us_per_sample(ss.write_ns)},
+                 {"sampler_cpu_share", round3(static_cast<double>(ss.cpu_ns) / 1e9 / secs)}};
+  result r{.op = j.op,
            .n = j.n,
            .value = 100 * (1 - sampled.ops_per_s / base.ops_per_s),
            .unit = "percent",
@@ -164,7 +190,9 @@ std::vector<result> sampling_overhead(const job& j) {
                                            (samples * static_cast<double>(j.n)))
                                   : 0.0},
                      {"work_ns", round3(work)},
-                     {"window_s", secs}}}};
+                     {"window_s", secs}}};
+  for (const auto& [k, v] : phases.items()) r.extra[k] = v;
+  return {r};
 }
 
 }  // namespace gprofid::bench

@@ -1,5 +1,7 @@
 #include "gprofid/recorder/periodic_sampler.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -7,6 +9,22 @@
 #include "gprofid/recorder/profile.hpp"
 
 namespace gprofid {
+namespace {
+
+std::int64_t thread_cpu_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Adds the time since `since` to `into` and moves `since` on: one clock read per phase.
+void lap(std::int64_t& into, std::int64_t& since) noexcept {
+  const std::int64_t now = monotonic_ns();
+  into += now - since;
+  since = now;
+}
+
+}  // namespace
 
 periodic_sampler::periodic_sampler(runtime& rt, recording_writer& out, sampler_options options)
     : rt_(rt), out_(out), options_(options) {
@@ -51,6 +69,11 @@ std::exception_ptr periodic_sampler::error() const {
   return error_;
 }
 
+sampler_stats periodic_sampler::stats() const {
+  std::lock_guard guard(m_);
+  return stats_;
+}
+
 void periodic_sampler::run() {
   using clock = std::chrono::steady_clock;
   const auto interval = std::chrono::nanoseconds(std::max<std::int64_t>(options_.interval_ns, 1));
@@ -65,6 +88,7 @@ void periodic_sampler::run() {
   while (true) {
     {
       std::unique_lock lock(m_);
+      stats_ = running_stats_;
       // Ticks are on a fixed grid from the start, so a slow sample does not shift later ones.
       const auto wake = std::min(next, deadline);
       cv_.wait_until(lock, wake, [&] { return stop_requested_; });
@@ -75,8 +99,7 @@ void periodic_sampler::run() {
       break;
     }
     try {
-      take_sample(seq++);
-      samples_.fetch_add(1, std::memory_order_relaxed);
+      timed_sample(seq++);
     } catch (...) {
       failure = std::current_exception();
       why = end_reason::error;
@@ -88,23 +111,58 @@ void periodic_sampler::run() {
     }
     next += interval;
     const auto now = clock::now();
-    // After a stall (e.g. a huge sample), skip missed ticks rather than firing them back to back.
-    if (next < now) next = now + interval - (now - next) % interval;
+    // A sample that ran past the next tick: that tick is taken at once, late, and any later one
+    // that also passed is dropped (as Go's time.Ticker keeps one tick in its channel), so one
+    // slow sample (a refresh, a keyframe) costs no tick, and a long stall does not fire missed
+    // ticks back to back.
+    if (next < now) {
+      const auto behind = (now - next) / interval;
+      running_stats_.missed_ticks += static_cast<std::uint64_t>(behind);
+      next += behind * interval;
+    }
   }
   {
     std::lock_guard guard(m_);
     finished_ = true;
+    stats_ = running_stats_;
     reason_ = why;
     error_ = failure;
   }
   cv_.notify_all();
 }
 
+void periodic_sampler::sample_now() {
+  timed_sample(samples_taken());
+  std::lock_guard guard(m_);
+  stats_ = running_stats_;
+}
+
+void periodic_sampler::timed_sample(std::uint64_t seq) {
+  const std::int64_t t0 = monotonic_ns();
+  const std::int64_t cpu0 = thread_cpu_ns();
+  take_sample(seq);
+  const std::int64_t took = monotonic_ns() - t0;
+  sampler_stats& st = running_stats_;
+  ++st.samples;
+  st.busy_ns += took;
+  st.cpu_ns += thread_cpu_ns() - cpu0;
+  st.max_sample_ns = std::max(st.max_sample_ns, took);
+  samples_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void periodic_sampler::take_sample(std::uint64_t seq) {
+  sampler_stats& st = running_stats_;
+  std::int64_t t = monotonic_ns();
   if (!options_.incremental) {
-    sample s = goroutine_profile_with_id(rt_, sym_);
+    snapshot snap = rt_.take_snapshot();
+    lap(st.snapshot_ns, t);
+    sample s = to_sample(snap, rt_.started_ns(), sym_);
     s.seq = seq;
+    lap(st.symbolise_ns, t);
     out_.write_sample(s, sym_.tables(), sym_.take_new());
+    lap(st.write_ns, t);
+    ++st.full;
+    st.records += s.goroutines.size();
     last_count_.store(s.goroutines.size(), std::memory_order_relaxed);
     return;
   }
@@ -113,13 +171,20 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
   const bool refresh =
       seq > 0 && !last_had_graph_ && monotonic_ns() - last_full_ns_ >= options_.graph_interval_ns;
   snapshot_delta raw = rt_.take_snapshot_delta(cursor_, refresh);
+  lap(st.snapshot_ns, t);
+  st.records += raw.changes.goroutines.size();
+  st.waits += raw.waits.size();
   sample part = to_sample(raw.changes, rt_.started_ns(), sym_);
   part.seq = seq;
+  lap(st.symbolise_ns, t);
   last_had_graph_ = raw.full || raw.graph;
   if (raw.full) {
+    ++st.full;
     last_full_ns_ = raw.changes.started_ns;
     state_.reset(part);
+    lap(st.apply_ns, t);
     out_.write_sample(part, sym_.tables(), sym_.take_new());
+    lap(st.write_ns, t);
     last_count_.store(part.goroutines.size(), std::memory_order_relaxed);
     return;
   }
@@ -148,12 +213,14 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
   // Without a graph, changed goroutines carry no blocked_on; the others keep theirs, and the
   // sample keeps the last graph.
   state_.apply(d);
+  lap(st.apply_ns, t);
   if (out_.wants_full_sample(d.time_ns)) {
     state_.materialise(scratch_);
     out_.write_sample(scratch_, sym_.tables(), sym_.take_new());
   } else {
     out_.write_delta(d, state_.size(), sym_.tables());
   }
+  lap(st.write_ns, t);
   last_count_.store(state_.size(), std::memory_order_relaxed);
 }
 

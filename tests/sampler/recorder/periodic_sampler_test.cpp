@@ -9,6 +9,7 @@
 
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/channel.hpp"
+#include "gprofid/recorder/profile.hpp"
 #include "gprofid/recording/wait_graph.hpp"
 #include "gprofid/sleep.hpp"
 #include "tests/sampler/test_support.hpp"
@@ -214,6 +215,34 @@ TEST_CASE("periodic_sampler: a write error stops it and is reported") {
                          std::system_error);
   });
   ::close(p[1]);
+}
+
+TEST_CASE("periodic_sampler: sample_now takes samples by hand; stats say what they cost") {
+  const auto path = temp_file("by-hand");
+  with_three_waiting([&](runtime& rt) {
+    recording_writer w = recording_writer::create(path.string(), recording_encoding::v2);
+    w.write_header(header_for(rt, 0));
+    periodic_sampler s(rt, w, {});
+    s.sample_now();  // the first is full: the three waiting and main
+    sampler_stats st = s.stats();
+    CHECK(st.samples == 1);
+    CHECK(st.full == 1);
+    CHECK(st.records == 4);
+    s.sample_now();  // a delta: only main (running at the previous one) is read again
+    st = s.stats();
+    CHECK(s.samples_taken() == 2);
+    CHECK(st.samples == 2);
+    CHECK(st.full == 1);
+    CHECK(st.records == 5);
+    CHECK(st.missed_ticks == 0);
+    CHECK(st.snapshot_ns + st.symbolise_ns + st.apply_ns + st.write_ns <= st.busy_ns);
+    CHECK(st.max_sample_ns <= st.busy_ns);
+  });
+  auto rec = read_recording(path.string());
+  REQUIRE(rec.samples.size() == 2);
+  CHECK(rec.samples[1].seq == 1);
+  CHECK(rec.samples[1].goroutines.size() == 4);
+  fs::remove(path);
 }
 
 TEST_CASE("start_recording: an unwritable path throws at once") {

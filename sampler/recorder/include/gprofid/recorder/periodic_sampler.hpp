@@ -31,10 +31,28 @@ struct sampler_options {
   // Incremental: each delta carries the wait-for graph while at most this many goroutines are
   // parked on a graph object (change_cursor::set_graph_limit; docs/wait-graph.md, "How fresh the
   // graph is"); 0: never.
-  std::size_t delta_graph_limit = 10'000;
+  std::size_t delta_graph_limit = 1'000;
   // Incremental, while deltas carry no graph (past the limit): a full snapshot, with the graph,
   // at least this often; in between, samples keep the graph of the last full one.
   std::int64_t graph_interval_ns = 1'000'000'000;
+};
+
+// Where the sampler's time went, summed over its samples (wall clock on the sampler thread;
+// cpu_ns is that thread's CPU time, so busy - cpu is time it waited for a core). For
+// benchmarks and progress; read with periodic_sampler::stats().
+struct sampler_stats {
+  std::uint64_t samples = 0;
+  std::uint64_t full = 0;          // full snapshots (the first, graph refreshes, incremental off)
+  std::uint64_t records = 0;       // goroutine records the runtime handed over (all of a full one)
+  std::uint64_t waits = 0;         // deltas with the graph: wait edges of unchanged goroutines read
+  std::uint64_t missed_ticks = 0;  // ticks skipped because a sample ran past them
+  std::int64_t snapshot_ns = 0;    // the runtime's snapshot or delta (graph included)
+  std::int64_t symbolise_ns = 0;   // to_sample: records to table indices
+  std::int64_t apply_ns = 0;       // the kept state brought up to date
+  std::int64_t write_ns = 0;       // encoding and writing
+  std::int64_t busy_ns = 0;        // the whole of every sample
+  std::int64_t cpu_ns = 0;         // the sampler thread's CPU time in samples
+  std::int64_t max_sample_ns = 0;  // the longest sample
 };
 
 class periodic_sampler {
@@ -46,6 +64,9 @@ class periodic_sampler {
   periodic_sampler& operator=(const periodic_sampler&) = delete;
 
   void start();
+  // Takes one sample now on the calling thread, numbered after the last: for a sampler that was
+  // not started (benchmarks drive it by hand). Throws what writing throws.
+  void sample_now();
   // Stops promptly (an in-progress sample is finished) and joins the thread. Idempotent. Call it
   // before the runtime is destroyed (it stops the runtime's change tracking).
   void stop();
@@ -58,6 +79,8 @@ class periodic_sampler {
   std::size_t last_goroutines() const noexcept {
     return last_count_.load(std::memory_order_relaxed);
   }
+  // Safe from any thread (a copy taken under the sampler's lock between samples).
+  sampler_stats stats() const;
 
   // Why it finished: samples, duration, error, or completed when stopped. Valid after stop().
   end_reason reason() const;
@@ -68,6 +91,8 @@ class periodic_sampler {
   void run();
   // Takes and writes one sample: full, or what changed since the previous one.
   void take_sample(std::uint64_t seq);
+  // take_sample, timed into running_stats_.
+  void timed_sample(std::uint64_t seq);
 
   runtime& rt_;
   recording_writer& out_;
@@ -78,15 +103,18 @@ class periodic_sampler {
   std::int64_t last_full_ns_ = 0;
   bool last_had_graph_ = false;  // the previous sample's graph is as of its instant
   sample scratch_;
+  sampler_stats running_stats_;  // the sampler thread's own; published into stats_ under m_
   std::atomic<std::uint64_t> samples_{0};
   std::atomic<std::size_t> last_count_{0};
 
+  // Guards what follows it; the sampler thread holds it only between samples.
   mutable std::mutex m_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
   bool finished_ = false;
   end_reason reason_ = end_reason::completed;
   std::exception_ptr error_;
+  sampler_stats stats_;  // guarded by m_
   std::thread thread_;
 };
 
