@@ -106,10 +106,15 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
   std::optional<detail::graph_reader> reading_graphs;
   if (with_graph) {
     reading_graphs.emplace();  // before any wait record is looked at
-    std::vector<goroutine*> sorted = chain;
-    std::sort(sorted.begin(), sorted.end());
+    // Not on the chain = not listed: the chain's are until the loop below clears them. One
+    // listed since take_changed was woken after the instant and records itself as it was at
+    // the instant (in this delta's changes, its wait not in the graph), as the check on
+    // profiled_epoch below would find.
+    unchanged.reserve(c.parked_.size());
     for (goroutine* g : c.parked_) {
-      if (!std::binary_search(sorted.begin(), sorted.end(), g)) unchanged.push_back(g);
+      if ((g->change_bits.load(std::memory_order_acquire) & change_bit::listed) == 0) {
+        unchanged.push_back(g);
+      }
     }
   }
   std::vector<goroutine*> taken;

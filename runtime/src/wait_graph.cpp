@@ -169,13 +169,6 @@ std::uint64_t wait_graph_capture::note(goroutine* g, std::uint64_t resumes, std:
   if (!object) return 0;
   const std::size_t reader = parked_.size();
   parked_.push_back({g, resumes, object, record});
-  const promise_base* p = g->innermost ? g->innermost : root_promise(*g);
-  for (; p; p = p->caller()) {
-    if (p->frame_size) {
-      const auto begin = reinterpret_cast<std::uintptr_t>(p->frame());
-      frames_.push_back({begin, begin + p->frame_size, reader});
-    }
-  }
   return read_object(g->blocked_kind, object, reader);
 }
 
@@ -203,17 +196,37 @@ bool wait_graph_capture::still_parked(const parked& p) const {
 }
 
 void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait_edge>* waits) {
+  // Every channel handle read, sorted by address, to find the frames that hold them: the
+  // handles are few, the parked goroutines' frames many, so each frame is looked up among the
+  // handles rather than the frames sorted.
+  struct handle_ref {
+    std::uintptr_t address;
+    std::size_t read;  // index into reads_
+  };
+  std::vector<handle_ref> handles;
+  for (std::size_t k = 0; k < reads_.size(); ++k) {
+    for (std::uintptr_t h : reads_[k].handles) handles.push_back({h, k});
+  }
+  std::sort(handles.begin(), handles.end(),
+            [](const handle_ref& a, const handle_ref& b) { return a.address < b.address; });
+  struct holder {
+    std::size_t read;
+    std::uint64_t id;
+  };
+  std::vector<holder> held;
+
   // 1. Which goroutines stayed parked from their record to now, and which objects provably did
-  //    not change (re-read under the lock of the goroutine that read them first).
+  //    not change (re-read under the lock of the goroutine that read them first); the handles
+  //    inside the frames of goroutines parked throughout belong to them (their frames cannot
+  //    change while they are parked, and are read under the same lock).
   std::vector<std::uint8_t> stable(parked_.size(), 0);
   std::vector<std::uint8_t> object_ok(objects_.size(), 1);
-  std::vector<std::vector<std::size_t>> reads_by(parked_.size());
-  for (std::size_t i = 0; i < reads_.size(); ++i) reads_by[reads_[i].reader].push_back(i);
+  std::size_t k = 0;  // reads_ are in the order of their readers (note() appends both)
   for (std::size_t i = 0; i < parked_.size(); ++i) {
     const parked& p = parked_[i];
     std::lock_guard guard(p.g->lock);
     stable[i] = still_parked(p);
-    for (std::size_t k : reads_by[i]) {
+    for (; k < reads_.size() && reads_[k].reader == i; ++k) {
       const read& rd = reads_[k];
       if (!stable[i]) {
         object_ok[rd.object] = 0;  // cannot be re-read safely: leave it out
@@ -230,6 +243,17 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
       }
       if (now != rd.version) object_ok[rd.object] = 0;
     }
+    if (!stable[i] || handles.empty()) continue;
+    for (const promise_base* f = p.g->innermost ? p.g->innermost : root_promise(*p.g); f;
+         f = f->caller()) {
+      if (!f->frame_size) continue;
+      const auto begin = reinterpret_cast<std::uintptr_t>(f->frame());
+      const auto end = begin + f->frame_size;
+      auto h =
+          std::lower_bound(handles.begin(), handles.end(), begin,
+                           [](const handle_ref& r, std::uintptr_t v) { return r.address < v; });
+      for (; h != handles.end() && h->address < end; ++h) held.push_back({h->read, p.g->id});
+    }
   }
 
   // A channel's timer was read with it: it goes with it.
@@ -237,22 +261,16 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
     if (rd.timer != SIZE_MAX && !object_ok[rd.object]) object_ok[rd.timer] = 0;
   }
 
-  // 2. Handles inside the frames of goroutines parked throughout belong to them.
-  std::erase_if(frames_, [&](const frame_range& f) { return !stable[f.reader]; });
-  std::sort(frames_.begin(), frames_.end(),
-            [](const frame_range& a, const frame_range& b) { return a.begin < b.begin; });
-  for (const read& rd : reads_) {
-    if (!object_ok[rd.object]) continue;
-    wait_object& o = objects_[rd.object];
-    for (std::uintptr_t h : rd.handles) {
-      auto it =
-          std::upper_bound(frames_.begin(), frames_.end(), h,
-                           [](std::uintptr_t v, const frame_range& f) { return v < f.begin; });
-      if (it == frames_.begin()) continue;
-      --it;
-      if (h < it->end) o.held_by.push_back(parked_[it->reader].g->id);
-    }
-    std::sort(o.held_by.begin(), o.held_by.end());
+  // 2. The holders of the objects that stay in the graph.
+  std::vector<std::size_t> holding;  // objects with holders
+  for (const holder& h : held) {
+    const std::size_t object = reads_[h.read].object;
+    if (!object_ok[object]) continue;
+    if (objects_[object].held_by.empty()) holding.push_back(object);
+    objects_[object].held_by.push_back(h.id);
+  }
+  for (std::size_t object : holding) {
+    std::sort(objects_[object].held_by.begin(), objects_[object].held_by.end());
   }
 
   // 3. What changed is not part of the graph: its waiters point nowhere.

@@ -59,18 +59,12 @@ class wait_graph_capture {
     std::source_location site;            // mutex: where its owner took it
     std::size_t timer = SIZE_MAX;         // channel: its timer's index into objects_, if any
   };
-  struct frame_range {
-    std::uintptr_t begin;
-    std::uintptr_t end;
-    std::size_t reader;  // index into parked_
-  };
 
   std::uint64_t read_object(wait_object_kind kind, const void* object, std::size_t reader);
   bool still_parked(const parked& p) const;
 
   std::vector<parked> parked_;
   std::vector<read> reads_;
-  std::vector<frame_range> frames_;
   std::vector<wait_object> objects_;
   std::unordered_map<const void*, std::size_t> index_;  // object address -> objects_
 };

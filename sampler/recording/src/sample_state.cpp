@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "gallop.hpp"
+
 namespace gprofid {
 namespace {
 
@@ -31,25 +33,32 @@ sample_state::entry* sample_state::find(std::uint64_t id) noexcept {
   return it != entries_.end() && it->g.id == id ? &*it : nullptr;
 }
 
-void sample_state::put(const goroutine_sample& g) {
+sample_state::entry* sample_state::find_from(std::uint64_t id, std::size_t& from) noexcept {
+  const auto it = detail::gallop_lower_bound(
+      entries_.begin() + static_cast<std::ptrdiff_t>(from), entries_.end(), id,
+      [](const entry& e, std::uint64_t v) { return e.g.id < v; });
+  from = static_cast<std::size_t>(it - entries_.begin());
+  return it != entries_.end() && it->g.id == id ? &*it : nullptr;
+}
+
+void sample_state::put(const goroutine_sample& g, entry* at) {
   const entry e{g, time_ns_ - g.wait_ns, false};
-  if (entries_.empty() || entries_.back().g.id < g.id) {  // the usual case: a new, higher id
-    entries_.push_back(e);
-    return;
-  }
-  if (entry* at = find(g.id)) {
+  if (at) {
     if (at->gone) --gone_;
     *at = e;
-    return;
+  } else if (entries_.empty() || entries_.back().g.id < g.id) {  // a new, higher id
+    entries_.push_back(e);
+  } else {
+    inserts_.push_back(e);  // below the last id: merged after the loop, in id order
   }
-  inserts_.push_back(e);  // below the last id: merged after the loop, in id order
 }
 
 void sample_state::apply(sample_delta& d) {
   time_ns_ = d.time_ns;
-  std::size_t kept = 0;
+  // Both lists are sorted: each lookup starts where the previous one ended.
+  std::size_t kept = 0, from = 0;
   for (std::uint64_t id : d.exited) {
-    entry* e = find(id);
+    entry* e = find_from(id, from);
     if (!e || e->gone) continue;
     e->gone = true;
     ++gone_;
@@ -57,12 +66,13 @@ void sample_state::apply(sample_delta& d) {
   }
   d.exited.resize(kept);
   inserts_.clear();
+  from = 0;
   for (const auto& g : d.changed) {
-    if (entry* e = find(g.id);
-        e && e->gone && std::binary_search(d.exited.begin(), d.exited.end(), g.id)) {
+    entry* e = find_from(g.id, from);
+    if (e && e->gone && std::binary_search(d.exited.begin(), d.exited.end(), g.id)) {
       throw std::logic_error("sample_state: goroutine both exited and changed");
     }
-    put(g);
+    put(g, e);
   }
   if (!inserts_.empty()) {
     const auto middle = entries_.insert(entries_.end(), inserts_.begin(), inserts_.end());

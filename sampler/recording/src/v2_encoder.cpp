@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gallop.hpp"
 #include "gprofid/recording/json_text.hpp"
 #include "gprofid/recording/v2_blocks.hpp"
 #include "gprofid/recording/v2_tagged.hpp"
@@ -301,10 +302,13 @@ struct v2_encoder::state {
     gone_count = 0;
   }
 
-  goroutine_state_v2* find_previous(std::uint64_t id) noexcept {
-    auto it =
-        std::lower_bound(previous.begin(), previous.end(), id,
-                         [](const goroutine_state_v2& g, std::uint64_t v) { return g.id < v; });
+  // The previous state of goroutine `id`, for ids looked up in increasing order: `from` is
+  // where the previous lookup ended.
+  goroutine_state_v2* find_previous(std::uint64_t id, std::size_t& from) noexcept {
+    auto it = detail::gallop_lower_bound(
+        previous.begin() + static_cast<std::ptrdiff_t>(from), previous.end(), id,
+        [](const goroutine_state_v2& g, std::uint64_t v) { return g.id < v; });
+    from = static_cast<std::size_t>(it - previous.begin());
     return it != previous.end() && it->id == id && !it->gone ? &*it : nullptr;
   }
 
@@ -461,9 +465,10 @@ void v2_encoder::append_delta(std::string& out, const sample_delta& d, std::uint
   st.records.clear();
   st.exits.clear();
   std::uint64_t n_records = 0, n_exits = 0, last_record_id = 0, last_exit_id = 0;
+  std::size_t from = 0;  // both lists are sorted: each lookup starts where the last ended
   for (std::size_t i = 0; i < d.exited.size(); ++i) {
     const std::uint64_t id = d.exited[i];
-    goroutine_state_v2* e = i > 0 && d.exited[i - 1] >= id ? nullptr : st.find_previous(id);
+    goroutine_state_v2* e = i > 0 && d.exited[i - 1] >= id ? nullptr : st.find_previous(id, from);
     if (!e) throw std::logic_error("v2_encoder: delta exits a goroutine not in the sample");
     e->gone = true;
     e->label_object.reset();
@@ -474,8 +479,9 @@ void v2_encoder::append_delta(std::string& out, const sample_delta& d, std::uint
   }
   st.inserted.clear();
   goroutine_state_v2 now;
+  from = 0;
   for (const auto& g : d.changed) {
-    goroutine_state_v2* base = st.find_previous(g.id);
+    goroutine_state_v2* base = st.find_previous(g.id, from);
     if (st.append_record(g, base, last_record_id, d.time_ns, now)) {
       last_record_id = g.id;
       ++n_records;

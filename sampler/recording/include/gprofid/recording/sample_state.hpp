@@ -38,7 +38,10 @@ class sample_state {
     bool gone = false;             // exited; removed at the next compaction
   };
   entry* find(std::uint64_t id) noexcept;
-  void put(const goroutine_sample& g);
+  // find() for ids looked up in increasing order: from is where the previous lookup ended.
+  entry* find_from(std::uint64_t id, std::size_t& from) noexcept;
+  // g into the state; `at` is its entry, if it has one.
+  void put(const goroutine_sample& g, entry* at);
   void compact();
 
   std::vector<entry> entries_;  // sorted by id
