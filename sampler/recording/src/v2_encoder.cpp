@@ -274,18 +274,24 @@ struct v2_encoder::state {
     if (!extension.empty()) mask |= bit::extension;
     if (mask == 0) return false;
 
-    append(records, g.id - previous_id);
-    append(records, mask);
-    if (mask & bit::state) append(records, now.state_code);
-    if (mask & bit::stack) append(records, now.stack);
-    if (mask & bit::wait_ns) append_signed(records, delta(now.wait_ns, want_wait));
-    if (mask & bit::resumes) append_signed(records, delta(now.resumes, b.resumes));
-    if (mask & bit::running_ns) append_signed(records, delta(now.running_ns, b.running_ns));
-    if (mask & bit::runnable_ns) append_signed(records, delta(now.runnable_ns, b.runnable_ns));
-    if (mask & bit::labels) append(records, now.labels);
-    if (mask & bit::site) append(records, now.site);
-    if (mask & bit::parent) append_signed(records, delta(now.parent, b.parent));
-    if (mask & bit::created_ns) append_signed(records, delta(now.created_ns, b.created_ns));
+    // The fixed fields into one buffer, appended at once (one append per record, not per field).
+    char buf[12 * varint::max_bytes];
+    std::size_t n = 0;
+    auto put = [&](std::uint64_t v) { n += varint::encode(buf + n, v); };
+    auto put_signed = [&](std::int64_t v) { put(varint::zigzag(v)); };
+    put(g.id - previous_id);
+    put(mask);
+    if (mask & bit::state) put(now.state_code);
+    if (mask & bit::stack) put(now.stack);
+    if (mask & bit::wait_ns) put_signed(delta(now.wait_ns, want_wait));
+    if (mask & bit::resumes) put_signed(delta(now.resumes, b.resumes));
+    if (mask & bit::running_ns) put_signed(delta(now.running_ns, b.running_ns));
+    if (mask & bit::runnable_ns) put_signed(delta(now.runnable_ns, b.runnable_ns));
+    if (mask & bit::labels) put(now.labels);
+    if (mask & bit::site) put(now.site);
+    if (mask & bit::parent) put_signed(delta(now.parent, b.parent));
+    if (mask & bit::created_ns) put_signed(delta(now.created_ns, b.created_ns));
+    records.append(buf, n);
     if (mask & bit::extension) append_bytes(records, extension);
     return true;
   }

@@ -19,15 +19,20 @@ constexpr std::int64_t unzigzag(std::uint64_t u) noexcept {
   return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
 }
 
-inline void append(std::string& out, std::uint64_t v) {
-  char buf[max_bytes];
+// Writes v at `out` (room for max_bytes); returns the bytes written.
+inline std::size_t encode(char* out, std::uint64_t v) noexcept {
   std::size_t n = 0;
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(static_cast<std::uint8_t>(v) | 0x80);
+    out[n++] = static_cast<char>(static_cast<std::uint8_t>(v) | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+
+inline void append(std::string& out, std::uint64_t v) {
+  char buf[max_bytes];
+  out.append(buf, encode(buf, v));
 }
 
 inline void append_signed(std::string& out, std::int64_t v) {
