@@ -65,6 +65,23 @@ class diff_output {
       write_pair_text(std::cout, d, t, text_);
     }
   }
+  // A summary builder for this output: JSON streams every lifecycle out as it becomes final
+  // (`no_more_pairs`: at once, else after the pairs), text keeps only the rows it prints.
+  summary_builder builder(goroutine_filter filter, bool no_more_pairs) {
+    summary_options options;
+    options.keep_goroutines = json_                 ? 0
+                              : text_.max_rows == 0 ? std::numeric_limits<std::size_t>::max()
+                                                    : text_.max_rows;
+    summary_builder b(std::move(filter), options);
+    if (json_) {
+      if (no_more_pairs) json_->begin_summary();
+      b.stream_goroutines(
+          [this](const goroutine_lifecycle& l, bool followed, const symbol_tables& t) {
+            json_->summary_goroutine(l, followed, t);
+          });
+    }
+    return b;
+  }
   void summary(const diff_summary& s, const symbol_tables& t) {
     if (json_) {
       json_->summary(s, t);
@@ -114,7 +131,7 @@ int diff_one(const diff_options& o, goroutine_filter filter) {
   sample_range_reader reader(arg.path, o.from, o.to);
   diff_output out(o, {input_of(arg.path, reader.header())});
   diff_engine engine(filter);
-  summary_builder summary(std::move(filter));
+  summary_builder summary = out.builder(std::move(filter), o.summary_only);
   if (o.summary_only && reader.streams_changes()) {
     // The summary alone follows what changed: unchanged goroutines cost nothing, and a whole
     // sample is made only when the wait-for graph needs it.
@@ -232,7 +249,8 @@ int diff_two(const diff_options& o, goroutine_filter filter) {
   diff_output out(o, {input_of(a.path, ha), input_of(b.path, hb)});
   diff_engine engine(filter);
   pair_diff d = engine.next(pa.s, later, tables);
-  summary_builder summary(std::move(filter));
+  // The pair is written after the summary is built: its lifecycles wait for it (no_more_pairs).
+  summary_builder summary = out.builder(std::move(filter), o.summary_only);
   summary.add(pa.s, tables);
   summary.add(later, tables);
   diff_summary s = summary.finish();

@@ -180,7 +180,7 @@ TEST_CASE_FIXTURE(fixture, "JSON pair and summary use the documented field names
   w.finish();
   auto doc = nlohmann::json::parse(out.str());
   CHECK(doc["format"] == "gprof-id-diff");
-  CHECK(doc["version"] == 1);
+  CHECK(doc["version"] == 2);
   CHECK(doc["inputs"][0]["pid"] == 42);
   CHECK(doc["pairs"].size() == 1);
   CHECK(doc["summary"]["type"] == "summary");

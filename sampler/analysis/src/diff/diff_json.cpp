@@ -1,10 +1,13 @@
 #include "gprofid/analysis/diff_json.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <stdexcept>
 
 #include "gprofid/analysis/wait_rules.hpp"
 #include "gprofid/labels.hpp"
 #include "gprofid/saturating.hpp"
+#include "summary_json.hpp"
 
 namespace gprofid {
 namespace {
@@ -17,12 +20,6 @@ json location_json(const code_location& loc) {
 
 json site_json(const symbol_tables& t, std::uint32_t site) {
   return site < t.sites.size() ? location_json(t.sites[site]) : json(nullptr);
-}
-
-// A reference of the form 1 + frame index (0: none), e.g. wait_object::locked_at.
-json frame_or_null(const symbol_tables& t, std::uint32_t one_based) {
-  return one_based != 0 && one_based <= t.frames.size() ? location_json(t.frames[one_based - 1])
-                                                        : json(nullptr);
 }
 
 json stack_json(const symbol_tables& t, std::uint32_t stack) {
@@ -101,36 +98,6 @@ json point_json(std::uint64_t seq, std::int64_t t) {
   return {{"seq", seq}, {"time_ns", t}};
 }
 
-json ids_json(const std::vector<std::uint64_t>& ids) {
-  json a = json::array();
-  for (std::uint64_t id : ids) a.push_back(id);
-  return a;
-}
-
-json object_ids_json(const std::vector<std::uint64_t>& ids) {
-  json a = json::array();
-  for (std::uint64_t id : ids) a.push_back(object_id_text(id));
-  return a;
-}
-
-// The sentence that says why these goroutines can never run again.
-std::string leak_proof_text(const leak_report& r) {
-  std::string text;
-  if (r.closed_set > 0) {
-    text = std::to_string(r.closed_set) + " blocked on " + std::to_string(r.channels) +
-           (r.channels == 1 ? " channel" : " channels") + " whose " + std::to_string(r.handles) +
-           (r.handles == 1 ? " handle is" : " handles are all") +
-           " held by leaked goroutines themselves: no other goroutine, timer or heap object can "
-           "send, receive or close";
-  }
-  if (r.nil_waits > 0) {
-    if (!text.empty()) text += "; ";
-    text += std::to_string(r.nil_waits) +
-            " blocked on a nil channel or an empty select, which nothing can ever complete";
-  }
-  return text;
-}
-
 }  // namespace
 
 json pair_to_json(const pair_diff& d, const symbol_tables& t) {
@@ -194,213 +161,24 @@ json pair_to_json(const pair_diff& d, const symbol_tables& t) {
 }
 
 json summary_to_json(const diff_summary& s, const symbol_tables& t) {
-  json j = {{"type", "summary"},
-            {"samples", s.samples},
-            {"from", point_json(s.first_seq, s.first_time_ns)},
-            {"to", point_json(s.last_seq, s.last_time_ns)},
-            {"counts",
-             {{"seen", s.goroutines_seen},
-              {"alive_start", s.alive_start},
-              {"alive_end", s.alive_end},
-              {"created", s.created},
-              {"exited", s.exited}}}};
-  json& sites = j["sites"] = json::array();
-  for (const auto& g : s.sites) {
-    sites.push_back({{"site", site_json(t, g.site)},
-                     {"alive_start", g.alive_start},
-                     {"alive_end", g.alive_end},
-                     {"created", g.created},
-                     {"exited", g.exited},
-                     {"net_growth", g.net_growth},
-                     {"growth_per_s", g.growth_per_s},
-                     {"grew_every_window", g.grew_every_window},
-                     {"trend_per_s", g.trend_per_s},
-                     {"late_trend_per_s", g.late_trend_per_s},
-                     {"growing", g.growing}});
+  // The streamed text, parsed: one renderer for both (tests and fuzzing compare documents).
+  std::string text = "{\"type\":\"summary\",\"goroutines\":[";
+  summary_json::site_cache sites;
+  bool first = true;
+  for (const auto& l : s.goroutines) {
+    if (!first) text += ',';
+    first = false;
+    summary_json::append_lifecycle(text, l, false, s.followed, t, sites);
   }
-  auto lifecycle = [&](const goroutine_lifecycle& l, bool with_stack) {
-    json e = {{"id", l.id},
-              {"parent", l.parent_id},
-              {"labels", labels_json(l.labels)},
-              {"created_ns", l.created_ns},
-              {"first_seen", point_json(l.first_seq, l.first_seen_ns)},
-              {"last_seen", point_json(l.last_seq, l.last_seen_ns)},
-              {"created_inside", l.created_inside},
-              {"exited_inside", l.exited_inside},
-              {"lifetime_ns", l.lifetime_ns()},
-              {"lifetime_max_ns", l.lifetime_max_ns()},
-              {"gone_ns", l.exited_inside ? json(l.gone_ns) : json(nullptr)},
-              {"deadlocked", l.deadlocked},
-              {"leaked", l.leaked},
-              {"last_state", to_string(l.last_state)},
-              {"last_wait_reason", reason_json(l.last_state, l.last_reason)},
-              {"state_changes", l.state_changes},
-              {"stack_changes", l.stack_changes},
-              {"longest_wait_ns", l.longest_wait_ns},
-              {"site", site_json(t, l.site)}};
-    if (l.stuck_samples >= 2) {
-      e["stuck"] = {{"wait_reason", to_string(l.stuck_reason)},
-                    {"samples", l.stuck_samples},
-                    {"since_ns", l.stuck_since_ns},
-                    {"stuck_ns", l.stuck_ns}};
-      if (with_stack) e["stuck"]["stack"] = stack_json(t, l.stuck_stack);
-    } else {
-      e["stuck"] = nullptr;
-    }
-    if (s.followed) {
-      json& tl = e["timeline"] = json::array();
-      for (const auto& p : l.timeline) {
-        json pj = point_json(p.seq, p.time_ns);
-        pj["present"] = p.present;
-        if (p.present) {
-          pj["state"] = to_string(p.state);
-          pj["wait_reason"] = reason_json(p.state, p.reason);
-          pj["wait_ns"] = p.wait_ns;
-          pj["stack"] = stack_json(t, p.stack);
-        }
-        tl.push_back(std::move(pj));
-      }
-    }
-    return e;
-  };
-  json& stuck = j["longest_stuck"] = json::array();
-  for (const auto& l : s.longest_stuck) stuck.push_back(lifecycle(l, true));
-  json& warnings = j["warnings"] = json::array();
-  for (const auto& w : s.warnings) {
-    json e = {{"kind", to_string(w.what)},
-              {"id", w.what == summary_warning::kind::site_growing ? json(nullptr) : json(w.id)},
-              {"site", site_json(t, w.site)},
-              {"samples", w.samples},
-              {"duration_ns", w.duration_ns}};
-    switch (w.what) {
-      case summary_warning::kind::never_yielded:
-        e["message"] = "goroutine " + std::to_string(w.id) +
-                       " was running in consecutive samples without being resumed: it never "
-                       "yielded and blocks a worker";
-        break;
-      case summary_warning::kind::site_growing:
-        e["message"] =
-            "live goroutines of this spawn site keep growing (regression slope over the whole "
-            "recording and over its later half)";
-        break;
-      case summary_warning::kind::lost_wakeup:
-        e["message"] = "goroutine " + std::to_string(w.id) +
-                       " stayed parked on an object that was ready for it: a lost wake-up";
-        break;
-      case summary_warning::kind::leak_disproved:
-        e["message"] = "goroutine " + std::to_string(w.id) +
-                       " was proven leaked but ran again: a handle the runtime cannot see (a "
-                       "reference or raw pointer) reached its channel";
-        break;
-    }
-    warnings.push_back(std::move(e));
-  }
-  j["thresholds"] = {{"stuck_ns", s.stuck_threshold_ns}, {"interval_ns", s.interval_ns}};
-  json& deadlocks = j["deadlocks"] = json::array();
-  for (const auto& d : s.deadlocks) {
-    json members = json::array();
-    const auto& c = d.cycle;
-    for (std::size_t i = 0; i < c.goroutines.size(); ++i) {
-      const bool known = i < d.members.size();
-      const deadlock_member m = known ? d.members[i] : deadlock_member{};
-      members.push_back({{"id", c.goroutines[i]},
-                         {"waits_on", object_id_text(c.objects[i])},
-                         {"held_by", c.goroutines[(i + 1) % c.goroutines.size()]},
-                         {"labels", labels_json(m.labels)},
-                         {"stack", stack_json(t, known ? m.stack : ~0u)},
-                         {"locked_at", frame_or_null(t, m.locked_at)}});
-    }
-    deadlocks.push_back({{"goroutines", ids_json(c.goroutines)},
-                         {"objects", object_ids_json(c.objects)},
-                         {"blocked_behind", ids_json(c.blocked_behind)},
-                         {"first_seen", point_json(d.first_seq, d.first_time_ns)},
-                         {"last_seq", d.last_seq},
-                         {"members", std::move(members)}});
-  }
-  json& leaks = j["leaks"] = json::array();
-  for (const auto& r : s.leaks) {
-    const char* rule = r.nil_waits == 0    ? "closed-set"
-                       : r.closed_set == 0 ? "nil-wait"
-                                           : "closed-set+nil-wait";
-    leaks.push_back({{"site", site_json(t, r.site)},
-                     {"count", r.goroutines.size()},
-                     {"goroutines", ids_json(r.goroutines)},
-                     {"proof",
-                      {{"rule", rule},
-                       {"closed_set", r.closed_set},
-                       {"nil_waits", r.nil_waits},
-                       {"channels", r.channels},
-                       {"handles", r.handles},
-                       {"text", leak_proof_text(r)}}},
-                     {"first_proven_ns", r.first_proven_ns}});
-  }
-  json& stuck_now = j["stuck"] = json::array();
-  for (const auto& r : s.stuck) {
-    stuck_now.push_back({{"id", r.id},
-                         {"labels", labels_json(r.labels)},
-                         {"wait_reason", to_string(r.reason)},
-                         {"stuck_ns", r.stuck_ns},
-                         {"since_ns", r.since_ns},
-                         {"samples", r.samples},
-                         {"ongoing", r.ongoing},
-                         {"site", site_json(t, r.site)},
-                         {"stack", stack_json(t, r.stack)}});
-  }
-  json& growing = j["growing"] = json::array();
-  for (std::uint32_t site : s.growing) {
-    auto it = std::find_if(s.sites.begin(), s.sites.end(),
-                           [&](const site_growth& g) { return g.site == site; });
-    if (it == s.sites.end()) continue;
-    growing.push_back({{"site", site_json(t, site)},
-                       {"net_growth", it->net_growth},
-                       {"trend_per_s", it->trend_per_s},
-                       {"late_trend_per_s", it->late_trend_per_s},
-                       {"alive_end", it->alive_end}});
-  }
-  json& hogs = j["never_yielded"] = json::array();
-  for (const auto& r : s.never_yielded) {
-    hogs.push_back({{"id", r.id},
-                    {"labels", labels_json(r.labels)},
-                    {"samples", r.samples},
-                    {"duration_ns", r.duration_ns},
-                    {"site", site_json(t, r.site)},
-                    {"stack", stack_json(t, r.stack)}});
-  }
-  json& lost = j["lost_wakeups"] = json::array();
-  for (const auto& r : s.lost_wakeups) {
-    lost.push_back({{"id", r.id},
-                    {"labels", labels_json(r.labels)},
-                    {"object", object_id_text(r.object)},
-                    {"samples", r.samples},
-                    {"why", r.why},
-                    {"site", site_json(t, r.site)},
-                    {"stack", stack_json(t, r.stack)}});
-  }
-  json& background = j["background"] = json::array();
-  for (const auto& b : s.background) {
-    background.push_back({{"site", site_json(t, b.site)},
-                          {"wait_reason", to_string(b.reason)},
-                          {"count", b.goroutines.size()},
-                          {"goroutines", ids_json(b.goroutines)},
-                          {"stack", stack_json(t, b.stack)}});
-  }
-  const auto& o = s.omitted;
-  j["omitted"] = {{"deadlocks", o.deadlocks},
-                  {"leaks", o.leaks},
-                  {"stuck", o.stuck},
-                  {"growing", o.growing},
-                  {"never_yielded", o.never_yielded},
-                  {"background", o.background},
-                  {"lost_wakeups", o.lost_wakeups}};
-  j["followed"] = s.followed;
-  json& gs = j["goroutines"] = json::array();
-  for (const auto& l : s.goroutines) gs.push_back(lifecycle(l, false));
-  return j;
+  text += ']';
+  summary_json::append_rest(text, s, t, sites);
+  text += '}';
+  return json::parse(text);
 }
 
 diff_json_writer::diff_json_writer(std::ostream& out, bool lines,
                                    const std::vector<diff_input>& inputs)
-    : out_(out), lines_(lines) {
+    : out_(out), lines_(lines), sites_(std::make_unique<summary_json::site_cache>()) {
   json in = json::array();
   for (const auto& i : inputs) {
     in.push_back(
@@ -431,10 +209,57 @@ void diff_json_writer::pair(const pair_diff& d, const symbol_tables& tables) {
   any_pair_ = true;
 }
 
-void diff_json_writer::summary(const diff_summary& s, const symbol_tables& tables) {
+diff_json_writer::~diff_json_writer() = default;
+
+void diff_json_writer::begin_summary() {
+  if (summary_open_) return;
   if (!lines_) out_ << "\n],\"summary\":";
-  emit(summary_to_json(s, tables));
-  out_ << '\n';
+  out_ << "{\"type\":\"summary\",\"goroutines\":[";
+  summary_open_ = true;
+}
+
+void diff_json_writer::summary_goroutine(const goroutine_lifecycle& l, bool followed,
+                                         const symbol_tables& tables) {
+  if (any_goroutine_) buffer_ += ',';
+  any_goroutine_ = true;
+  summary_json::append_lifecycle(buffer_, l, false, followed, tables, *sites_);
+  if (buffer_.size() >= 64 * 1024) flush_goroutines();
+}
+
+void diff_json_writer::flush_goroutines() {
+  if (summary_open_) {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  } else {
+    // Pairs are still being written: the lifecycles wait on disk, not in memory.
+    if (!spill_) spill_.reset(std::tmpfile());
+    if (!spill_ || std::fwrite(buffer_.data(), 1, buffer_.size(), spill_.get()) != buffer_.size()) {
+      throw std::runtime_error("cannot write the summary's temporary file");
+    }
+  }
+  buffer_.clear();
+}
+
+void diff_json_writer::summary(const diff_summary& s, const symbol_tables& tables) {
+  if (!summary_open_) {
+    flush_goroutines();
+    begin_summary();
+    if (spill_) {
+      std::rewind(spill_.get());
+      char chunk[64 * 1024];
+      while (std::size_t n = std::fread(chunk, 1, sizeof chunk, spill_.get())) {
+        out_.write(chunk, static_cast<std::streamsize>(n));
+      }
+      if (std::ferror(spill_.get())) {
+        throw std::runtime_error("cannot read the summary's temporary file");
+      }
+      spill_.reset();
+    }
+  }
+  for (const auto& l : s.goroutines) summary_goroutine(l, s.followed, tables);
+  buffer_ += ']';
+  summary_json::append_rest(buffer_, s, tables, *sites_);
+  buffer_ += "}\n";
+  flush_goroutines();
   summary_done_ = true;
 }
 

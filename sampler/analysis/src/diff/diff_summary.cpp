@@ -147,23 +147,8 @@ void summary_builder::begin_sample(const instant& at) {
 }
 
 goroutine_lifecycle* summary_builder::find(std::uint64_t id) {
-  auto it =
-      std::lower_bound(tracked_.begin(), tracked_.end(), id,
-                       [](const goroutine_lifecycle& l, std::uint64_t v) { return l.id < v; });
-  return it != tracked_.end() && it->id == id ? &*it : nullptr;
-}
-
-void summary_builder::insert_fresh(std::vector<goroutine_lifecycle>& fresh) {
-  if (fresh.empty()) return;
-  // Ids grow, so new goroutines nearly always sort after every tracked one.
-  const bool in_order = tracked_.empty() || fresh.front().id > tracked_.back().id;
-  auto mid = tracked_.size();
-  tracked_.insert(tracked_.end(), std::make_move_iterator(fresh.begin()),
-                  std::make_move_iterator(fresh.end()));
-  if (!in_order) {
-    std::inplace_merge(tracked_.begin(), tracked_.begin() + static_cast<std::ptrdiff_t>(mid),
-                       tracked_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  }
+  auto it = live_.find(id);
+  return it != live_.end() ? &it->second : nullptr;
 }
 
 void summary_builder::add(const sample& s, const symbol_tables& tables) {
@@ -178,28 +163,33 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
     if (site >= alive.size()) alive.resize(site + 1, 0);
     ++alive[site];
   };
-  std::vector<goroutine_lifecycle> fresh;
   const bool identity = filter_.has_identity();
-  auto t = tracked_.begin();
+  std::size_t present = 0;  // tracked goroutines found in this sample
   for (const goroutine_sample& g : s.goroutines) {
-    for (; t != tracked_.end() && t->id < g.id; ++t) {
-      if (t->alive) note_gone(*t, at);
-    }
-    if (t != tracked_.end() && t->id == g.id) {
+    if (goroutine_lifecycle* l = find(g.id)) {
       // Once tracked, always tracked: a label set later must not fake an exit.
-      update(*t, g, at);
-      count_site(t->site);
-      ++t;
+      present += l->last_index != at.index;
+      update(*l, g, at);
+      count_site(l->site);
       continue;
     }
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    fresh.push_back(start(g, at, first));
+    live_.emplace(g.id, start(g, at, first));
+    ++present;
     count_site(g.site);
   }
-  for (; t != tracked_.end(); ++t) {
-    if (t->alive) note_gone(*t, at);
+  if (present < live_.size()) {
+    // The tracked goroutines this sample lacks are gone, in id order (as changes list them).
+    std::vector<std::uint64_t> gone;
+    for (const auto& [id, l] : live_) {
+      if (l.last_index != at.index) gone.push_back(id);
+    }
+    std::sort(gone.begin(), gone.end());
+    for (std::uint64_t id : gone) {
+      note_gone(live_.at(id), at);
+      retire(id);
+    }
   }
-  insert_fresh(fresh);
 
   note_graph(s);
   count_sites(std::move(alive), first);
@@ -298,7 +288,14 @@ void summary_builder::note_graph(const sample& s) {
 }
 
 diff_summary summary_builder::finish() {
-  for (auto& l : tracked_) catch_up(l, out_.samples);
+  std::vector<const goroutine_lifecycle*> live;
+  live.reserve(live_.size());
+  for (auto& [id, l] : live_) {
+    catch_up(l, out_.samples);
+    live.push_back(&l);
+  }
+  std::sort(live.begin(), live.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  retired_state& r = retired_;
   diff_summary out = std::move(out_);
   out_ = {};
   const double span_s =
@@ -312,17 +309,19 @@ diff_summary summary_builder::finish() {
     sites[i].alive_end = i < site_alive_.size() ? site_alive_[i] : 0;
     sites[i].windows = windows_;
     sites[i].grew_every_window = windows_ >= 2 && i < site_grew_.size() && site_grew_[i];
+    sites[i].created = i < r.site_created.size() ? r.site_created[i] : 0;
+    sites[i].exited = i < r.site_exited.size() ? r.site_exited[i] : 0;
   }
-  for (auto& l : tracked_) {
+  out.goroutines_seen = r.seen;
+  out.created = r.created;
+  out.exited = r.seen;  // every retired goroutine exited inside the recording
+  out.alive_start = r.alive_start;
+  for (const auto* l : live) {
     ++out.goroutines_seen;
-    if (l.created_inside) ++out.created;
-    if (l.exited_inside) ++out.exited;
-    if (!l.created_inside) ++out.alive_start;
-    if (l.alive) ++out.alive_end;
-    if (l.site < sites.size()) {
-      sites[l.site].created += l.created_inside;
-      sites[l.site].exited += l.exited_inside;
-    }
+    if (l->created_inside) ++out.created;
+    if (!l->created_inside) ++out.alive_start;
+    ++out.alive_end;
+    if (l->site < sites.size()) sites[l->site].created += l->created_inside;
   }
   for (auto& s : sites) {
     s.net_growth =
@@ -340,44 +339,49 @@ diff_summary summary_builder::finish() {
   out.sites = std::move(sites);
   trends(out);
 
-  for (auto& l : tracked_) {
-    if (l.hog_samples >= 2 && l.hog_ns >= options_.never_yielded_ns) {
-      out.warnings.push_back(
-          {summary_warning::kind::never_yielded, l.id, l.site, l.hog_samples, l.hog_ns});
+  // Every never-yielded goroutine, live or not, by id.
+  std::vector<summary_warning> hogs = std::move(r.never_yielded_warnings);
+  for (const auto* l : live) {
+    if (l->hog_samples >= 2 && l->hog_ns >= options_.never_yielded_ns) {
+      hogs.push_back(
+          {summary_warning::kind::never_yielded, l->id, l->site, l->hog_samples, l->hog_ns});
     }
   }
+  std::sort(hogs.begin(), hogs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  out.warnings.insert(out.warnings.end(), hogs.begin(), hogs.end());
 
-  std::vector<const goroutine_lifecycle*> stuck;
-  for (const auto& l : tracked_) {
-    if (l.stuck_samples >= 2 && l.stuck_ns >= filter_.min_stuck_ns) stuck.push_back(&l);
+  std::vector<goroutine_lifecycle> stuck = std::move(r.longest_stuck);
+  for (const auto* l : live) {
+    if (l->stuck_samples >= 2 && l->stuck_ns >= filter_.min_stuck_ns) stuck.push_back(*l);
   }
-  std::size_t n = std::min(stuck.size(), top_stuck_);
-  std::partial_sort(stuck.begin(), stuck.begin() + static_cast<std::ptrdiff_t>(n), stuck.end(),
-                    [](const auto* a, const auto* b) {
-                      if (a->stuck_ns != b->stuck_ns) return a->stuck_ns > b->stuck_ns;
-                      return a->id < b->id;
-                    });
-  for (std::size_t i = 0; i < n; ++i) out.longest_stuck.push_back(*stuck[i]);
-  classify(out);
+  std::sort(stuck.begin(), stuck.end(), [](const auto& a, const auto& b) {
+    if (a.stuck_ns != b.stuck_ns) return a.stuck_ns > b.stuck_ns;
+    return a.id < b.id;
+  });
+  if (stuck.size() > top_stuck_) stuck.resize(top_stuck_);
+  out.longest_stuck = std::move(stuck);
+  classify(out, live);  // with the retired candidates
 
-  const bool by_state = filter_.state || filter_.reason;
-  if (!by_state && filter_.min_stuck_ns == 0) {
-    out.goroutines = std::move(tracked_);
-    out.followed = follow_;
-    tracked_ = {};
-    return out;
-  }
-  for (auto& l : tracked_) {
-    if (by_state && !filter_.matches_state({.state = l.last_state, .reason = l.last_reason})) {
-      continue;
-    }
-    if (filter_.min_stuck_ns > 0 && (l.stuck_samples < 2 || l.stuck_ns < filter_.min_stuck_ns)) {
-      continue;
-    }
-    out.goroutines.push_back(std::move(l));
-  }
   out.followed = follow_;
-  tracked_.clear();
+  out.goroutines_listed = r.listed;
+  std::vector<goroutine_lifecycle> kept = std::move(r.kept);
+  const std::size_t keep = options_.keep_goroutines;
+  std::size_t live_kept = 0;
+  for (const auto* l : live) {
+    if (!listed(*l)) continue;
+    ++out.goroutines_listed;
+    if (sink_) sink_(*l, follow_, *tables_);
+    // In id order: past the first `keep` live ones, none can be among the first `keep`.
+    if (live_kept < keep) {
+      kept.push_back(std::move(live_.at(l->id)));
+      ++live_kept;
+    }
+  }
+  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  if (kept.size() > keep) kept.resize(keep);
+  out.goroutines = std::move(kept);
+  live_.clear();
+  retired_ = {};
   return out;
 }
 

@@ -312,8 +312,11 @@ void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_t
     out << '\n';
   }
 
-  if (!s.goroutines.empty()) {
-    out << paint(bold, "goroutines") << " (" << s.goroutines.size() << "):\n";
+  // The summary may hold only the first rows (summary_options::keep_goroutines).
+  const std::size_t listed =
+      std::max<std::size_t>(s.goroutines.size(), static_cast<std::size_t>(s.goroutines_listed));
+  if (listed > 0) {
+    out << paint(bold, "goroutines") << " (" << listed << "):\n";
     char line[160];
     std::snprintf(line, sizeof line, "  %8s %8s %9s %9s %9s %7s %7s %9s  %-20s %s\n", "ID",
                   "PARENT", "FIRST", "LAST", "LIFETIME", "STATES", "STACKS", "MAX-WAIT",
@@ -321,7 +324,7 @@ void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_t
     out << line;
     std::size_t shown = 0;
     for (const auto& l : s.goroutines) {
-      if (over(shown, s.goroutines.size(), opt, out)) break;
+      if (over(shown, listed, opt, out)) break;
       std::string first = l.created_inside ? offset(l.created_ns) : "<start";
       std::string last = l.exited_inside ? offset(l.last_seen_ns) : "end>";
       std::snprintf(line, sizeof line, "  %8llu %8llu %9s %9s %9s %7u %7u %9s  %-20s ",
@@ -348,6 +351,9 @@ void write_summary_text(std::ostream& out, const diff_summary& s, const symbol_t
           out << pad(st, 24) << "  " << format_top_frame(tables, p.stack) << '\n';
         }
       }
+    }
+    if (shown == s.goroutines.size() && listed > shown) {
+      out << "  ... " << listed - shown << " more\n";
     }
   }
 }

@@ -112,13 +112,13 @@ void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
   for (const goroutine_sample& g : c.exited) {
     nil_waits_ -= in_nil_wait(g);
     goroutine_lifecycle* l = find(g.id);
-    if (!l || !l->alive) continue;
+    if (!l) continue;
     catch_up(*l, at.index - 1);
     note_gone(*l, at);
     --live(l->site);
+    retire(g.id);
   }
   // Changed and created goroutines in id order, as add(sample) meets them.
-  std::vector<goroutine_lifecycle> fresh;
   const bool identity = filter_.has_identity();
   std::size_t i = 0, j = 0;
   while (i < c.changed_after.size() || j < c.created.size()) {
@@ -134,16 +134,14 @@ void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
     nil_waits_ += in_nil_wait(g);
     if (goroutine_lifecycle* l = find(g.id)) {
       catch_up(*l, at.index - 1);
-      const bool was_alive = l->alive;
       update(*l, g, at);
-      if (!was_alive) ++live(l->site);
       continue;
     }
+    // An id back after it was gone (a hand-made recording) starts a new lifecycle.
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    fresh.push_back(start(g, at, first));
+    live_.emplace(g.id, start(g, at, first));
     ++live(g.site);
   }
-  insert_fresh(fresh);
 
   if (c.objects > 0 || nil_waits_ > 0) {
     whole(whole_);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "capped_list.hpp"
 #include "gprofid/analysis/diff_summary.hpp"
 #include "gprofid/analysis/wait_rules.hpp"
 
@@ -74,7 +75,8 @@ void summary_builder::trends(diff_summary& out) {
   cap(out.growing, options_.top, out.omitted.growing);
 }
 
-void summary_builder::classify(diff_summary& out) {
+void summary_builder::classify(diff_summary& out,
+                               const std::vector<const goroutine_lifecycle*>& live) {
   std::vector<std::int64_t> gaps;
   for (std::size_t i = 1; i < times_.size(); ++i) {
     gaps.push_back(saturating_sub(times_[i], times_[i - 1]));
@@ -100,7 +102,20 @@ void summary_builder::classify(diff_summary& out) {
 
   std::map<std::uint32_t, leak_report> leaks;
   std::map<std::pair<std::uint32_t, wait_reason>, background_group> background;
-  for (const auto& l : tracked_) {
+  // The exited goroutines' candidates (summary_retired.cpp), then the live ones'.
+  retired_state& gone = retired_;
+  out.never_yielded = std::move(gone.never_yielded);
+  std::uint64_t never_yielded = gone.never_yielded_count;
+  std::uint64_t stuck_count = fixed_stuck_ns() > 0
+                                  ? gone.stuck_count
+                                  : static_cast<std::uint64_t>(std::count_if(
+                                        gone.stuck_ns.begin(), gone.stuck_ns.end(),
+                                        [&](std::int64_t ns) { return ns >= threshold; }));
+  for (auto& r : gone.stuck) {
+    if (r.stuck_ns >= threshold) out.stuck.push_back(std::move(r));
+  }
+  for (const goroutine_lifecycle* live_one : live) {
+    const goroutine_lifecycle& l = *live_one;
     if (l.leaked && l.alive) {
       leak_report& r = leaks[l.site];
       r.site = l.site;
@@ -117,6 +132,7 @@ void summary_builder::classify(diff_summary& out) {
     if (l.hog_samples >= 2 && l.hog_ns >= options_.never_yielded_ns) {
       out.never_yielded.push_back(
           {{l.id, l.site, l.labels, l.last_stack}, l.hog_samples, l.hog_ns});
+      ++never_yielded;
     }
     const bool waiting_at_end = l.alive && l.last_state == goroutine_state::waiting;
     const bool background_wait =
@@ -131,6 +147,7 @@ void summary_builder::classify(diff_summary& out) {
                            l.stuck_since_ns,
                            l.stuck_samples,
                            ongoing});
+      ++stuck_count;
     } else if (background_wait) {
       background_group& b = background[{l.site, l.last_reason}];
       b.site = l.site;
@@ -144,14 +161,16 @@ void summary_builder::classify(diff_summary& out) {
     return a.goroutines.size() > b.goroutines.size();
   });
   cap(out.leaks, options_.top, out.omitted.leaks);
-  std::stable_sort(out.stuck.begin(), out.stuck.end(), [](const auto& a, const auto& b) {
-    if (a.stuck_ns != b.stuck_ns) return a.stuck_ns > b.stuck_ns;
-    return a.id < b.id;
-  });
-  cap(out.stuck, options_.top, out.omitted.stuck);
-  std::stable_sort(out.never_yielded.begin(), out.never_yielded.end(),
-                   [](const auto& a, const auto& b) { return a.duration_ns > b.duration_ns; });
-  cap(out.never_yielded, options_.top, out.omitted.never_yielded);
+  capped_list::rank(out.stuck, options_.top, stuck_count, out.omitted.stuck,
+                    [](const auto& a, const auto& b) {
+                      if (a.stuck_ns != b.stuck_ns) return a.stuck_ns > b.stuck_ns;
+                      return a.id < b.id;
+                    });
+  capped_list::rank(out.never_yielded, options_.top, never_yielded, out.omitted.never_yielded,
+                    [](const auto& a, const auto& b) {
+                      if (a.duration_ns != b.duration_ns) return a.duration_ns > b.duration_ns;
+                      return a.id < b.id;
+                    });
   for (auto& [key, b] : background) out.background.push_back(std::move(b));
   std::stable_sort(out.background.begin(), out.background.end(), [](const auto& a, const auto& b) {
     return a.goroutines.size() > b.goroutines.size();

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gprofid/analysis/diff.hpp"
@@ -192,6 +194,10 @@ struct summary_options {
   std::int64_t stuck_ns = 0;
   std::int64_t never_yielded_ns = 100'000'000;  // a shorter hog is the OS, not the program
   std::int64_t min_growth = 3;                  // a growing site gained at least this many
+  // How many lifecycles diff_summary::goroutines holds: the first this many by id (all by
+  // default). A streaming consumer (summary_builder::stream_goroutines) keeps none, text the
+  // rows it prints: then the summary holds the live goroutines and a few capped lists only.
+  std::size_t keep_goroutines = std::numeric_limits<std::size_t>::max();
 };
 
 struct summary_warning {
@@ -214,9 +220,12 @@ struct diff_summary {
   std::uint64_t goroutines_seen = 0;
   std::uint64_t alive_start = 0;
   std::uint64_t alive_end = 0;
-  std::uint64_t created = 0;                       // first seen after the first sample
-  std::uint64_t exited = 0;                        // gone before the last sample
-  std::vector<goroutine_lifecycle> goroutines;     // sorted by id; with timelines if followed
+  std::uint64_t created = 0;  // first seen after the first sample
+  std::uint64_t exited = 0;   // gone before the last sample
+  // The first summary_options::keep_goroutines lifecycles by id, with timelines if followed;
+  // goroutines_listed counts them all (streamed ones included).
+  std::vector<goroutine_lifecycle> goroutines;
+  std::uint64_t goroutines_listed = 0;
   bool followed = false;                           // --id or --label given: timelines kept
   std::vector<site_growth> sites;                  // leaking first
   std::vector<goroutine_lifecycle> longest_stuck;  // every long continuing wait, longest first
@@ -234,7 +243,15 @@ struct diff_summary {
   std::int64_t interval_ns = 0;         // median gap between samples
 };
 
-// Consumes a recording's samples in order. Holds per-goroutine state, never a sample.
+// Where a summary's lifecycles go as each becomes final (summary_builder::stream_goroutines):
+// an exited goroutine's at the sample it is first missing from (in id order within a sample),
+// the others' at finish() in id order. `followed`: --id / --label were given (timelines kept).
+using lifecycle_sink =
+    std::function<void(const goroutine_lifecycle&, bool followed, const symbol_tables&)>;
+
+// Consumes a recording's samples in order. Holds the live goroutines' state, never a sample: a
+// goroutine that exits is folded into per-site counts and capped candidate lists (and handed to
+// the sink) and dropped, so memory follows the live set, not every goroutine ever seen.
 class summary_builder {
  public:
   explicit summary_builder(goroutine_filter filter = {}, std::size_t top_stuck = 10)
@@ -255,6 +272,12 @@ class summary_builder {
   void add(const sample_changes& c, const symbol_tables& tables,
            const std::function<void(sample&)>& whole);
   diff_summary finish();
+  // Every reported lifecycle goes to `sink` when it is final (see lifecycle_sink), besides the
+  // ones summary_options::keep_goroutines keeps.
+  void stream_goroutines(lifecycle_sink sink) { sink_ = std::move(sink); }
+  // Lifecycles held now: the live goroutines' plus those kept for the lists. With
+  // keep_goroutines small this stays near the live count however many goroutines exited.
+  std::size_t retained() const noexcept;
 
  private:
   struct instant {
@@ -269,13 +292,18 @@ class summary_builder {
   goroutine_lifecycle* find(std::uint64_t id);
   void note_graph(const sample& s);
   void count_sites(std::vector<std::uint64_t> alive, bool first);
-  void insert_fresh(std::vector<goroutine_lifecycle>& fresh);
+  // Folds a goroutine that just went into the totals and the capped lists, then drops it.
+  void retire(std::uint64_t id);
+  void fold(const goroutine_lifecycle& l, bool live);
+  bool listed(const goroutine_lifecycle& l) const;
+  // The stuck threshold when the options fix it (0: it depends on the median interval).
+  std::int64_t fixed_stuck_ns() const noexcept;
   // Changes (summary_changes.cpp): applies the samples up to `index` in which `l` did not
   // change.
   void catch_up(goroutine_lifecycle& l, std::uint64_t index);
   // At finish (summary_findings.cpp): growth trends of the sites, then the findings.
   void trends(diff_summary& out);
-  void classify(diff_summary& out);
+  void classify(diff_summary& out, const std::vector<const goroutine_lifecycle*>& live);
 
   goroutine_filter filter_;
   std::size_t top_stuck_;
@@ -283,8 +311,26 @@ class summary_builder {
   bool follow_ = false;
   const symbol_tables* tables_ = nullptr;
   diff_summary out_;
-  std::vector<goroutine_lifecycle> tracked_;  // sorted by id
-  std::vector<std::uint64_t> site_alive_;     // per site, in the last sample
+  std::unordered_map<std::uint64_t, goroutine_lifecycle> live_;  // tracked and alive, by id
+  lifecycle_sink sink_;
+  // Exited goroutines, folded (summary_retired.cpp): what finish() needs of them.
+  struct retired_state {
+    std::uint64_t seen = 0, created = 0, alive_start = 0;
+    std::vector<std::uint64_t> site_created, site_exited;
+    std::vector<summary_warning> never_yielded_warnings;  // every one: warnings lists them all
+    std::vector<goroutine_lifecycle> longest_stuck;       // the best top_stuck_ so far
+    std::vector<never_yielded_report> never_yielded;      // the best options_.top so far
+    std::uint64_t never_yielded_count = 0;
+    std::vector<stuck_report> stuck;  // the best options_.top so far, stuck_ns >= stuck_floor
+    // With the threshold known from the options, how many reach it; else (it depends on the
+    // median interval, known at the end) the stuck_ns of each that reaches 1 s.
+    std::uint64_t stuck_count = 0;
+    std::vector<std::int64_t> stuck_ns;
+    std::vector<goroutine_lifecycle> kept;  // the first keep_goroutines by id so far
+    std::uint64_t listed = 0;
+  };
+  retired_state retired_;
+  std::vector<std::uint64_t> site_alive_;  // per site, in the last sample
   std::vector<std::uint64_t> site_alive_start_;
   std::vector<std::uint8_t> site_grew_;  // 1 while the site grew in every window so far
   std::uint64_t windows_ = 0;
