@@ -60,7 +60,8 @@ else
   for f in leak deadlock; do
     "$G" diff $f.jsonl --label request=1 >"$f.diff.json"
     "$G" diff $f.jsonl >"$f.all.json"
-    for d in "$f.diff.json" "$f.all.json"; do
+    "$G" diff $f.jsonl --summary >"$f.summary.json"
+    for d in "$f.diff.json" "$f.all.json" "$f.summary.json"; do
       python3 - "$DOCS/diff.schema.json" "$d" <<'PY'
 import json, sys, jsonschema
 jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
@@ -69,6 +70,23 @@ PY
     done
   done
 fi
+
+# Version 2: the summary streams its lifecycles, the exited ones first as they went, then the
+# live ones by id; with pairs they wait in a temporary file and come out the same.
+"$G" diff leak.jsonl --summary >leak.summary.json
+check "summary: version 2" "2" "$(jq .version leak.summary.json)"
+check "summary: one lifecycle per goroutine seen" "true" \
+  "$(jq '.summary | (.goroutines | length) == .counts.seen' leak.summary.json)"
+check "summary: exited lifecycles before the live ones, the live ones by id" "true true" \
+  "$(jq -r '.summary.goroutines | [.[].exited_inside] as $e | ($e | index(false) // length) as $i |
+           "\($e[$i:] | all(. == false)) \([.[$i:][].id] | . == sort)"' leak.summary.json)"
+check "cookbook: id order by sorting" "true" \
+  "$("$G" diff leak.jsonl --summary | jq -c '.summary.goroutines | sort_by(.id) | map(.id)' |
+     jq '. == sort and length > 0')"
+check "summary: the same after the pairs" "$(jq -c .summary leak.summary.json)" \
+  "$("$G" diff leak.jsonl | jq -c .summary)"
+check "summary: the same as JSON Lines" "$(jq -c .summary leak.summary.json)" \
+  "$("$G" diff leak.jsonl --summary --format jsonl | jq -c 'select(.type == "summary")')"
 
 # --from/--to and the two-sample forms.
 check "--from 2 --to -2" "2" "$("$G" diff leak.jsonl --from 2 --to -2 | jq '.pairs | length')"
