@@ -127,6 +127,25 @@ void object_ids(std::string& out, const std::vector<std::uint64_t>& v) {
   out += ']';
 }
 
+// The opening of a finding about one goroutine: `{"id":N,"labels":{...}`.
+void open_goroutine(std::string& out, std::uint64_t id, const label_ptr& l) {
+  out += '{';
+  first_key(out, "id");
+  integer(out, id);
+  key(out, "labels");
+  labels(out, l);
+}
+
+// The close of a finding: its spawn site and the stack it saw.
+void close_site_stack(std::string& out, const symbol_tables& t, site_cache& sites,
+                      std::uint32_t site, std::uint32_t st) {
+  key(out, "site");
+  out += sites.site(t, site);
+  key(out, "stack");
+  stack(out, t, st);
+  out += '}';
+}
+
 // Writes `items` as an array, each by `each(out, item)`.
 template <class Items, class Each>
 void array(std::string& out, std::string_view k, const Items& items, Each each) {
@@ -423,11 +442,7 @@ void append_rest(std::string& out, const diff_summary& s, const symbol_tables& t
     out += '}';
   });
   array(out, "stuck", s.stuck, [&](const stuck_report& r) {
-    out += '{';
-    first_key(out, "id");
-    integer(out, r.id);
-    key(out, "labels");
-    labels(out, r.labels);
+    open_goroutine(out, r.id, r.labels);
     key(out, "wait_reason");
     word(out, to_string(r.reason));
     key(out, "stuck_ns");
@@ -438,11 +453,7 @@ void append_rest(std::string& out, const diff_summary& s, const symbol_tables& t
     integer(out, r.samples);
     key(out, "ongoing");
     boolean(out, r.ongoing);
-    key(out, "site");
-    out += sites.site(t, r.site);
-    key(out, "stack");
-    stack(out, t, r.stack);
-    out += '}';
+    close_site_stack(out, t, sites, r.site, r.stack);
   });
   key(out, "growing");
   out += '[';
@@ -468,38 +479,22 @@ void append_rest(std::string& out, const diff_summary& s, const symbol_tables& t
   }
   out += ']';
   array(out, "never_yielded", s.never_yielded, [&](const never_yielded_report& r) {
-    out += '{';
-    first_key(out, "id");
-    integer(out, r.id);
-    key(out, "labels");
-    labels(out, r.labels);
+    open_goroutine(out, r.id, r.labels);
     key(out, "samples");
     integer(out, r.samples);
     key(out, "duration_ns");
     integer(out, r.duration_ns);
-    key(out, "site");
-    out += sites.site(t, r.site);
-    key(out, "stack");
-    stack(out, t, r.stack);
-    out += '}';
+    close_site_stack(out, t, sites, r.site, r.stack);
   });
   array(out, "lost_wakeups", s.lost_wakeups, [&](const lost_wakeup_report& r) {
-    out += '{';
-    first_key(out, "id");
-    integer(out, r.id);
-    key(out, "labels");
-    labels(out, r.labels);
+    open_goroutine(out, r.id, r.labels);
     key(out, "object");
     append_json_string(out, object_id_text(r.object));
     key(out, "samples");
     integer(out, r.samples);
     key(out, "why");
     append_json_string(out, r.why);
-    key(out, "site");
-    out += sites.site(t, r.site);
-    key(out, "stack");
-    stack(out, t, r.stack);
-    out += '}';
+    close_site_stack(out, t, sites, r.site, r.stack);
   });
   array(out, "background", s.background, [&](const background_group& b) {
     out += '{';
