@@ -73,9 +73,10 @@ void wait_queue::remove(waiter_node* n) noexcept {
 waiter_node* wait_queue::pop() noexcept {
   while (waiter_node* n = head_) {
     remove(n);
-    if (!n->sel) return n;
+    if (!n->in_select) return n;
+    auto* s = static_cast<select_waiter_node*>(n);
     int expected = -1;
-    if (n->sel->winner.compare_exchange_strong(expected, n->case_index,
+    if (s->sel->winner.compare_exchange_strong(expected, s->case_index,
                                                std::memory_order_acq_rel)) {
       return n;
     }

@@ -27,7 +27,7 @@ void park(std::coroutine_handle<> h, wait_reason why, blocked_on on) noexcept {
 
 void ready(goroutine* g) noexcept {
   if (detail::tearing_down()) return;
-  g->sched->ready(g);
+  scheduler_of(*g).ready(g);
 }
 
 void yield_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {

@@ -71,7 +71,8 @@ void root_finished() noexcept {
 }
 
 void note_escaping_exception(promise_base& p) noexcept {
-  if (goroutine* g = p.owner) g->sched->owner().note_panic(*g, p);
+  if (!p.linked) return;
+  if (goroutine* g = current_goroutine()) scheduler_of(*g).owner().note_panic(*g, p);
 }
 
 }  // namespace detail
@@ -84,7 +85,7 @@ void runtime::note_panic(goroutine& g, const promise_base& p) noexcept {
     {
       std::lock_guard guard(g.lock);
       for (const promise_base* f = &p; f; f = f->caller()) {
-        frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc});
+        frames.push_back({f->function, f->await_site.load(std::memory_order_relaxed), f->pc()});
       }
     }
     registry_->note_panic(g, {e, format_stack(frames)});
@@ -116,6 +117,8 @@ runtime::~runtime() {
   registry_->destroy_all();
   reactor_->discard_timers();
   teardown_thread = false;
+  // The workers gave theirs back as they exited: a pool class none of it uses is freed now.
+  detail::pool_give_back();
 }
 
 std::size_t runtime::workers() const noexcept {
@@ -158,8 +161,8 @@ goroutine* runtime::create(task<void> t, spawn_site site) {
   std::size_t shard = ctx && ctx->sched == sched_.get() ? ctx->index : sched_->workers();
   goroutine* g = registry_->create(registry_->next_id(), parent ? parent->id : 0, site,
                                    parent ? parent->labels : nullptr, h, &h.promise(), shard);
-  g->sched = sched_.get();
-  h.promise().owner = g;
+  g->sched_index = sched_->index();
+  h.promise().linked = true;
   return g;
 }
 

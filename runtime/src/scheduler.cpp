@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <mutex>
+#include <stdexcept>
 
 #include "asymmetric_fence.hpp"
 #include "gprofid/clock.hpp"
@@ -20,9 +22,30 @@ thread_local worker_context* current_worker = nullptr;
 worker_context* this_worker() noexcept {
   return current_worker;
 }
+
+constinit std::atomic<scheduler*> schedulers[max_schedulers]{};
+
+namespace {
+std::mutex schedulers_m;          // guards claiming and clearing slots of `schedulers`
+std::size_t next_scheduler_slot;  // where the search for a free slot starts; schedulers_m
+
+std::uint16_t claim_scheduler_slot(scheduler* s) {
+  std::lock_guard guard(schedulers_m);
+  for (std::size_t k = 0; k < max_schedulers; ++k) {
+    const std::size_t i = (next_scheduler_slot + k) % max_schedulers;
+    if (schedulers[i].load(std::memory_order_relaxed) == nullptr) {
+      schedulers[i].store(s, std::memory_order_relaxed);
+      next_scheduler_slot = i + 1;
+      return static_cast<std::uint16_t>(i);
+    }
+  }
+  throw std::runtime_error("gprofid::runtime: more than 65536 runtimes at once");
+}
+}  // namespace
 }  // namespace detail
 
-scheduler::scheduler(runtime& rt, std::size_t workers) : rt_(rt), reg_(*rt.registry_) {
+scheduler::scheduler(runtime& rt, std::size_t workers)
+    : rt_(rt), index_(detail::claim_scheduler_slot(this)), reg_(*rt.registry_) {
   if (workers == 0) workers = 1;
   for (std::size_t i = 0; i < workers; ++i) {
     auto w = std::make_unique<worker>();
@@ -34,6 +57,8 @@ scheduler::scheduler(runtime& rt, std::size_t workers) : rt_(rt), reg_(*rt.regis
 
 scheduler::~scheduler() {
   stop();
+  std::lock_guard guard(detail::schedulers_m);
+  detail::schedulers[index_].store(nullptr, std::memory_order_relaxed);
 }
 
 void scheduler::start() {

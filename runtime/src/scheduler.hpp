@@ -54,7 +54,17 @@ struct worker_context {
 };
 
 worker_context* this_worker() noexcept;
+
+// Every live scheduler, by the index its goroutines keep (goroutine::sched_index). A slot is
+// written when its scheduler is made and cleared when it is destroyed; goroutines of a
+// scheduler exist only in between.
+inline constexpr std::size_t max_schedulers = 1 << 16;
+extern std::atomic<scheduler*> schedulers[max_schedulers];
 }  // namespace detail
+
+inline scheduler& scheduler_of(const goroutine& g) noexcept {
+  return *detail::schedulers[g.sched_index].load(std::memory_order_relaxed);
+}
 
 class scheduler {
  public:
@@ -68,6 +78,8 @@ class scheduler {
   void stop();
 
   std::size_t workers() const noexcept { return workers_.size(); }
+  // This scheduler's slot in detail::schedulers.
+  std::uint16_t index() const noexcept { return index_; }
   runtime& owner() const noexcept { return rt_; }
 
   // Queues a runnable goroutine: on the calling worker's own queue when called from one of this
@@ -142,6 +154,7 @@ class scheduler {
   bool any_work();
 
   runtime& rt_;
+  std::uint16_t index_ = 0;
   // rt_'s registry (created before the scheduler, destroyed after it), kept here so that the
   // switch path's snapshot hooks load one pointer fewer.
   registry& reg_;

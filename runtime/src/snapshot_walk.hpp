@@ -44,7 +44,7 @@ inline goroutine_state visible_state(run_status s) {
 
 inline void collect_frames(const promise_base* p, stack_trace& frames) {
   for (; p; p = p->caller()) {
-    frames.push_back({p->function, p->await_site.load(std::memory_order_relaxed), p->pc});
+    frames.push_back({p->function, p->await_site.load(std::memory_order_relaxed), p->pc()});
   }
 }
 
@@ -72,8 +72,8 @@ class stack_interner {
     // An exiting goroutine (innermost null, shown at its root) has popped every frame: its
     // outer hash is that of no frames, 0.
     const std::uint64_t key =
-        g->outer_hash ^
-        frame_hash(g->depth, innermost->pc, innermost->await_site.load(std::memory_order_relaxed));
+        g->outer_hash ^ frame_hash(g->depth, innermost->pc(),
+                                   innermost->await_site.load(std::memory_order_relaxed));
     auto [it, fresh] = by_key_.try_emplace(key, 0);
     if (!fresh) return it->second;
     frames_.clear();

@@ -63,11 +63,18 @@ struct waiter_node {
   waiter_node* prev = nullptr;
   waiter_node* next = nullptr;
   goroutine* g = nullptr;
-  select_state* sel = nullptr;  // null for a plain send/recv
-  void* data = nullptr;         // T* of a sender, std::optional<T>* of a receiver
-  int case_index = 0;
+  void* data = nullptr;  // T* of a sender, std::optional<T>* of a receiver
   bool linked = false;
-  bool closed = false;  // completed by close() instead of a transfer
+  bool closed = false;     // completed by close() instead of a transfer
+  bool in_select = false;  // a select_waiter_node
+};
+
+// A select case's node: what only a select needs stays out of every plain send and receive
+// (docs/performance.md, memory per parked goroutine).
+struct select_waiter_node : waiter_node {
+  select_waiter_node() noexcept { in_select = true; }
+  select_state* sel = nullptr;
+  int case_index = 0;
 };
 
 // Intrusive FIFO of waiters; removal from the middle is needed when a select gives up a case.

@@ -21,7 +21,7 @@ class select_case {
  public:
   chan_core* core = nullptr;  // null for a nil channel: never ready
   bool is_send = false;
-  waiter_node node;
+  select_waiter_node node;
 
   // With core->lock held: performs the operation now if it can (a closed channel counts).
   virtual bool try_complete(goroutine*& wake) noexcept = 0;

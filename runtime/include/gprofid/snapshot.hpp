@@ -17,7 +17,7 @@ namespace gprofid {
 struct stack_frame {
   std::source_location function;   // the coroutine function of this frame
   std::source_location call_site;  // the co_await it is suspended at (or last passed)
-  const void* pc = nullptr;        // the frame's resume function
+  const void* pc = nullptr;        // the frame's code address (promise_base::pc)
 
   friend bool operator==(const stack_frame& a, const stack_frame& b) noexcept {
     return a.pc == b.pc && a.call_site.line() == b.call_site.line() &&

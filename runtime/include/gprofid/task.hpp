@@ -12,6 +12,7 @@
 
 #include "gprofid/detail/frame.hpp"
 #include "gprofid/detail/goroutine.hpp"
+#include "gprofid/detail/park.hpp"
 
 namespace gprofid {
 
@@ -55,9 +56,9 @@ struct task_promise final : promise_base, task_promise_storage<T> {
     bool await_ready() noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<task_promise> h) noexcept {
       auto& p = h.promise();
-      if (p.owner) pop_frame(p.owner, &p);
+      if (p.linked) pop_frame(current_goroutine(), &p);
       if (p.continuation) return p.continuation;
-      if (p.owner) root_finished();
+      if (p.linked) root_finished();
       return std::noop_coroutine();
     }
     void await_resume() noexcept {}
@@ -105,9 +106,9 @@ class [[nodiscard]] task {
       auto& p = h.promise();
       p.continuation = caller;
       if constexpr (std::is_base_of_v<promise_base, P>) {
-        if (goroutine* g = caller.promise().owner) {
-          p.owner = g;
-          push_frame(g, &p);
+        if (caller.promise().linked) {
+          p.linked = true;
+          push_frame(current_goroutine(), &p);
         }
       }
       return h;
@@ -139,8 +140,6 @@ task<T> task_promise<T>::get_return_object() noexcept {
   static_assert(alignof(task_promise) <= 2 * sizeof(void*),
                 "gprofid::task<T>: T must not be aligned to more than 16 bytes");
   auto h = std::coroutine_handle<task_promise>::from_promise(*this);
-  // The frame's first word is its resume function in the GCC/Clang ABI: a stable code address.
-  pc = *static_cast<const void* const*>(h.address());
   note_frame(h.address());
   return task<T>{h};
 }

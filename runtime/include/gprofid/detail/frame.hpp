@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "gprofid/detail/block_pool.hpp"
 #include "gprofid/detail/config.hpp"
 
 namespace gprofid {
@@ -90,12 +91,13 @@ struct promise_base {
 
   // Coroutine frames are allocated here so that each knows its extent: a channel handle whose
   // address lies inside a waiting goroutine's frame is held by that goroutine (wait-graph.md).
+  // From the block pool: no allocator header per frame.
   static void* operator new(std::size_t size) {
-    void* p = ::operator new(size);
+    void* p = detail::pool_allocate(size);
     detail::last_frame_allocation = {p, size};
     return p;
   }
-  static void operator delete(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+  static void operator delete(void* p, std::size_t size) noexcept { detail::pool_free(p, size); }
 
   // Called from get_return_object with the frame's address: records the extent if this thread
   // just allocated it (always, with GCC and Clang; else the frame stays of unknown extent).
@@ -113,6 +115,16 @@ struct promise_base {
   // The coroutine frame's first byte; meaningful only when frame_size is not 0.
   const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - frame_offset; }
 
+  // The coroutine's code address, for symbolised exports and stack identity: its destroy
+  // function, the frame's second word in the GCC/Clang ABI, written once when the frame is made
+  // (the first, the resume function, is cleared at the final suspension). Read from the frame
+  // rather than kept in the promise: a word less in every frame.
+  const void* pc() const noexcept {
+    return static_cast<const void* const*>(
+        std::coroutine_handle<promise_base>::from_promise(const_cast<promise_base&>(*this))
+            .address())[1];
+  }
+
   // The frame awaiting this one, in a goroutine: the continuation's promise (every frame of a
   // goroutine is a task, whose promise_base is where the ABI puts the promise; task_promise
   // checks it). Derived rather than kept beside the continuation: a word less in every frame.
@@ -127,16 +139,18 @@ struct promise_base {
 
   std::source_location function;
   std::atomic<std::source_location> await_site{};
-  const void* pc = nullptr;  // the coroutine's resume function, for symbolised exports
   // The coroutine awaiting this one, resumed when it finishes; null for a goroutine's root.
   std::coroutine_handle<> continuation;
-  goroutine* owner = nullptr;  // null when awaited outside any goroutine
-  // The frame's extent, when known (0: unknown), and whether an exception escaped it (the
-  // exception itself is handed on through detail::escaping_exception): one word together in
-  // every frame (docs/performance.md, memory per parked goroutine).
+  // The frame's extent, when known (0: unknown), whether an exception escaped it (the
+  // exception itself is handed on through detail::escaping_exception) and whether it is linked:
+  // one word together in every frame (docs/performance.md, memory per parked goroutine).
   std::uint32_t frame_size = 0;
   std::uint16_t frame_offset = 0;
   bool failed = false;
+  // On a goroutine's chain of frames (its root, or awaited by a frame on the chain); false when
+  // awaited outside any goroutine. The goroutine is the one running on this thread whenever the
+  // frame runs (current_goroutine), so the frame does not keep it: a word less in every frame.
+  bool linked = false;
 };
 
 }  // namespace gprofid

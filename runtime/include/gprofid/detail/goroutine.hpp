@@ -10,6 +10,7 @@
 #include <source_location>
 #include <string>
 
+#include "gprofid/detail/block_pool.hpp"
 #include "gprofid/detail/config.hpp"
 #include "gprofid/detail/frame.hpp"
 #include "gprofid/detail/spinlock.hpp"
@@ -46,6 +47,9 @@ class goroutine {
   ~goroutine();
   goroutine(const goroutine&) = delete;
   goroutine& operator=(const goroutine&) = delete;
+  // From the block pool: no allocator header per control block.
+  static void* operator new(std::size_t size) { return detail::pool_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { detail::pool_free(p, size); }
 
   // Identity: immutable after construction.
   const std::uint64_t id;
@@ -56,7 +60,8 @@ class goroutine {
 
   // Everything below `lock` is written by the goroutine's worker and read by snapshots. The
   // small fields sit together, without padding between them (docs/performance.md, memory per
-  // parked goroutine): the 4-byte lock and four 1-byte fields, then 5 bytes after wait_since_ns.
+  // parked goroutine): the 4-byte lock and four 1-byte fields, then 8 bytes after wait_since_ns
+  // (none left: a new field of any size takes a word).
   mutable spinlock lock;
   wait_reason reason = wait_reason::none;
   std::atomic<run_status> status{run_status::runnable};
@@ -73,11 +78,15 @@ class goroutine {
   std::uint16_t shard = 0;  // the registry shard it is linked in
   std::uint16_t depth = 0;  // frames outside `innermost` (wraps past 65535: only the key suffers)
   // Change tracking for incremental snapshots (registry.hpp, change_bit; docs/snapshot.md
-  // "Incremental snapshots"). With `panicked`, in the padding before blocked_object.
+  // "Incremental snapshots"). With `panicked` and `sched_index`, in the padding before
+  // blocked_object.
   std::atomic<std::uint8_t> change_bits{0};
   // An exception escaped one of its frames: the registry keeps the stack it escaped from
   // (registry::note_panic), out of line because it is rare. Its worker's only.
   bool panicked = false;
+  // The scheduler that runs it, as an index (scheduler.hpp, scheduler_of): in the padding here
+  // where a pointer would take a word.
+  std::uint16_t sched_index = 0;
   // What it is parked on, for the snapshot's wait-for graph (its kind is blocked_kind): published
   // with the wait reason (under `lock`) and cleared before it resumes. While a snapshot holds
   // `lock` and sees it set, the object stays alive: the clear waits for that lock whenever a
@@ -94,7 +103,6 @@ class goroutine {
   // running_ns's update under `lock`, so a snapshot adds the slice in progress exactly once.
   std::atomic<std::int64_t> stamp_ns{0};
 
-  scheduler* sched = nullptr;            // the scheduler that runs it
   std::coroutine_handle<> resume_point;  // innermost suspended frame
   std::coroutine_handle<> root;  // owned: destroyed with the goroutine (detail::root_promise)
 
@@ -117,7 +125,7 @@ inline void push_frame(goroutine* g, promise_base* p) noexcept {
   std::lock_guard guard(g->lock);
   promise_base* c = g->innermost;  // the frame awaiting p: p->caller()
   // The caller waits at this call's co_await (await_transform stored it) until p is popped.
-  g->outer_hash ^= frame_hash(g->depth++, c->pc, c->await_site.load(std::memory_order_relaxed));
+  g->outer_hash ^= frame_hash(g->depth++, c->pc(), c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
 }
 
@@ -126,7 +134,7 @@ inline void pop_frame(goroutine* g, promise_base* p) noexcept {
   std::lock_guard guard(g->lock);
   promise_base* c = p->caller();  // null when the root frame finishes
   if (c) {
-    g->outer_hash ^= frame_hash(--g->depth, c->pc, c->await_site.load(std::memory_order_relaxed));
+    g->outer_hash ^= frame_hash(--g->depth, c->pc(), c->await_site.load(std::memory_order_relaxed));
   }
   g->innermost = c;
 }
