@@ -180,11 +180,14 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
   last_had_graph_ = raw.full || raw.graph;
   if (raw.full) {
     ++st.full;
-    last_full_ns_ = raw.changes.started_ns;
     state_.reset(part);
     lap(st.apply_ns, t);
     out_.write_sample(part, sym_.tables(), sym_.take_new());
     lap(st.write_ns, t);
+    // The next refresh is due graph_interval_ns after this one ended, not began: a full sample
+    // that takes longer than the interval (100k goroutines on a loaded machine) must not make
+    // every sample a full one.
+    last_full_ns_ = t;
     last_count_.store(part.goroutines.size(), std::memory_order_relaxed);
     return;
   }

@@ -33,7 +33,7 @@ struct sampler_options {
   // graph is"); 0: never.
   std::size_t delta_graph_limit = 1'000;
   // Incremental, while deltas carry no graph (past the limit): a full snapshot, with the graph,
-  // at least this often; in between, samples keep the graph of the last full one.
+  // this long after the previous full one ended; in between, samples keep its graph.
   std::int64_t graph_interval_ns = 1'000'000'000;
 };
 
