@@ -242,6 +242,87 @@ TEST_CASE("recording_reader: timers and fds come from more_objects; a later kind
   CHECK(s.objects[2].write);
 }
 
+// What a reader made of a whole input: its samples, warnings and error.
+struct whole_read {
+  std::vector<sample> samples;
+  std::vector<std::string> warnings;
+  std::string error;
+};
+whole_read read_whole(const std::string& text, bool dom_only) {
+  whole_read out;
+  std::istringstream in(text);
+  try {
+    recording_reader r(in, "t.jsonl");
+    if (dom_only) r.use_dom_parser_for_test();
+    sample s;
+    while (r.next(s)) out.samples.push_back(s);
+    out.warnings = r.warnings();
+  } catch (const recording_error& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+TEST_CASE("recording_reader: sample lines read in place equal what the JSON DOM reads") {
+  // Every object kind and field, labels (out of order, then again from the cache, then
+  // changed), blocked_on, fields out of the writer's order, unknown fields, whitespace: what
+  // the fast path reads; escapes, duplicate keys and bad values: what it leaves to the DOM.
+  const std::string all_kinds =
+      R"("objects":[{"id":"0x10","kind":"channel","capacity":1,"count":0,"closed":true,)"
+      R"("senders":0,"receivers":1,"handles":2,"held_by":[1,2],"timer":"0x18"},)"
+      R"({"id":"0x40","kind":"mutex","locked":true,"owner":2,"queue":[1],"locked_at":0},)"
+      R"({"id":"0x30","kind":"wait_group","counter":-2,"waiters":1},)"
+      R"({"id":"0x50","kind":"event","set":false},)"
+      R"({"id":"0x60","kind":"select","cases":["0x10","0x70"],"send_cases":["0x70","0x10"],)"
+      R"("nil_cases":1}],)"
+      R"("more_objects":[{"id":"0x18","kind":"timer","when_ns":-3,"period_ns":7},)"
+      R"({"id":"0x20","kind":"fd","fd":9,"direction":"write"},)"
+      R"({"id":"0x35","kind":"hologram","depth":3}])";
+  const std::string labels_ba = R"(,"labels":{"b":"2","a":"1"},"blocked_on":"0x10")";
+  auto line = [](int seq, const std::string& goroutines, const std::string& graph) {
+    return R"({"type":"sample","seq":)" + std::to_string(seq) +
+           R"(,"t_ns":10,"snapshot_ns":1,"pause_ns":0,"goroutines":[)" + goroutines + "]" +
+           (graph.empty() ? "" : "," + graph) + "}\n";
+  };
+  const std::string two = goroutine(1, labels_ba) + "," + goroutine(2, R"(,"blocked_on":"0x40")");
+  const std::vector<std::string> lines = {
+      line(0, two, all_kinds),
+      line(1, two, all_kinds),  // the same labels again: from the cache
+      line(2, goroutine(1, R"(,"labels":{"a":"1","b":"3"})") + "," + goroutine(2), ""),
+      line(3,
+           R"({ "runnable_ns" : 4 , "id" : 1, "parent":0,"site":0,"state":"running",)"
+           R"("wait_ns":0,"created_ns":0,"stack":0,"resumes":1,"running_ns":0,"extra":[{}]})",
+           R"("objects":[{"kind":"event","id":"0xABC","set":true,"note":"x"}])"),
+      line(4, goroutine(1, R"(,"labels":{"k":"\u00e9"})"), ""),
+      line(5, goroutine(1, R"(,"resumes":7)"), ""),
+      line(6, goroutine(1, R"(,"blocked_on":"0x1ffffffffffffffff")"), ""),
+      line(7, goroutine(1),
+           R"("objects":[{"id":"0x1","kind":"event"},{"id":"0x1","kind":"event"}])"),
+      line(8, goroutine(1), R"("objects":[{"id":"0x1","kind":"mutex","locked_at":5}])"),
+      line(9, goroutine(1), R"("objects":[{"id":"0x1","kind":"timer"}])"),
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    CAPTURE(lines[i]);
+    const std::string text = defs + lines[i] + end_line;
+    const whole_read fast = read_whole(text, false), dom = read_whole(text, true);
+    CHECK(fast.error == dom.error);
+    CHECK(fast.warnings == dom.warnings);
+    CHECK(fast.samples == dom.samples);
+  }
+  // All the valid ones in one recording: the cache and the reused objects across samples.
+  std::string text = defs;
+  for (std::size_t i = 0; i < 6; ++i) text += lines[i];
+  const whole_read fast = read_whole(text, false), dom = read_whole(text, true);
+  CHECK(dom.error.empty());
+  REQUIRE(dom.samples.size() == 6);
+  CHECK(fast.samples == dom.samples);
+  REQUIRE(dom.samples[0].objects.size() == 7);  // the unknown kind left out
+  CHECK(dom.samples[0].objects[6].send_cases == std::vector<std::uint64_t>{0x10, 0x70});
+  // Sample 1 repeats sample 0's labels text: the fast path shares the set it read then.
+  CHECK(fast.samples[1].goroutines[0].labels == fast.samples[0].goroutines[0].labels);
+  CHECK(fast.samples[2].goroutines[0].labels != fast.samples[1].goroutines[0].labels);
+}
+
 TEST_CASE("recording_reader: a file cut mid-line is read up to its last complete line") {
   const std::string full =
       defs + sample_line(0, goroutine(1)) + sample_line(1, goroutine(1)) +

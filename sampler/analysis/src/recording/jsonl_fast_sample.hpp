@@ -8,13 +8,16 @@
 #include <string_view>
 
 #include "gprofid/recording/sample.hpp"
+#include "jsonl_label_cache.hpp"
 
 namespace gprofid {
 
 // True when `line` is a valid sample line, then `out` holds it (goroutines as listed, not yet
-// sorted or checked for duplicate ids). False otherwise; `out` is then unspecified.
-// `previous_labels` shares one label set between consecutive goroutines that have equal ones.
+// sorted or checked for duplicate ids; its wait-for graph sorted by id). False otherwise; `out` is
+// then unspecified.
+// `label_sets` holds the label sets of the samples before, shared with the goroutines that have
+// them.
 bool parse_sample_line_fast(std::string_view line, const symbol_tables& tables, sample& out,
-                            label_ptr& previous_labels);
+                            jsonl_fast::label_cache& label_sets);
 
 }  // namespace gprofid

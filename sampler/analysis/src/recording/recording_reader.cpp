@@ -473,6 +473,7 @@ void recording_reader::open() {
       // into badbit unless badbit throws: then it rethrows that exception, and its position is
       // reported (rethrow_with_position) instead of an unexplained end of input.
       in_->exceptions(in_->exceptions() | std::ios::badbit);
+      v1_labels_ = std::make_unique<jsonl_fast::label_cache>();
       read_header();
     }
   } catch (...) {
@@ -646,9 +647,7 @@ bool recording_reader::next_line_sample(sample& out) {
     try {
       // Samples are nearly all of a recording: parsed without a DOM when they are plain. Any
       // doubt and the DOM path below reads the line, with its precise errors.
-      label_ptr previous_labels;
-      // The fast path does not read the wait-for graph: it gives up at the graph's fields.
-      if (!end_ && parse_sample_line_fast(line_, tables_, out, previous_labels)) {
+      if (!end_ && v1_fast_ && parse_sample_line_fast(line_, tables_, out, *v1_labels_)) {
         sort_and_check_ids(out, "sample " + std::to_string(out.seq));
         check_sequence(out.seq, again);
         return true;

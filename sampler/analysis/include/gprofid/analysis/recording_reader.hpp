@@ -51,6 +51,9 @@ class recording_out_of_memory : public std::bad_alloc {
 };
 
 class v2_reader;
+namespace jsonl_fast {
+class label_cache;
+}
 
 // A sample a reader can read again without the samples before it (recording_reader::
 // restart_point): a v2 keyframe by the position of its block, or any v1 sample line.
@@ -103,6 +106,9 @@ class recording_reader {
   const std::vector<std::string>& warnings() const noexcept;
   // The number of the last line read (1-based; 0 for v2).
   std::uint64_t line_number() const noexcept { return line_no_; }
+  // Test seam: read every v1 line with the JSON DOM, never the fast path that reads plain
+  // sample lines in place, so a test can check that both give the same samples and errors.
+  void use_dom_parser_for_test() noexcept { v1_fast_ = false; }
 
  private:
   recording_reader(std::unique_ptr<std::istream> owned, std::string name);
@@ -138,6 +144,8 @@ class recording_reader {
   std::uint64_t v1_line_at_ = 0;  // offset of the line read last
   recording_restart_point v1_sample_at_;
   bool v1_finished_ = false;
+  bool v1_fast_ = true;
+  std::unique_ptr<jsonl_fast::label_cache> v1_labels_;  // the fast path's recent label sets
 };
 
 // A whole recording in memory, for tools that need every sample at once.

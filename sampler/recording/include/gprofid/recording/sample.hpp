@@ -56,6 +56,9 @@ struct goroutine_sample {
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
   std::uint64_t blocked_on = 0;  // id of the sample's wait object it is parked on, 0 if none
+
+  // Every field equal, labels by value (no labels is not the same as empty labels).
+  friend bool operator==(const goroutine_sample&, const goroutine_sample&) noexcept;
 };
 
 // One snapshot of every goroutine, as recorded.
@@ -66,6 +69,8 @@ struct sample {
   std::int64_t pause_ns = 0;                 // longest time it held up any spawn or exit
   std::vector<goroutine_sample> goroutines;  // sorted by id
   std::vector<wait_object> objects{};        // the wait-for graph, sorted by id
+
+  friend bool operator==(const sample&, const sample&) = default;
 };
 
 // What changed from one sample to the next (the periodic sampler's incremental samples,
