@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "test_support.hpp"
+
 namespace gprofid {
 namespace {
 
@@ -242,27 +244,6 @@ TEST_CASE("recording_reader: timers and fds come from more_objects; a later kind
   CHECK(s.objects[2].write);
 }
 
-// What a reader made of a whole input: its samples, warnings and error.
-struct whole_read {
-  std::vector<sample> samples;
-  std::vector<std::string> warnings;
-  std::string error;
-};
-whole_read read_whole(const std::string& text, bool dom_only) {
-  whole_read out;
-  std::istringstream in(text);
-  try {
-    recording_reader r(in, "t.jsonl");
-    if (dom_only) r.use_dom_parser_for_test();
-    sample s;
-    while (r.next(s)) out.samples.push_back(s);
-    out.warnings = r.warnings();
-  } catch (const recording_error& e) {
-    out.error = e.what();
-  }
-  return out;
-}
-
 TEST_CASE("recording_reader: sample lines read in place equal what the JSON DOM reads") {
   // Every object kind and field, labels (out of order, then again from the cache, then
   // changed), blocked_on, fields out of the writer's order, unknown fields, whitespace: what
@@ -304,7 +285,8 @@ TEST_CASE("recording_reader: sample lines read in place equal what the JSON DOM 
   for (std::size_t i = 0; i < lines.size(); ++i) {
     CAPTURE(lines[i]);
     const std::string text = defs + lines[i] + end_line;
-    const whole_read fast = read_whole(text, false), dom = read_whole(text, true);
+    const auto fast = testing::read_all(text, "t.jsonl"),
+               dom = testing::read_all(text, "t.jsonl", true);
     CHECK(fast.error == dom.error);
     CHECK(fast.warnings == dom.warnings);
     CHECK(fast.samples == dom.samples);
@@ -312,7 +294,8 @@ TEST_CASE("recording_reader: sample lines read in place equal what the JSON DOM 
   // All the valid ones in one recording: the cache and the reused objects across samples.
   std::string text = defs;
   for (std::size_t i = 0; i < 6; ++i) text += lines[i];
-  const whole_read fast = read_whole(text, false), dom = read_whole(text, true);
+  const auto fast = testing::read_all(text, "t.jsonl"),
+             dom = testing::read_all(text, "t.jsonl", true);
   CHECK(dom.error.empty());
   REQUIRE(dom.samples.size() == 6);
   CHECK(fast.samples == dom.samples);

@@ -17,6 +17,7 @@
 #include "gprofid/recording/v2_encoder.hpp"
 #include "gprofid/recording/varint.hpp"
 #include "gprofid/testing/synthetic_churn.hpp"
+#include "test_support.hpp"
 
 namespace gprofid {
 namespace {
@@ -221,24 +222,9 @@ void check_same(const sample& got, const sample& want) {
   CHECK(got.objects == want.objects);
 }
 
-struct read_result {
-  std::vector<sample> samples;
-  std::vector<std::string> warnings;
-  std::string error;
-};
-
+using testing::read_result;
 read_result read_all(const std::string& bytes) {
-  read_result r;
-  std::istringstream in(bytes);
-  try {
-    recording_reader reader(in, "t.gprofid");
-    sample s;
-    while (reader.next(s)) r.samples.push_back(s);
-    r.warnings = reader.warnings();
-  } catch (const recording_error& e) {
-    r.error = e.what();
-  }
-  return r;
+  return testing::read_all(bytes, "t.gprofid");
 }
 
 TEST_CASE("v2: the reader returns what the encoder was given, for every keyframe interval") {

@@ -1,9 +1,14 @@
-// Helpers shared by the summary's tests (diff_summary_test, summary_findings_test): a small
-// symbol table and a goroutine built in one call. Analysis only: no runtime.
+// Helpers shared by the analysis tests: a small symbol table and a goroutine built in one call
+// (the summary's tests), a whole recording read from memory (the readers' tests). Analysis
+// only: no runtime.
 #pragma once
 
 #include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
 
+#include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid::testing {
@@ -33,6 +38,30 @@ inline goroutine_sample make_goroutine(std::uint64_t id, std::uint32_t site, std
           .state = st,
           .reason = r,
           .resumes = resumes};
+}
+
+// What a reader made of a whole recording: its samples, warnings and the error that stopped it.
+struct read_result {
+  std::vector<sample> samples;
+  std::vector<std::string> warnings;
+  std::string error;  // what() of the recording_error, "" if none
+};
+
+// Reads `bytes` as the file `name`; dom_only: v1 lines by the JSON DOM only (the test seam).
+inline read_result read_all(const std::string& bytes, const std::string& name,
+                            bool dom_only = false) {
+  read_result r;
+  std::istringstream in(bytes);
+  try {
+    recording_reader reader(in, name);
+    if (dom_only) reader.use_dom_parser_for_test();
+    sample s;
+    while (reader.next(s)) r.samples.push_back(s);
+    r.warnings = reader.warnings();
+  } catch (const recording_error& e) {
+    r.error = e.what();
+  }
+  return r;
 }
 
 }  // namespace gprofid::testing
