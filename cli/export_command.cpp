@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -115,20 +116,23 @@ int export_pprof(const export_options& o) {
   return exit_ok;
 }
 
-// Streams every sample (or the chosen one) into `add`, then returns the tables that cover them.
-template <class Add>
-symbol_tables feed(const export_options& o, Add&& add) {
+// Streams the chosen sample into `add` (a builder's add), or every sample as what it changed,
+// the builder asking for a whole one only if it needs it; then returns the tables that cover
+// them.
+template <class Builder>
+symbol_tables feed(const export_options& o, Builder& builder) {
   if (o.sample_index) {
     picked_sample picked = pick_sample(o.input, *o.sample_index);
-    add(picked.tables, picked.s);
+    builder.add(picked.tables, picked.s);
     return std::move(picked.tables);
   }
   const auto opened = open_recording(o.input);
   recording_reader& reader = *opened;
-  sample s;
+  sample_changes changes;
+  const std::function<void(sample&)> whole = [&reader](sample& s) { reader.current(s); };
   std::uint64_t n = 0;
-  while (reader.next(s)) {
-    add(reader.tables(), s);
+  while (reader.next_changes(changes)) {
+    builder.add(reader.tables(), changes, whole);
     ++n;
   }
   print_warnings(reader.warnings());
@@ -141,8 +145,7 @@ int export_trace(const export_options& o) {
   output_file out(o.output, o.force);
   try {
     trace_writer writer([&](std::string_view piece) { write_all(out, piece); });
-    symbol_tables tables =
-        feed(o, [&](const symbol_tables& t, const sample& s) { writer.add(t, s); });
+    symbol_tables tables = feed(o, writer);
     writer.finish(tables);
     out.close();
   } catch (...) {
@@ -156,7 +159,7 @@ int export_folded(const export_options& o) {
   folded_builder builder(
       {.weight = o.weight == "time" ? folded_weight::waiting_time : folded_weight::goroutines,
        .lines = o.lines});
-  feed(o, [&](const symbol_tables& t, const sample& s) { builder.add(t, s); });
+  feed(o, builder);
   write_file(o.output, o.force, builder.str());
   return exit_ok;
 }

@@ -37,11 +37,8 @@ bool rereadable(const std::string& path) {
 }
 
 std::uint64_t count_samples(const std::string& path) {
-  const auto counter = open_recording(path);
-  sample_changes c;  // a v2 sample is counted at the cost of its changes
-  std::uint64_t n = 0;
-  while (counter->next_changes(c)) ++n;
-  return n;
+  // v2 samples are counted by their blocks, without decoding their records.
+  return open_recording(path)->skip_rest();
 }
 
 picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> indices) {
@@ -51,18 +48,15 @@ picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> i
   for (auto i : indices) {
     if (i < 0) keep = std::max(keep, static_cast<std::uint64_t>(-(i + 1)) + 1);
   }
-  if (keep > 1 && rereadable(path)) {
-    // Counting first holds one sample; holding the tail would hold |index| of them.
+  if (keep > 0 && rereadable(path)) {
+    // Counting first passes over the blocks (count_samples); holding the tail would hold
+    // |index| samples, and take each sample whole to do so.
     const std::uint64_t n = count_samples(path);
     for (auto& i : indices) {
       const std::uint64_t back = i < 0 ? static_cast<std::uint64_t>(-(i + 1)) + 1 : 0;
       if (back > 0 && back <= n) i = static_cast<std::int64_t>(n - back);
     }
-    keep = 0;
-    for (auto i : indices) {
-      if (i < 0) keep = std::max(keep, static_cast<std::uint64_t>(-(i + 1)) + 1);
-    }
-    keep = std::min<std::uint64_t>(keep, 1);  // out of range anyway: reported below
+    keep = 0;  // an index still negative is out of range: reported below
   }
   const auto opened = open_recording(path);
   recording_reader& reader = *opened;
@@ -71,20 +65,36 @@ picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> i
   out.samples.resize(indices.size());
   std::vector<bool> found(indices.size(), false);
   std::deque<sample> tail;  // the last `keep` samples, for negative indices
-  sample s;
-  while (reader.next(s)) {
+  if (keep == 0) {
+    // Every index is known: go to each in turn (in a v2 file, from the keyframe before it),
+    // take it whole, and pass over the rest for the count, the tables and the warnings.
+    std::vector<std::size_t> order;
     for (std::size_t k = 0; k < indices.size(); ++k) {
-      if (indices[k] >= 0 && static_cast<std::uint64_t>(indices[k]) == out.count) {
-        out.samples[k] = s;
-        found[k] = true;
-      }
+      if (indices[k] >= 0) order.push_back(k);
     }
-    if (keep > 0) {
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return indices[a] < indices[b]; });
+    for (std::size_t k : order) {
+      if (!reader.skip_to(static_cast<std::uint64_t>(indices[k]))) break;
+      reader.current(out.samples[k]);
+      found[k] = true;
+    }
+    out.count = reader.samples_read() + reader.skip_rest();
+  } else {
+    // Only the last `keep` samples (of a FIFO) will do: each is held whole until it is not.
+    while (reader.skip_to(out.count)) {
+      sample s;
+      reader.current(s);
+      for (std::size_t k = 0; k < indices.size(); ++k) {
+        if (indices[k] >= 0 && static_cast<std::uint64_t>(indices[k]) == out.count) {
+          out.samples[k] = s;
+          found[k] = true;
+        }
+      }
       tail.push_back(std::move(s));
       if (tail.size() > keep) tail.pop_front();
+      ++out.count;
     }
-    s = {};
-    ++out.count;
   }
   print_warnings(reader.warnings());
   for (std::size_t k = 0; k < indices.size(); ++k) {

@@ -30,13 +30,15 @@ struct picked_sample {
   std::uint64_t count = 0;  // samples in the recording
 };
 
-// Reads `path` and keeps the sample at `index` (negative: from the end); holds at most |index|
-// samples. Throws recording_error on bad input, std::out_of_range when there is no such sample.
-// Reader warnings are printed to stderr.
+// Reads `path` and keeps the sample at `index` (negative: from the end); holds one sample (at
+// most |index| from a FIFO). The samples before it are passed over (recording_reader::skip_to:
+// in a v2 file from the keyframe before it), the ones after it counted by their blocks. Throws
+// recording_error on bad input, std::out_of_range when there is no such sample. Reader warnings are
+// printed to stderr.
 picked_sample pick_sample(const std::string& path, std::int64_t index);
 
 // Several samples of one recording: `samples[i]` is the one at `indices[i]`, and `tables` covers
-// them all. A negative index in a regular file is resolved by counting first (one sample held);
+// them all. A negative index in a regular file is resolved by counting first (count_samples);
 // a FIFO or stdin can be read only once, so it is read in one pass holding the last |index|.
 struct picked_samples {
   recording_header header;
@@ -49,7 +51,8 @@ picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> i
 // Whether `path` can be read twice (a regular file); a FIFO, a pipe or a terminal cannot.
 bool rereadable(const std::string& path);
 
-// The number of samples in the recording at `path` (one pass, one sample held).
+// The number of samples in the recording at `path` (one pass: v2 blocks are passed over, their
+// records not decoded; v1 lines are parsed).
 std::uint64_t count_samples(const std::string& path);
 
 // Prints "gprof-id COMMAND: warning: ..." for each reader warning.

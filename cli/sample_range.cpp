@@ -45,6 +45,14 @@ sample_range_reader::sample_range_reader(const std::string& path, std::int64_t f
 }
 
 bool sample_range_reader::next_in_file(sample& out) {
+  if (index_ < from_) {
+    // The samples before the range are passed over (from the keyframe before it, in v2).
+    const bool found = reader_->skip_to(static_cast<std::uint64_t>(from_));
+    index_ = static_cast<std::int64_t>(reader_->samples_read());
+    if (!found) return false;
+    reader_->current(out);
+    return true;
+  }
   if (!reader_->next(out)) return false;
   ++index_;
   return true;
@@ -112,7 +120,28 @@ bool sample_range_reader::next_changes(sample_changes& out) {
   if (!streams_changes())
     throw std::logic_error("sample_range_reader: this range cannot stream changes");
   if (done_) return false;
-  if ((to_ < 0 || index_ <= to_) && reader_->next_changes(out)) {
+  if (to_ >= 0 && index_ > to_) {
+    // past the range
+  } else if (index_ < from_) {
+    const bool found = reader_->skip_to(static_cast<std::uint64_t>(from_));
+    index_ = static_cast<std::int64_t>(reader_->samples_read());
+    if (found) {
+      // The range's first sample is every goroutine in it, created, as a recording's first is.
+      sample s;
+      reader_->current(s);
+      out.clear();
+      out.seq = s.seq;
+      out.time_ns = s.time_ns;
+      out.duration_ns = s.duration_ns;
+      out.pause_ns = s.pause_ns;
+      out.alive = s.goroutines.size();
+      out.objects = s.objects.size();
+      out.first = true;
+      out.created = std::move(s.goroutines);
+      ++returned_;
+      return true;
+    }
+  } else if (reader_->next_changes(out)) {
     ++index_;
     ++returned_;
     return true;

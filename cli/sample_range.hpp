@@ -34,9 +34,9 @@ class sample_range_reader {
   // The next sample of the range, or false after its last one. Throws std::out_of_range when
   // the recording ends without a sample in the range ("the recording has N samples").
   bool next(sample& out);
-  // Whether next_changes() can read this range: it starts at the first sample and does not
-  // end counting from the end of a file that cannot be counted first.
-  bool streams_changes() const noexcept { return from_ == 0 && !tail_mode_ && delay_ == 0; }
+  // Whether next_changes() can read this range: it is not counted from the end of a file that
+  // cannot be counted first. (The range's first sample comes as every goroutine created.)
+  bool streams_changes() const noexcept { return !tail_mode_ && delay_ == 0; }
   // As next(), as what changed since the previous sample (recording_reader::next_changes),
   // when streams_changes(); use one or the other on one reader.
   bool next_changes(sample_changes& out);

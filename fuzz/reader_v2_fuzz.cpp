@@ -2,12 +2,13 @@
 // like a v2 recording, again with every block's checksum recomputed: a mutation nearly always
 // breaks a checksum first, and the decoder behind it would go untested. Any input must be read
 // or rejected with recording_error; what is read must satisfy the invariants diff and the
-// exporters rely on, and reading it as changes must give the same.
+// exporters rely on, reading it as changes must give the same, and seeking to a sample too.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "fuzz_check.hpp"
 #include "gprofid/analysis/recording_reader.hpp"
@@ -87,6 +88,39 @@ void read_as_changes(const std::string& bytes) {
   }
 }
 
+// Seeking (skip_to, which starts from a keyframe and passes over the blocks before it): never
+// a crash, a sample that satisfies the invariants, and where next() read up to that sample
+// without an error, the same sample.
+void read_by_seeking(const std::string& bytes) {
+  std::vector<gprofid::sample> plain;
+  try {
+    std::istringstream in(bytes);
+    gprofid::recording_reader reader(in, "fuzz");
+    gprofid::sample s;
+    while (reader.next(s)) plain.push_back(s);
+  } catch (const gprofid::recording_error&) {
+  }
+  const std::size_t n = plain.size();
+  for (const std::size_t target : {n / 2, n > 0 ? n - 1 : 0, n}) {
+    try {
+      std::istringstream in(bytes);
+      gprofid::recording_reader reader(in, "fuzz");
+      if (reader.skip_to(target)) {
+        gprofid::sample s;
+        reader.current(s);
+        gprofid::fuzz::check_sample(s, reader.tables(), bytes.size());
+        if (target < plain.size()) {
+          check(
+              s.seq == plain[target].seq && s.goroutines.size() == plain[target].goroutines.size(),
+              "skip_to: the sample next() reads");
+        }
+      }
+      reader.skip_rest();
+    } catch (const gprofid::recording_error&) {
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -97,6 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gprofid::v2_blocks::reseal(bytes);
     read_checked(bytes);
     read_as_changes(bytes);
+    read_by_seeking(bytes);
   }
   return 0;
 }

@@ -68,6 +68,26 @@ same "export folded time" export REC --format folded --weight time --lines
 same "export trace" export REC --format trace
 same "export pprof" export REC --format pprof --sample 5 -o - -f
 
+# Keyframes every 4th sample (samples 3 s apart, a keyframe each 10 s): a command that starts
+# inside the recording seeks to the keyframe before its start (a --from, @N or --sample that 4
+# does not divide) and reads on by changes, and prints what the v1 form (read line by line) does.
+jq -c 'if .type == "sample" then .t_ns = .seq * 3000000000 else . end' a.jsonl >k.jsonl ||
+  fail "k.jsonl"
+"$G" convert k.jsonl --to v2 -o k.rec || fail "convert k.jsonl --to v2"
+rm -rf v1 v2 && mkdir v1 v2 && cp k.rec v2/rec && cp k.jsonl v1/rec
+same "show @6" show REC@6
+same "show --sample 5 --group" show REC --sample 5 --group
+same "show @-3 --tree" show REC@-3 --tree
+same "diff --from 5" diff REC --from 5 --format json
+same "diff --from 6 --to 9" diff REC --from 6 --to 9 --format text
+same "diff --summary --from 5" diff REC --summary --from 5 --format json
+same "diff --summary --from -5 --to -2" diff REC --summary --from -5 --to -2 --format text
+same "diff @5 @10" diff REC@5 REC@10 --format json
+same "export pprof --sample 7" export REC --format pprof --sample 7 -o - -f
+same "export trace --sample 6" export REC --format trace --sample 6
+same "export trace" export REC --format trace
+same "export folded time" export REC --format folded --weight time
+
 # --format jsonl keeps v1; an output named .jsonl is v1 too.
 "$G" record -q -w pipeline -i 20ms -n 2 --format jsonl -o p.out || fail "record --format jsonl"
 jq -e . p.out >/dev/null || fail "--format jsonl did not write JSON lines"

@@ -204,7 +204,7 @@ void diff_json_writer::emit(const json& j) {
 void diff_json_writer::pair(const pair_diff& d, const symbol_tables& tables) {
   if (!lines_ && any_pair_) out_ << ',';
   if (!lines_) out_ << '\n';
-  emit(pair_to_json(d, tables));
+  write_pair_json(out_, d, tables);
   if (lines_) out_ << '\n';
   any_pair_ = true;
 }

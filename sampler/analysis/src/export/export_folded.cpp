@@ -78,6 +78,9 @@ void folded_builder::add(const symbol_tables& tables, const sample& s) {
 }
 
 void folded_builder::write(std::ostream& out) {
+  if (by_changes_ && samples_ > 0) {
+    for (auto& [id, w] : waits_) bring_up_to(w, last_ns_);  // the waits going on at the end
+  }
   flush_waits(0, true);
   for (const auto& [stack, weight] : weights_) {
     if (weight > 0) out << stack << ' ' << weight << '\n';

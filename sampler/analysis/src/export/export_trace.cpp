@@ -273,16 +273,43 @@ void trace_writer::write_counts(std::int64_t end_ns) {
         R"(,"dur":)" + micros_text(dur) + R"(,"args":)" + dumped(args) + "}");
 }
 
-void trace_writer::add(const symbol_tables& tables, const sample& s) {
+std::int64_t trace_writer::begin_sample(const symbol_tables& tables, std::int64_t time_ns) {
   tables_ = &tables;
   // The timeline never runs backwards nor before the recording's start: a sample time below the
   // previous one (or below 0) counts as the previous one (as 0). Every time the writer keeps is
   // then in [0, INT64_MAX] and never less than an earlier one, which the clamps below rely on.
-  const std::int64_t now = std::max({s.time_ns, std::int64_t{0}, samples_ > 0 ? last_ns_ : 0});
+  const std::int64_t now = std::max({time_ns, std::int64_t{0}, samples_ > 0 ? last_ns_ : 0});
   if (samples_ > 0) write_counts(now);
   prev_ns_ = samples_ == 0 ? now : last_ns_;
   last_ns_ = now;
   ++samples_;
+  return now;
+}
+
+std::map<std::uint64_t, trace_writer::track>::iterator trace_writer::write_track(
+    std::map<std::uint64_t, track>::iterator it, std::int64_t now) {
+  track& t = it->second;
+  if (t.open) {
+    write_segments(it->first, t, false);
+    return std::next(it);
+  }
+  const bool drawn = !t.segments.empty() || t.origin_ns >= 0;
+  write_segments(it->first, t, true);
+  if (drawn) write_exit(it->first, t, now);
+  exited_.insert(it->first);
+  return tracks_.erase(it);
+}
+
+void trace_writer::end_sample(std::int64_t now, const counts& c) {
+  event(R"({"name":"goroutines","ph":"C","pid":0,"tid":0,"ts":)" + micros_text(now) +
+        R"(,"args":)" +
+        dumped({{"running", c.running}, {"runnable", c.runnable}, {"waiting", c.waiting}}) + "}");
+  last_counts_ = c;
+  tables_ = nullptr;
+}
+
+void trace_writer::add(const symbol_tables& tables, const sample& s) {
+  const std::int64_t now = begin_sample(tables, s.time_ns);
 
   counts c;
   std::vector<std::uint64_t> fresh;  // first seen in this sample
@@ -332,24 +359,8 @@ void trace_writer::add(const symbol_tables& tables, const sample& s) {
   }
   for (std::uint64_t id : fresh) start_flow(tracks_.at(id));
 
-  for (auto it = tracks_.begin(); it != tracks_.end();) {
-    track& t = it->second;
-    if (t.open) {
-      write_segments(it->first, t, false);
-      ++it;
-      continue;
-    }
-    const bool drawn = !t.segments.empty() || t.origin_ns >= 0;
-    write_segments(it->first, t, true);
-    if (drawn) write_exit(it->first, t, now);
-    exited_.insert(it->first);
-    it = tracks_.erase(it);
-  }
-  event(R"({"name":"goroutines","ph":"C","pid":0,"tid":0,"ts":)" + micros_text(now) +
-        R"(,"args":)" +
-        dumped({{"running", c.running}, {"runnable", c.runnable}, {"waiting", c.waiting}}) + "}");
-  last_counts_ = c;
-  tables_ = nullptr;
+  for (auto it = tracks_.begin(); it != tracks_.end();) it = write_track(it, now);
+  end_sample(now, c);
 }
 
 void trace_writer::finish(const symbol_tables& tables) {

@@ -625,6 +625,36 @@ void recording_reader::restart(const recording_restart_point& p) {
   }
 }
 
+bool recording_reader::skip_to(std::uint64_t index) {
+  try {
+    if (v2_) return v2_->skip_to(index);
+    while (samples_read_ <= index) {
+      if (!next_line_sample(v1_next_)) return false;
+      std::swap(v1_last_, v1_next_);  // current() and next_changes() go on from it
+      v1_have_last_ = true;
+    }
+    return true;
+  } catch (...) {
+    rethrow_with_position();
+  }
+}
+
+std::uint64_t recording_reader::skip_rest() {
+  try {
+    if (v2_) return v2_->pass_rest();
+    std::uint64_t n = 0;
+    while (next_line_sample(v1_next_)) ++n;
+    v1_have_last_ = false;
+    return n;
+  } catch (...) {
+    rethrow_with_position();
+  }
+}
+
+std::uint64_t recording_reader::samples_read() const noexcept {
+  return v2_ ? v2_->samples_read() : samples_read_;
+}
+
 void recording_reader::current(sample& out) const {
   if (v2_) {
     v2_->current(out);

@@ -99,6 +99,19 @@ v2_reader::v2_reader(std::istream& in, std::string name) : in_(in), name_(std::m
   }
   pos_ = v2::preamble_size;
   read_header_block();
+  // A file can go back to a keyframe; a pipe (or standard input's own buffer) cannot. (A small
+  // file may be read to its end already: the stream's state is asked aside from that.)
+  const std::ios::iostate state = in_.rdstate();
+  in_.clear();
+  const std::istream::pos_type at = in_.tellg();
+  if (at != std::istream::pos_type(-1)) {
+    in_.seekg(at);
+    seekable_ = !in_.fail();
+    // Where the recording starts in the stream: offsets count from there.
+    stream_base_ =
+        static_cast<std::streamoff>(at) - static_cast<std::streamoff>(consumed_ + buf_.size());
+  }
+  in_.clear(state);
 }
 
 v2_reader::~v2_reader() = default;
@@ -682,7 +695,7 @@ void v2_reader::restart(const recording_restart_point& p) {
                               ": not a keyframe this reader has read (cannot restart there)");
   }
   in_.clear();
-  in_.seekg(static_cast<std::streamoff>(p.offset));
+  in_.seekg(stream_base_ + static_cast<std::streamoff>(p.offset));
   if (!in_) {
     throw recording_error(name_, 0,
                           "offset " + std::to_string(p.offset) +
@@ -722,7 +735,7 @@ bool v2_reader::next_changes(sample_changes& out) {
   return true;
 }
 
-bool v2_reader::next_sample_block() {
+bool v2_reader::next_sample_block(bool apply, bool* keyframe) {
   while (!done_) {
     block b;
     read_result r;
@@ -747,7 +760,11 @@ bool v2_reader::next_sample_block() {
     try {
       switch (static_cast<v2::block_type>(b.type)) {
         case v2::block_type::sample:
-          read_sample(b);
+          if (apply) {
+            read_sample(b);
+          } else {
+            pass_sample(b, keyframe);
+          }
           ++samples_read_;
           if (!again) sequence_.check(seq_, block_offset_, name_, warnings_);
           return true;
@@ -781,6 +798,70 @@ bool v2_reader::next_sample_block() {
   }
   finish();
   return false;
+}
+
+void v2_reader::pass_sample(const block& b, bool* keyframe) {
+  cursor c(b.payload);
+  const std::uint64_t flags = c.u("sample flags");
+  if (flags & ~v2::sample_flag::known) {
+    throw decode_error{"unknown sample flags " + std::to_string(flags), 0};
+  }
+  if (keyframe) *keyframe = (flags & v2::sample_flag::keyframe) != 0;
+  seq_ = c.u("seq");
+  keyframe_ = (flags & v2::sample_flag::keyframe) != 0;
+  // The goroutines and the graph are no sample's now: only a keyframe starts them again.
+  have_state_ = false;
+}
+
+void v2_reader::rewind(const mark& m) {
+  in_.clear();
+  in_.seekg(stream_base_ + static_cast<std::streamoff>(m.offset));
+  if (in_.fail()) {
+    throw recording_error(name_, 0,
+                          "offset " + std::to_string(m.offset) + ": cannot seek back to it");
+  }
+  buf_.clear();
+  pos_ = 0;
+  consumed_ = m.offset;
+  block_no_ = m.block_no;
+  samples_read_ = m.samples_read;
+}
+
+bool v2_reader::skip_to(std::uint64_t index) {
+  if (samples_read_ > index) return true;
+  if (!seekable_) {
+    while (samples_read_ <= index) {
+      if (!next_sample_block()) return false;
+    }
+    return true;
+  }
+  // Pass over the samples up to `index`, remembering where the last keyframe among them was;
+  // then apply from there (or from here, if none was: the state here is the one to go on from).
+  const mark start = here();
+  const bool had_state = have_state_;
+  mark from = start;
+  bool from_keyframe = false;
+  while (samples_read_ <= index) {
+    const mark m = here();
+    bool keyframe = false;
+    if (!next_sample_block(false, &keyframe)) return false;
+    if (keyframe) {
+      from = m;
+      from_keyframe = true;
+    }
+  }
+  rewind(from);
+  // Passing touched no goroutine: without a keyframe the state here is still that of the
+  // sample before `start`, and the deltas apply to it.
+  if (!from_keyframe) have_state_ = had_state;
+  while (samples_read_ <= index) next_sample_block();
+  return true;
+}
+
+std::uint64_t v2_reader::pass_rest() {
+  std::uint64_t n = 0;
+  while (next_sample_block(false)) ++n;
+  return n;
 }
 
 void v2_reader::finish() {

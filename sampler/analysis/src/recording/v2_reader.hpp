@@ -38,6 +38,13 @@ class v2_reader {
   bool next_changes(sample_changes& out);
   // The sample read last, whole.
   void current(sample& out) const;
+  // Reads up to and including sample `index` (0-based, at or after the next one): see
+  // recording_reader::skip_to. From a seekable stream it passes over the samples (pass_sample)
+  // and applies them from the last keyframe at or before `index`.
+  bool skip_to(std::uint64_t index);
+  // Passes over every sample left (pass_sample) and returns how many there were.
+  std::uint64_t pass_rest();
+  std::uint64_t samples_read() const noexcept { return samples_read_; }
   const std::optional<recording_end>& end() const noexcept { return end_; }
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
   // The file offset of the block read last.
@@ -54,8 +61,21 @@ class v2_reader {
   bool fill(std::size_t need);
   void read_header_block();
   void read_tables(const block& b);
-  bool next_sample_block();  // reads blocks up to the next sample and applies it
+  // Reads blocks up to the next sample; applies it, or with !apply only reads its flags and seq
+  // (checked and counted) and leaves the goroutine state stale until a keyframe is applied.
+  bool next_sample_block(bool apply = true, bool* keyframe = nullptr);
+  // A position between blocks, to come back to.
+  struct mark {
+    std::uint64_t offset = 0;
+    std::uint64_t block_no = 0;
+    std::uint64_t samples_read = 0;
+  };
+  mark here() const noexcept { return {consumed_ + pos_, block_no_, samples_read_}; }
+  // Goes back to `m` (a seekable stream's); blocks before the position the reader had reached
+  // are read again as replays: tables already read are not read twice, seqs not checked twice.
+  void rewind(const mark& m);
   void read_sample(const block& b);
+  void pass_sample(const block& b, bool* keyframe);  // its flags and seq only
   void read_extension(v2_decode::cursor& c, goroutine_sample& g);
   void read_trailing_fields(v2_decode::cursor& c);
   void read_end(const block& b);
@@ -115,6 +135,8 @@ class v2_reader {
   bool keyframe_ = false;  // the sample read last is a keyframe
   std::uint64_t read_until_ = 0;
   bool finished_ = false;
+  bool seekable_ = false;           // the stream can go back (a file), for skip_to
+  std::streamoff stream_base_ = 0;  // the stream position of the recording's first byte
 };
 
 }  // namespace gprofid

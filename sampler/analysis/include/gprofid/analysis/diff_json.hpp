@@ -32,6 +32,10 @@ struct diff_input {
 };
 
 nlohmann::ordered_json pair_to_json(const pair_diff& d, const symbol_tables& tables);
+// The text of pair_to_json(d, tables).dump() written to `out` as it is made, without building
+// the document (for a pair of 100k goroutines with their stacks, hundreds of MB of nodes).
+void write_pair_json(std::ostream& out, const pair_diff& d, const symbol_tables& tables);
+
 // The summary with s.goroutines as its lifecycles, as diff_json_writer writes it.
 nlohmann::ordered_json summary_to_json(const diff_summary& s, const symbol_tables& tables);
 

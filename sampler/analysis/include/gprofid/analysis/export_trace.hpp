@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/recording/sample.hpp"
 
 namespace gprofid {
@@ -43,6 +44,14 @@ class trace_writer {
   // a sample time before the previous sample's (or before 0) is taken as that time (as 0), so
   // the timeline never runs backwards, and spans saturate instead of overflowing.
   void add(const symbol_tables& tables, const sample& s);
+  // The same, from what the sample changed (recording_reader::next_changes): only the
+  // goroutines created, exited or changed are looked at, the others' open slices go on, so a
+  // sample costs its changes. `whole` fills in the sample whole; it is asked for when a time or
+  // a wait in the recording is one the shortcut would not draw as add(sample) does (a time that
+  // goes back, is negative or above 2^62 ns; a wait that is negative or above 2^62 ns), and for
+  // every sample after that. Use one of the two add()s for a whole recording.
+  void add(const symbol_tables& tables, const sample_changes& c,
+           const std::function<void(sample&)>& whole);
 
   // Ends the slices still open one sampling interval after the last sample (1 ms when there was
   // only one sample), writes the process names and closes the JSON object. Call once.
@@ -80,12 +89,27 @@ class trace_writer {
         segments;  // not written yet: closed by the latest sample, then the open one
     std::vector<spawn_flow> flow;  // at most one: the arrow into this goroutine, until written
     bool open = false;             // seen alive in the latest sample
+    // add(sample_changes): the state counted for it while open. Its open slice's end_ns is
+    // then only up to date when the track was touched in the latest sample: the slice goes on
+    // to the latest sample's time otherwise.
+    goroutine_state counted = goroutine_state::runnable;
   };
   struct counts {
     std::uint64_t running = 0, runnable = 0, waiting = 0;
   };
 
+  // add()'s steps: the clock (returns the sample's time on it), one track's slices (and its
+  // end when it closed: returns the next track), the counts.
+  std::int64_t begin_sample(const symbol_tables& tables, std::int64_t time_ns);
+  std::map<std::uint64_t, track>::iterator write_track(std::map<std::uint64_t, track>::iterator it,
+                                                       std::int64_t now);
+  void end_sample(std::int64_t now, const counts& c);
   void observe(track& t, const goroutine_sample& g, std::int64_t now);
+  // add(sample_changes)'s part: one created or changed goroutine, as add(sample) treats it.
+  void touch(const symbol_tables& tables, const goroutine_sample& g, std::int64_t now,
+             std::vector<std::uint64_t>& fresh);
+  bool simple(const sample_changes& c) const noexcept;
+  void count(goroutine_state s, int by) noexcept;
   void start_flow(track& child);
   void write_segments(std::uint64_t id, track& t, bool all);
   void write_slice(std::uint64_t id, track& t, const segment& seg);
@@ -111,6 +135,9 @@ class trace_writer {
   std::uint64_t flows_written_ = 0;
   std::uint64_t flows_skipped_ = 0;
   bool first_event_ = true;
+  bool by_changes_ = true;              // add(sample_changes) has not fallen back to samples
+  counts open_counts_;                  // add(sample_changes): open tracks by counted state
+  std::vector<std::uint64_t> touched_;  // add(sample_changes): tracks to write, by id
 };
 
 // The whole timeline of `samples` as one JSON text (tests, the fuzz target).

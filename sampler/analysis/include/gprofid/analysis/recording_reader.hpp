@@ -88,8 +88,23 @@ class recording_reader {
   // changes reads at the speed of what changed; a v1 recording is read whole and compared with
   // the previous sample. Use either next() or next_changes() on one reader, not both.
   bool next_changes(sample_changes& out);
-  // After next_changes(): the sample it described, whole (work proportional to its goroutines).
+  // After next_changes() or skip_to(): the sample it described, whole (work proportional to
+  // its goroutines).
   void current(sample& out) const;
+  // Reads up to and including sample `index` of the recording (0-based; a sample already read
+  // stays read) without handing the samples out: current() then gives sample `index` and
+  // next_changes() or next() go on from it. False when the recording ends first (end() and
+  // warnings() are then final). Every sample passed is counted and its seq checked, as next()
+  // does. A v1 recording is parsed line by line; a v2 one from a file passes over the blocks up
+  // to `index` (checksummed and decompressed, their tables read, the sample records not
+  // decoded) and applies the samples from the last keyframe at or before it, so the work is
+  // that of the changes since that keyframe; from a pipe every sample is applied.
+  bool skip_to(std::uint64_t index);
+  // Passes over every sample left, as skip_to does before its keyframe, to the end (end() and
+  // warnings() are then final) and returns how many there were; current() is then no sample.
+  std::uint64_t skip_rest();
+  // The samples read (or passed over) so far.
+  std::uint64_t samples_read() const noexcept;
 
   // After next() or next_changes(): where this reader can read the sample just read again
   // without those before it: a v2 keyframe's, every v1 sample's; none for a v2 delta sample.
