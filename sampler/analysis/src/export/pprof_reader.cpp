@@ -1,5 +1,7 @@
 #include "gprofid/analysis/pprof_reader.hpp"
 
+#include <sys/stat.h>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -273,6 +275,10 @@ class profile_reader {
 
 bool looks_like_pprof(const std::string& path) {
   if (ends_with(path, ".pb.gz") || ends_with(path, ".pb") || ends_with(path, ".pprof")) return true;
+  // Only a regular file is looked into: the bytes read from a FIFO would be gone for the
+  // recording read after (fault_test: diff fifo@0 fifo@-1).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   std::ifstream in(path, std::ios::binary);
   char magic[2] = {};
   return in.read(magic, 2) && is_gzip(std::string_view(magic, 2));
