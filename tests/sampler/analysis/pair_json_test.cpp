@@ -1,4 +1,5 @@
-// write_pair_json writes what pair_to_json(...).dump() does, byte for byte, without the document.
+// write_pair_json writes valid JSON, byte for byte as nlohmann's dump() prints its document
+// (pair_to_json parses it; diff_text_test checks what the document says).
 #include <doctest/doctest.h>
 
 #include <limits>
@@ -25,7 +26,7 @@ goroutine_sample g(std::uint64_t id, std::uint32_t stack, goroutine_state st, wa
   return {.id = id, .parent_id = 1, .site = 0, .stack = stack, .state = st, .reason = r};
 }
 
-TEST_CASE("write_pair_json is pair_to_json's text: every list, waits_on, hostile text") {
+TEST_CASE("write_pair_json prints as nlohmann would: every list, waits_on, hostile text") {
   symbol_tables t;
   // Names with quotes, controls (\b and \f as nlohmann writes them), UTF-8, DEL and invalid UTF-8.
   t.sites = {{"main()", "/src/main.cpp", 30}, {"sp\"awn\b\f\x01", "/\xc3\xa9t\xc3\xa9.cpp", 2}};

@@ -1,163 +1,21 @@
 #include "gprofid/analysis/diff_json.hpp"
 
-#include <algorithm>
 #include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
-#include "gprofid/analysis/wait_rules.hpp"
-#include "gprofid/labels.hpp"
-#include "gprofid/saturating.hpp"
 #include "summary_json.hpp"
 
 namespace gprofid {
 namespace {
-
 using json = nlohmann::ordered_json;
-
-json location_json(const code_location& loc) {
-  return {{"function", loc.function}, {"file", loc.file}, {"line", loc.line}};
-}
-
-json site_json(const symbol_tables& t, std::uint32_t site) {
-  return site < t.sites.size() ? location_json(t.sites[site]) : json(nullptr);
-}
-
-json stack_json(const symbol_tables& t, std::uint32_t stack) {
-  json frames = json::array();
-  if (stack >= t.stacks.size()) return frames;
-  for (std::uint32_t f : t.stacks[stack]) {
-    frames.push_back(f < t.frames.size() ? location_json(t.frames[f]) : json(nullptr));
-  }
-  return frames;
-}
-
-json labels_json(const label_ptr& labels) {
-  // A label set is sorted with unique keys: the object is built from it in one go. Inserting
-  // key by key would search ordered_json's vector each time (63 s for 100k labels).
-  if (!labels) return json::object();
-  return json(json::object_t(labels->begin(), labels->end()));
-}
-
-json reason_json(goroutine_state s, wait_reason r) {
-  return s == goroutine_state::waiting ? json(to_string(r)) : json(nullptr);
-}
-
-json goroutine_json(const goroutine_sample& g, const symbol_tables& t) {
-  return {{"id", g.id},
-          {"parent", g.parent_id},
-          {"state", to_string(g.state)},
-          {"wait_reason", reason_json(g.state, g.reason)},
-          {"wait_ns", g.wait_ns},
-          {"created_ns", g.created_ns},
-          {"labels", labels_json(g.labels)},
-          {"resumes", g.resumes},
-          {"site", site_json(t, g.site)},
-          {"stack", stack_json(t, g.stack)}};
-}
-
-json timer_json(const wait_object& t) {
-  return {{"id", object_id_text(t.id)}, {"when_ns", t.when_ns}, {"period_ns", t.period_ns}};
-}
-
-// The timer or descriptor `g` is parked on in `s`'s graph (directly, or a channel or select
-// with a timer case: the one that fires first), or null for any other wait.
-json waits_on_json(const sample* s, const goroutine_sample& g) {
-  const wait_object* o = s && g.blocked_on != 0 ? find_object(*s, g.blocked_on) : nullptr;
-  if (!o) return nullptr;
-  json j = {{"kind", to_string(o->kind)}, {"id", object_id_text(o->id)}};
-  if (o->kind == wait_object_kind::fd) {
-    j["fd"] = o->fd;
-    j["direction"] = o->write ? "write" : "read";
-    return j;
-  }
-  const wait_object* t = pending_timer(*s, *o);
-  if (!t) return nullptr;
-  if (t == o) {
-    j["when_ns"] = o->when_ns;
-    j["period_ns"] = o->period_ns;
-  } else {
-    j["timer"] = timer_json(*t);
-  }
-  return j;
-}
-
-// goroutine_json, plus `waits_on` when it waits on a timer or a descriptor.
-json goroutine_json(const goroutine_sample& g, const symbol_tables& t, const sample* s) {
-  json j = goroutine_json(g, t);
-  if (json w = waits_on_json(s, g); !w.is_null()) j["waits_on"] = std::move(w);
-  return j;
-}
-
-json state_json(const goroutine_sample& g) {
-  return {{"state", to_string(g.state)},
-          {"wait_reason", reason_json(g.state, g.reason)},
-          {"wait_ns", g.wait_ns}};
-}
-
-json point_json(std::uint64_t seq, std::int64_t t) {
-  return {{"seq", seq}, {"time_ns", t}};
-}
-
 }  // namespace
 
 json pair_to_json(const pair_diff& d, const symbol_tables& t) {
-  const auto& c = d.counts;
-  json j = {{"type", "pair"},
-            {"from", point_json(d.from_seq, d.from_time_ns)},
-            {"to", point_json(d.to_seq, d.to_time_ns)},
-            {"counts",
-             {{"before", c.before},
-              {"after", c.after},
-              {"created", c.created},
-              {"exited", c.exited},
-              {"state_changed", c.state_changed},
-              {"stack_changed", c.stack_changed},
-              {"stuck", c.stuck},
-              {"never_yielded", c.never_yielded}}}};
-  json& created = j["created"] = json::array();
-  for (const auto* g : d.created) created.push_back(goroutine_json(*g, t, d.after));
-  json& exited = j["exited"] = json::array();
-  for (const auto* g : d.exited) {
-    json e = goroutine_json(*g, t, d.before);
-    e["last_seen_ns"] = d.from_time_ns;
-    e["gone_ns"] = d.to_time_ns;
-    // It ended somewhere between the two samples: a lower and an upper bound.
-    e["lifetime_ns"] = saturating_sub(d.from_time_ns, g->created_ns);
-    e["lifetime_max_ns"] = saturating_sub(d.to_time_ns, g->created_ns);
-    exited.push_back(std::move(e));
-  }
-  json& states = j["state_changes"] = json::array();
-  for (const auto& ch : d.state_changes) {
-    states.push_back({{"id", ch.after->id},
-                      {"before", state_json(*ch.before)},
-                      {"after", state_json(*ch.after)},
-                      {"labels", labels_json(ch.after->labels)},
-                      {"site", site_json(t, ch.after->site)},
-                      {"stack", stack_json(t, ch.after->stack)}});
-    if (json w = waits_on_json(d.after, *ch.after); !w.is_null()) {
-      states.back()["after"]["waits_on"] = std::move(w);
-    }
-  }
-  json& stacks = j["stack_changes"] = json::array();
-  for (const auto& ch : d.stack_changes) {
-    stacks.push_back({{"id", ch.after->id},
-                      {"state", to_string(ch.after->state)},
-                      {"wait_reason", reason_json(ch.after->state, ch.after->reason)},
-                      {"labels", labels_json(ch.after->labels)},
-                      {"before", stack_json(t, ch.before->stack)},
-                      {"after", stack_json(t, ch.after->stack)}});
-  }
-  json& stuck = j["stuck"] = json::array();
-  for (const auto& s : d.stuck) {
-    json e = goroutine_json(*s.g, t, d.after);
-    e["samples"] = s.samples;
-    e["since_ns"] = s.since_ns;
-    e["stuck_ns"] = s.duration_ns;
-    stuck.push_back(std::move(e));
-  }
-  json& hogs = j["never_yielded"] = json::array();
-  for (const auto& ch : d.never_yielded) hogs.push_back(goroutine_json(*ch.after, t));
-  return j;
+  // The streamed text, parsed: one renderer for both, as for the summary below.
+  std::ostringstream text;
+  write_pair_json(text, d, t);
+  return json::parse(text.str());
 }
 
 json summary_to_json(const diff_summary& s, const symbol_tables& t) {

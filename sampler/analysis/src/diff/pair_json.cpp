@@ -1,6 +1,6 @@
-// A pair of the JSON diff written as it is made (write_pair_json): the same bytes as
-// pair_to_json(d, t).dump(), without the document, which for a pair of 100k goroutines with
-// their stacks is hundreds of MB of nodes.
+// A pair of the JSON diff written as it is made (write_pair_json), without a document, which for
+// a pair of 100k goroutines with their stacks is hundreds of MB of nodes. pair_to_json parses
+// this text: the one renderer of a pair (docs/diff-format.md).
 #include <string>
 #include <utility>
 

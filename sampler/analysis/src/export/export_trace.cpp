@@ -308,6 +308,27 @@ void trace_writer::end_sample(std::int64_t now, const counts& c) {
   tables_ = nullptr;
 }
 
+trace_writer::track* trace_writer::track_of(const symbol_tables& tables, const goroutine_sample& g,
+                                            std::int64_t now, std::vector<std::uint64_t>& fresh) {
+  if (exited_.count(g.id) != 0) return nullptr;
+  auto [it, inserted] = tracks_.try_emplace(g.id);
+  track& t = it->second;
+  if (inserted) {
+    t.parent_id = g.parent_id;
+    t.site = g.site;
+    t.created_ns = g.created_ns;
+    t.first_seen_ns = now;
+    if (g.site >= site_seen_.size()) site_seen_.resize(g.site + 1, false);
+    if (!site_seen_[g.site]) {
+      site_seen_[g.site] = true;
+      sites_.push_back(g.site);
+    }
+    write_thread_name(tables, g.id, t, g);
+    fresh.push_back(g.id);
+  }
+  return &t;
+}
+
 void trace_writer::add(const symbol_tables& tables, const sample& s) {
   const std::int64_t now = begin_sample(tables, s.time_ns);
 
@@ -316,22 +337,9 @@ void trace_writer::add(const symbol_tables& tables, const sample& s) {
   std::vector<std::uint64_t> seen;
   seen.reserve(s.goroutines.size());
   for (const goroutine_sample& g : s.goroutines) {
-    if (exited_.count(g.id) != 0) continue;
-    auto [it, inserted] = tracks_.try_emplace(g.id);
-    track& t = it->second;
-    if (inserted) {
-      t.parent_id = g.parent_id;
-      t.site = g.site;
-      t.created_ns = g.created_ns;
-      t.first_seen_ns = now;
-      if (g.site >= site_seen_.size()) site_seen_.resize(g.site + 1, false);
-      if (!site_seen_[g.site]) {
-        site_seen_[g.site] = true;
-        sites_.push_back(g.site);
-      }
-      write_thread_name(tables, g.id, t, g);
-      fresh.push_back(g.id);
-    }
+    track* found = track_of(tables, g, now, fresh);
+    if (!found) continue;
+    track& t = *found;
     seen.push_back(g.id);
     observe(t, g, now);
     if (!t.open) continue;

@@ -51,22 +51,9 @@ bool trace_writer::simple(const sample_changes& c) const noexcept {
 
 void trace_writer::touch(const symbol_tables& tables, const goroutine_sample& g, std::int64_t now,
                          std::vector<std::uint64_t>& fresh) {
-  if (exited_.count(g.id) != 0) return;
-  auto [it, inserted] = tracks_.try_emplace(g.id);
-  track& t = it->second;
-  if (inserted) {
-    t.parent_id = g.parent_id;
-    t.site = g.site;
-    t.created_ns = g.created_ns;
-    t.first_seen_ns = now;
-    if (g.site >= site_seen_.size()) site_seen_.resize(g.site + 1, false);
-    if (!site_seen_[g.site]) {
-      site_seen_[g.site] = true;
-      sites_.push_back(g.site);
-    }
-    write_thread_name(tables, g.id, t, g);
-    fresh.push_back(g.id);
-  }
+  track* found = track_of(tables, g, now, fresh);
+  if (!found) return;
+  track& t = *found;
   if (t.open) {
     // Lengthened to the previous sample by every sample that did not list it.
     t.segments.back().end_ns = prev_ns_;

@@ -31,10 +31,12 @@ struct diff_input {
   std::string workload;
 };
 
-nlohmann::ordered_json pair_to_json(const pair_diff& d, const symbol_tables& tables);
-// The text of pair_to_json(d, tables).dump() written to `out` as it is made, without building
-// the document (for a pair of 100k goroutines with their stacks, hundreds of MB of nodes).
+// A pair of the JSON diff written to `out` as it is made, without building a document (for a
+// pair of 100k goroutines with their stacks, hundreds of MB of nodes); as compact as nlohmann's
+// dump(), with its escapes.
 void write_pair_json(std::ostream& out, const pair_diff& d, const symbol_tables& tables);
+// That text as a document, for tests and tools that inspect one pair.
+nlohmann::ordered_json pair_to_json(const pair_diff& d, const symbol_tables& tables);
 
 // The summary with s.goroutines as its lifecycles, as diff_json_writer writes it.
 nlohmann::ordered_json summary_to_json(const diff_summary& s, const symbol_tables& tables);

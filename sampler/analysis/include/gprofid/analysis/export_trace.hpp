@@ -106,6 +106,10 @@ class trace_writer {
   void end_sample(std::int64_t now, const counts& c);
   void observe(track& t, const goroutine_sample& g, std::int64_t now);
   // add(sample_changes)'s part: one created or changed goroutine, as add(sample) treats it.
+  // g's track, made (and named, its first sighting listed in `fresh`) when g is new; null for
+  // a goroutine that exited already (an id that comes back is not a new track).
+  track* track_of(const symbol_tables& tables, const goroutine_sample& g, std::int64_t now,
+                  std::vector<std::uint64_t>& fresh);
   void touch(const symbol_tables& tables, const goroutine_sample& g, std::int64_t now,
              std::vector<std::uint64_t>& fresh);
   bool simple(const sample_changes& c) const noexcept;
