@@ -127,18 +127,23 @@ long involuntary_switches(bool this_thread) {
   return ru.ru_nivcsw;
 }
 
+// One snapshot, timed into `st`.
+void take_timed(runtime& rt, snap_stats& st) {
+  const std::int64_t t0 = monotonic_ns();
+  snapshot s = rt.take_snapshot();
+  const std::int64_t d = monotonic_ns() - t0;
+  ++st.count;
+  st.total_ns += d;
+  st.max_ns = std::max(st.max_ns, d);
+  st.max_hold_ns = std::max(st.max_hold_ns, s.max_hold_ns);
+}
+
 // Snapshots back to back until stopped, yielding in between (Go preempts its profiler
 // goroutine; ours must give the worker up explicitly).
 task<void> snapshot_loop(runtime& rt, std::atomic<bool>& stop, std::atomic<bool>& done,
                          snap_stats& st) {
   while (!stop.load()) {
-    const std::int64_t t0 = monotonic_ns();
-    snapshot s = rt.take_snapshot();
-    const std::int64_t d = monotonic_ns() - t0;
-    ++st.count;
-    st.total_ns += d;
-    st.max_ns = std::max(st.max_ns, d);
-    st.max_hold_ns = std::max(st.max_hold_ns, s.max_hold_ns);
+    take_timed(rt, st);
     co_await yield();
   }
   done.store(true);
@@ -148,15 +153,7 @@ task<void> snapshot_loop(runtime& rt, std::atomic<bool>& stop, std::atomic<bool>
 // is given up, so what the pair sees is the walk's effect on it, not a shared worker's.
 void snapshot_thread_loop(runtime& rt, std::atomic<bool>& stop, std::atomic<bool>& done,
                           snap_stats& st) {
-  while (!stop.load()) {
-    const std::int64_t t0 = monotonic_ns();
-    snapshot s = rt.take_snapshot();
-    const std::int64_t d = monotonic_ns() - t0;
-    ++st.count;
-    st.total_ns += d;
-    st.max_ns = std::max(st.max_ns, d);
-    st.max_hold_ns = std::max(st.max_hold_ns, s.max_hold_ns);
-  }
+  while (!stop.load()) take_timed(rt, st);
   done.store(true);
 }
 
