@@ -178,9 +178,12 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
   part.seq = seq;
   lap(st.symbolise_ns, t);
   last_had_graph_ = raw.full || raw.graph;
+  // v2's encoder keeps the previous sample itself (and makes keyframes from it); v1 has only
+  // full samples, made from the state kept here.
+  const bool keep_state = out_.encoding() != recording_encoding::v2;
   if (raw.full) {
     ++st.full;
-    state_.reset(part);
+    if (keep_state) state_.reset(part);
     lap(st.apply_ns, t);
     out_.write_sample(part, sym_.tables(), sym_.take_new());
     lap(st.write_ns, t);
@@ -200,31 +203,23 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
                  raw.graph,
                  std::move(part.objects)};
   std::sort(d.exited.begin(), d.exited.end());
-  if (raw.graph) {
-    // The unchanged goroutines whose wait entered or left the graph are changed records too.
-    std::vector<goroutine_sample> moved;
-    for (const auto& e : raw.waits) {
-      if (auto g = state_.set_blocked_on(e.id, e.blocked_on, d.time_ns)) moved.push_back(*g);
-    }
-    if (!moved.empty()) {
-      const auto middle = d.changed.insert(d.changed.end(), moved.begin(), moved.end());
-      std::inplace_merge(
-          d.changed.begin(), middle, d.changed.end(),
-          [](const goroutine_sample& a, const goroutine_sample& b) { return a.id < b.id; });
-    }
-  }
+  // The unchanged goroutines whose wait entered or left the graph (sorted by id, as d.waits).
   // Without a graph, changed goroutines carry no blocked_on; the others keep theirs, and the
   // sample keeps the last graph.
-  state_.apply(d);
-  lap(st.apply_ns, t);
-  if (out_.wants_full_sample(d.time_ns)) {
+  d.waits.reserve(raw.waits.size());
+  for (const auto& e : raw.waits) d.waits.push_back({e.id, e.blocked_on});
+  std::size_t goroutines = 0;
+  if (keep_state) {
+    state_.apply(d);
+    lap(st.apply_ns, t);
     state_.materialise(scratch_);
     out_.write_sample(scratch_, sym_.tables(), sym_.take_new());
+    goroutines = state_.size();
   } else {
-    out_.write_delta(d, state_.size(), sym_.tables());
+    goroutines = out_.write_delta(d, sym_.tables());
   }
   lap(st.write_ns, t);
-  last_count_.store(state_.size(), std::memory_order_relaxed);
+  last_count_.store(goroutines, std::memory_order_relaxed);
 }
 
 recording_session::recording_session(runtime& rt, recording_writer out,

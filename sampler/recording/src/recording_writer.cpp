@@ -433,16 +433,12 @@ void recording_writer::write_sample(const sample& s, const symbol_tables& tables
   write_sample(s, tables, written_);
 }
 
-bool recording_writer::wants_full_sample(std::int64_t time_ns) const noexcept {
-  return !v2_ || v2_->wants_keyframe(time_ns);
-}
-
-void recording_writer::write_delta(const sample_delta& d, std::uint64_t goroutines,
-                                   const symbol_tables& tables) {
+std::uint64_t recording_writer::write_delta(const sample_delta& d, const symbol_tables& tables) {
   if (!v2_) throw std::logic_error("recording_writer: JSON Lines has no delta samples");
   buf_.clear();
-  v2_->append_delta(buf_, d, goroutines, tables);
+  v2_->append_delta(buf_, d, tables);
   flush_line_buffer();
+  return v2_->goroutines();
 }
 
 void recording_writer::write_end(const recording_end& e) {

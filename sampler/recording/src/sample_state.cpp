@@ -27,12 +27,6 @@ void sample_state::reset(const sample& s) {
   header_.objects = s.objects;
 }
 
-sample_state::entry* sample_state::find(std::uint64_t id) noexcept {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
-                             [](const entry& e, std::uint64_t v) { return e.g.id < v; });
-  return it != entries_.end() && it->g.id == id ? &*it : nullptr;
-}
-
 sample_state::entry* sample_state::find_from(std::uint64_t id, std::size_t& from) noexcept {
   const auto it = detail::gallop_lower_bound(
       entries_.begin() + static_cast<std::ptrdiff_t>(from), entries_.end(), id,
@@ -74,6 +68,11 @@ void sample_state::apply(sample_delta& d) {
     }
     put(g, e);
   }
+  from = 0;
+  for (const auto& w : d.waits) {
+    entry* e = find_from(w.id, from);
+    if (e && !e->gone) e->g.blocked_on = w.blocked_on;
+  }
   if (!inserts_.empty()) {
     const auto middle = entries_.insert(entries_.end(), inserts_.begin(), inserts_.end());
     std::inplace_merge(entries_.begin(), middle, entries_.end(),
@@ -86,16 +85,6 @@ void sample_state::apply(sample_delta& d) {
   header_.duration_ns = d.duration_ns;
   header_.pause_ns = d.pause_ns;
   if (d.graph) header_.objects = d.objects;  // else kept
-}
-
-std::optional<goroutine_sample> sample_state::set_blocked_on(std::uint64_t id, std::uint64_t object,
-                                                             std::int64_t time_ns) {
-  entry* e = find(id);
-  if (!e || e->gone || e->g.blocked_on == object) return std::nullopt;
-  e->g.blocked_on = object;
-  goroutine_sample now = e->g;
-  if (is_waiting(now)) now.wait_ns = time_ns - e->wait_origin;
-  return now;
 }
 
 void sample_state::compact() {

@@ -225,13 +225,10 @@ struct v2_encoder::state {
     append_block(out, v2::block_type::tables, payload);
   }
 
-  // Appends the record of `g` against `base` (its previous state, or null for a new
-  // goroutine) to `records` if anything differs, and leaves its new state in `now`.
-  bool append_record(const goroutine_sample& g, const goroutine_state_v2* base,
-                     std::uint64_t previous_id, std::int64_t t_ns, goroutine_state_v2& now) {
-    goroutine_state_v2 fresh;
-    fresh.created_ns = t_ns;
-    const goroutine_state_v2& b = base ? *base : fresh;
+  // g's values as the goroutine's new state in `now`, as of `t_ns`; `base` is its previous
+  // state (null for a new goroutine), whose label set `now` takes over.
+  void to_state(const goroutine_sample& g, goroutine_state_v2* base, std::int64_t t_ns,
+                goroutine_state_v2& now) {
     now.id = g.id;
     now.parent = g.parent_id;
     now.site = g.site;
@@ -253,9 +250,17 @@ struct v2_encoder::state {
     now.runnable_ns = g.runnable_ns;
     now.blocked_on = g.blocked_on;
     now.t_ns = t_ns;
+    now.gone = false;
+  }
 
+  // Appends the record of `now` against `base` (its previous state, or null for a new
+  // goroutine) to `records` if anything differs.
+  bool append_record(const goroutine_state_v2& now, const goroutine_state_v2* base,
+                     std::uint64_t previous_id) {
+    blank.created_ns = now.t_ns;
+    const goroutine_state_v2& b = base ? *base : blank;
     const std::int64_t want_wait =
-        predicted_wait(b, now.state_code, base ? delta(t_ns, base->t_ns) : 0);
+        predicted_wait(b, now.state_code, base ? delta(now.t_ns, base->t_ns) : 0);
     std::uint64_t mask = base ? 0 : bit::created;
     if (now.state_code != b.state_code) mask |= bit::state;
     if (now.stack != b.stack) mask |= bit::stack;
@@ -267,11 +272,7 @@ struct v2_encoder::state {
     if (now.site != b.site) mask |= bit::site;
     if (now.parent != b.parent) mask |= bit::parent;
     if (now.created_ns != b.created_ns) mask |= bit::created_ns;
-    extension.clear();
-    if (now.blocked_on != b.blocked_on) {
-      append_tagged_unsigned(extension, v2::goroutine_field::blocked_on, now.blocked_on);
-    }
-    if (!extension.empty()) mask |= bit::extension;
+    if (now.blocked_on != b.blocked_on) mask |= bit::extension;
     if (mask == 0) return false;
 
     // The fixed fields into one buffer, appended at once (one append per record, not per field).
@@ -279,7 +280,7 @@ struct v2_encoder::state {
     std::size_t n = 0;
     auto put = [&](std::uint64_t v) { n += varint::encode(buf + n, v); };
     auto put_signed = [&](std::int64_t v) { put(varint::zigzag(v)); };
-    put(g.id - previous_id);
+    put(now.id - previous_id);
     put(mask);
     if (mask & bit::state) put(now.state_code);
     if (mask & bit::stack) put(now.stack);
@@ -292,7 +293,11 @@ struct v2_encoder::state {
     if (mask & bit::parent) put_signed(delta(now.parent, b.parent));
     if (mask & bit::created_ns) put_signed(delta(now.created_ns, b.created_ns));
     records.append(buf, n);
-    if (mask & bit::extension) append_bytes(records, extension);
+    if (mask & bit::extension) {
+      extension.clear();
+      append_tagged_unsigned(extension, v2::goroutine_field::blocked_on, now.blocked_on);
+      append_bytes(records, extension);
+    }
     return true;
   }
 
@@ -351,9 +356,102 @@ struct v2_encoder::state {
     }
   }
 
+  struct applied {
+    std::uint64_t exits = 0, records = 0;
+  };
+  // Brings `previous` up to date with `d` (v2_encoder::append_delta), in work proportional to
+  // d's size: each id by galloping search, updated in place (exits are marked gone and
+  // squeezed out now and then). With `emit`, the exits and records go into `exits` and
+  // `records`. Exits of ids not held are dropped (the runtime may name a goroutine the
+  // recording never had).
+  applied apply(const sample_delta& d, bool emit) {
+    records.clear();
+    exits.clear();
+    applied n;
+    std::uint64_t last_record_id = 0, last_exit_id = 0;
+    std::size_t from = 0;  // both lists are sorted: each lookup starts where the last ended
+    for (const std::uint64_t id : d.exited) {
+      goroutine_state_v2* e = find_previous(id, from);
+      if (!e) continue;
+      e->gone = true;
+      e->label_object.reset();
+      ++gone_count;
+      if (emit) append(exits, id - last_exit_id);
+      last_exit_id = id;
+      ++n.exits;
+    }
+    inserted.clear();
+    goroutine_state_v2 now;
+    auto put = [&](goroutine_state_v2* base) {
+      if (emit && append_record(now, base, last_record_id)) {
+        last_record_id = now.id;
+        ++n.records;
+      }
+      if (base) {
+        *base = std::move(now);
+      } else if (previous.empty() || previous.back().id < now.id) {
+        previous.push_back(std::move(now));
+      } else {
+        inserted.push_back(std::move(now));
+      }
+    };
+    // A goroutine that did not change but whose blocked_on did (a delta with the graph).
+    auto moved = [&](const sample_delta::wait_edge& e) {
+      goroutine_state_v2* base = find_previous(e.id, from);
+      if (!base || base->blocked_on == e.blocked_on) return;
+      now = *base;
+      if ((base->state_code & 3) == waiting_code) {
+        now.wait_ns = predicted_wait(*base, base->state_code, delta(d.time_ns, base->t_ns));
+      }
+      now.t_ns = d.time_ns;
+      now.blocked_on = e.blocked_on;
+      put(base);
+    };
+    from = 0;
+    std::size_t w = 0;
+    for (const auto& g : d.changed) {
+      for (; w < d.waits.size() && d.waits[w].id < g.id; ++w) moved(d.waits[w]);
+      if (w < d.waits.size() && d.waits[w].id == g.id) ++w;  // the change has its blocked_on
+      goroutine_state_v2* base = find_previous(g.id, from);
+      if (!base && from < previous.size() && previous[from].id == g.id) {
+        throw std::logic_error("v2_encoder: goroutine both exited and changed");
+      }
+      to_state(g, base, d.time_ns, now);
+      put(base);
+    }
+    for (; w < d.waits.size(); ++w) moved(d.waits[w]);
+    if (!inserted.empty()) {
+      const auto middle = previous.insert(previous.end(), inserted.begin(), inserted.end());
+      std::inplace_merge(
+          previous.begin(), middle, previous.end(),
+          [](const goroutine_state_v2& a, const goroutine_state_v2& b) { return a.id < b.id; });
+    }
+    if (gone_count > 64 && gone_count * 8 > previous.size()) compact();
+    return n;
+  }
+
+  // Every goroutine of `previous` as a keyframe's records, waits grown to `d`'s time; returns
+  // how many.
+  std::uint64_t encode_keyframe(const sample_delta& d) {
+    compact();
+    records.clear();
+    exits.clear();
+    std::uint64_t last_id = 0;
+    for (auto& g : previous) {
+      if ((g.state_code & 3) == waiting_code) {
+        g.wait_ns = predicted_wait(g, g.state_code, delta(d.time_ns, g.t_ns));
+      }
+      g.t_ns = d.time_ns;
+      append_record(g, nullptr, last_id);
+      last_id = g.id;
+    }
+    return previous.size();
+  }
+
   std::size_t gone_count = 0;
   std::string trailer;
   std::vector<goroutine_state_v2> inserted;  // append_delta: created below the last id
+  goroutine_state_v2 blank;                  // a new goroutine's baseline (append_record)
 };
 
 v2_encoder::v2_encoder(v2_options options) : st_(std::make_unique<state>()) {
@@ -422,7 +520,8 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
     goroutine_state_v2* base =
         p < st.previous.size() && st.previous[p].id == g.id ? &st.previous[p++] : nullptr;
     goroutine_state_v2& now = st.next[i];
-    if (st.append_record(g, base, last_record_id, s.time_ns, now)) {
+    st.to_state(g, base, s.time_ns, now);
+    if (st.append_record(now, base, last_record_id)) {
       last_record_id = g.id;
       ++n_records;
     }
@@ -451,12 +550,9 @@ bool v2_encoder::wants_keyframe(std::int64_t time_ns) const noexcept {
   return st_->keyframe_due(time_ns);
 }
 
-void v2_encoder::append_delta(std::string& out, const sample_delta& d, std::uint64_t goroutines,
+void v2_encoder::append_delta(std::string& out, const sample_delta& d,
                               const symbol_tables& tables) {
   state& st = *st_;
-  if (st.keyframe_due(d.time_ns)) {
-    throw std::logic_error("v2_encoder: a keyframe is due; append the full sample");
-  }
   for (std::size_t i = 0; i < d.changed.size(); ++i) {
     const auto& g = d.changed[i];
     if (g.site >= tables.sites.size() || g.stack >= tables.stacks.size()) {
@@ -466,64 +562,49 @@ void v2_encoder::append_delta(std::string& out, const sample_delta& d, std::uint
       throw std::logic_error("v2_encoder: goroutines not sorted by id or not unique");
     }
   }
-  // Only what the delta names is looked at: each by binary search in the previous state, which
-  // is updated in place (exits are marked gone and squeezed out now and then).
-  st.records.clear();
-  st.exits.clear();
-  std::uint64_t n_records = 0, n_exits = 0, last_record_id = 0, last_exit_id = 0;
-  std::size_t from = 0;  // both lists are sorted: each lookup starts where the last ended
-  for (std::size_t i = 0; i < d.exited.size(); ++i) {
-    const std::uint64_t id = d.exited[i];
-    goroutine_state_v2* e = i > 0 && d.exited[i - 1] >= id ? nullptr : st.find_previous(id, from);
-    if (!e) throw std::logic_error("v2_encoder: delta exits a goroutine not in the sample");
-    e->gone = true;
-    e->label_object.reset();
-    ++st.gone_count;
-    append(st.exits, id - last_exit_id);
-    last_exit_id = id;
-    ++n_exits;
+  for (std::size_t i = 1; i < d.exited.size(); ++i) {
+    if (d.exited[i - 1] > d.exited[i]) throw std::logic_error("v2_encoder: exits not sorted");
   }
-  st.inserted.clear();
-  goroutine_state_v2 now;
-  from = 0;
-  for (const auto& g : d.changed) {
-    goroutine_state_v2* base = st.find_previous(g.id, from);
-    if (st.append_record(g, base, last_record_id, d.time_ns, now)) {
-      last_record_id = g.id;
-      ++n_records;
+  for (std::size_t i = 1; i < d.waits.size(); ++i) {
+    if (d.waits[i - 1].id >= d.waits[i].id) {
+      throw std::logic_error("v2_encoder: wait edges not sorted by id or not unique");
     }
-    if (base) {
-      *base = std::move(now);
-    } else if (st.previous.empty() || st.previous.back().id < g.id) {
-      st.previous.push_back(std::move(now));
-    } else {
-      st.inserted.push_back(std::move(now));
-    }
-    now = {};
   }
-  if (!st.inserted.empty()) {
-    const auto middle =
-        st.previous.insert(st.previous.end(), st.inserted.begin(), st.inserted.end());
-    std::inplace_merge(
-        st.previous.begin(), middle, st.previous.end(),
-        [](const goroutine_state_v2& a, const goroutine_state_v2& b) { return a.id < b.id; });
-  }
-  if (st.gone_count > 64 && st.gone_count * 8 > st.previous.size()) st.compact();
+  if (d.graph) check_objects(d.objects, tables);
+  // A keyframe due is made from the state the delta leaves, so the caller keeps no copy of
+  // the sample; the delta's own records are then not encoded.
+  const bool keyframe = st.keyframe_due(d.time_ns);
+  const auto [n_exits, n_delta_records] = st.apply(d, !keyframe);
+  std::uint64_t n_records = n_delta_records;
+  if (keyframe) n_records = st.encode_keyframe(d);
 
   st.append_tables(out, tables);
-  // Without a graph no trailer: the wait-for graph is as in the previous sample.
-  st.trailer.clear();
-  if (d.graph) {
-    check_objects(d.objects, tables);
+  st.trailer.clear();  // without a graph none: the wait-for graph is as in the previous sample
+  if (keyframe) {
+    // The graph from nothing: the delta's, or the one the previous samples left.
+    std::vector<wait_object> graph = d.graph ? d.objects : std::move(st.previous_objects);
+    st.previous_objects.clear();
+    st.append_graph_changes(graph);
+    st.previous_objects = std::move(graph);
+    st.samples_since_keyframe = 0;
+    st.keyframe_t_ns = d.time_ns;
+    ++st.stats.keyframes;
+  } else if (d.graph) {
     st.append_graph_changes(d.objects);
     st.previous_objects = d.objects;
   }
-  st.append_sample_block(out, false, d.seq, d.time_ns, d.duration_ns, d.pause_ns, goroutines,
-                         n_exits, n_records, st.trailer);
+  const std::uint64_t goroutines = st.previous.size() - st.gone_count;
+  st.append_sample_block(out, keyframe, d.seq, d.time_ns, d.duration_ns, d.pause_ns, goroutines,
+                         keyframe ? 0 : n_exits, n_records, st.trailer);
   st.previous_t_ns = d.time_ns;
+  st.have_previous = true;
   ++st.samples_since_keyframe;
   st.stats.goroutine_records += n_records;
   st.stats.goroutine_samples += goroutines;
+}
+
+std::uint64_t v2_encoder::goroutines() const noexcept {
+  return st_->previous.size() - st_->gone_count;
 }
 
 void v2_encoder::append_end(std::string& out, const recording_end& e) {

@@ -48,7 +48,7 @@ struct sampler_stats {
   std::uint64_t missed_ticks = 0;  // ticks skipped because a sample ran past them
   std::int64_t snapshot_ns = 0;    // the runtime's snapshot or delta (graph included)
   std::int64_t symbolise_ns = 0;   // to_sample: records to table indices
-  std::int64_t apply_ns = 0;       // the kept state brought up to date
+  std::int64_t apply_ns = 0;       // v1: the kept state brought up to date (v2: in write_ns)
   std::int64_t write_ns = 0;       // encoding and writing
   std::int64_t busy_ns = 0;        // the whole of every sample
   std::int64_t cpu_ns = 0;         // the sampler thread's CPU time in samples
@@ -99,10 +99,10 @@ class periodic_sampler {
   sampler_options options_;
   symbolizer sym_;
   change_cursor cursor_;  // released by stop(), which must run while rt_ lives
-  sample_state state_;    // incremental: the last sample
+  sample_state state_;    // incremental v1: the last sample (v2's encoder keeps its own)
   std::int64_t last_full_ns_ = 0;
   bool last_had_graph_ = false;  // the previous sample's graph is as of its instant
-  sample scratch_;
+  sample scratch_;               // incremental v1: the sample made from state_
   sampler_stats running_stats_;  // the sampler thread's own; published into stats_ under m_
   std::atomic<std::uint64_t> samples_{0};
   std::atomic<std::size_t> last_count_{0};

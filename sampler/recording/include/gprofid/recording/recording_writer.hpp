@@ -52,13 +52,10 @@ class recording_writer {
   void write_sample(const sample& s, const symbol_tables& tables, table_marks new_from);
   // Same, with the entries this writer has not written yet.
   void write_sample(const sample& s, const symbol_tables& tables);
-  // Whether the sample at `time_ns` must be written whole with write_sample (always for v1; for
-  // v2 when a keyframe is due). Otherwise write_delta may write it as the changes since the
-  // previous sample.
-  bool wants_full_sample(std::int64_t time_ns) const noexcept;
-  // v2 only: the sample that is the previous one changed by `d`, `goroutines` in all (see
-  // v2_encoder::append_delta). Every index d uses must be below the tables' sizes.
-  void write_delta(const sample_delta& d, std::uint64_t goroutines, const symbol_tables& tables);
+  // v2 only: the sample that is the previous one changed by `d`, as a delta or, when one is due,
+  // a keyframe (see v2_encoder::append_delta); returns how many goroutines it holds. Every index
+  // d uses must be below the tables' sizes.
+  std::uint64_t write_delta(const sample_delta& d, const symbol_tables& tables);
   void write_end(const recording_end& e);
 
   std::uint64_t bytes_written() const noexcept { return bytes_; }

@@ -75,19 +75,26 @@ struct sample {
 
 // What changed from one sample to the next (the periodic sampler's incremental samples,
 // docs/snapshot.md "Incremental snapshots"): the next sample is the previous one with `changed`
-// put in (created or replaced, by id), `exited` taken out, and the waits of unchanged waiting
-// goroutines longer by the time between the two. With `graph`, `objects` is the next sample's
-// wait-for graph (and `changed` holds every goroutine whose blocked_on changed); without it the
-// graph is the previous sample's.
+// put in (created or replaced, by id), `exited` taken out, the blocked_on of the goroutines of
+// `waits` set, and the waits of unchanged waiting goroutines longer by the time between the
+// two. With `graph`, `objects` is the next sample's wait-for graph (and a goroutine whose
+// blocked_on changed is in `changed` or `waits`); without it the graph is the previous sample's.
 struct sample_delta {
   std::uint64_t seq = 0;
   std::int64_t time_ns = 0;
   std::int64_t duration_ns = 0;
   std::int64_t pause_ns = 0;
   std::vector<goroutine_sample> changed;  // sorted by id; may hold unchanged ones too
-  std::vector<std::uint64_t> exited;      // sorted; each one in the previous sample
+  std::vector<std::uint64_t> exited;      // sorted; ids the previous sample lacks are ignored
   bool graph = false;
   std::vector<wait_object> objects{};  // with `graph`: sorted by id
+  // Goroutines not in `changed` (otherwise unchanged) and what they are parked on now, sorted by
+  // id; an id the previous sample does not hold is ignored.
+  struct wait_edge {
+    std::uint64_t id = 0;
+    std::uint64_t blocked_on = 0;
+  };
+  std::vector<wait_edge> waits{};
 };
 
 // The goroutine with `id` in a sample (goroutines sorted by id), or null.

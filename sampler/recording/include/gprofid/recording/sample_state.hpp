@@ -1,11 +1,11 @@
 // The current sample of a recording kept up to date from deltas, in work proportional to the
 // changes (a goroutine that did not change is not touched): what the periodic sampler keeps
-// between incremental snapshots, and what it makes a full sample from when a writer needs one.
+// between incremental snapshots when it writes v1, which has only full samples (v2's encoder
+// keeps its own copy and makes its keyframes from it).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "gprofid/recording/sample.hpp"
@@ -23,11 +23,6 @@ class sample_state {
   // The current sample: every goroutine, sorted by id, waits as of the last sample's time, the
   // wait-for graph of the last reset() or delta with one.
   void materialise(sample& out) const;
-  // Sets goroutine `id`'s blocked_on (a delta's wait edge, before apply()). When that changed
-  // it, returns the goroutine as of `time_ns` (the delta's: it must then list it); nullopt when
-  // unchanged or unknown.
-  std::optional<goroutine_sample> set_blocked_on(std::uint64_t id, std::uint64_t object,
-                                                 std::int64_t time_ns);
   std::size_t size() const noexcept { return entries_.size() - gone_; }
   std::int64_t time_ns() const noexcept { return time_ns_; }
 
@@ -37,8 +32,8 @@ class sample_state {
     std::int64_t wait_origin = 0;  // waiting: time_ns - wait_ns at any sample since
     bool gone = false;             // exited; removed at the next compaction
   };
-  entry* find(std::uint64_t id) noexcept;
-  // find() for ids looked up in increasing order: from is where the previous lookup ended.
+  // The entry of `id`, for ids looked up in increasing order: from is where the previous lookup
+  // ended.
   entry* find_from(std::uint64_t id, std::size_t& from) noexcept;
   // g into the state; `at` is its entry, if it has one.
   void put(const goroutine_sample& g, entry* at);

@@ -40,14 +40,17 @@ class v2_encoder {
   // then the sample block. The goroutines must be sorted by id, ids unique, and every index
   // below the tables' sizes (std::logic_error otherwise).
   void append_sample(std::string& out, const sample& s, const symbol_tables& tables);
-  // Whether a sample at `time_ns` must be a keyframe (append_sample with the full sample).
+  // Whether a sample at `time_ns` will be a keyframe.
   bool wants_keyframe(std::int64_t time_ns) const noexcept;
-  // Appends the sample that is the previous one changed by `d` (`goroutines` in all), in work
-  // proportional to d's size: goroutines it does not name cost nothing. d.changed sorted by id,
-  // d.exited sorted and each in the previous sample; not when a keyframe is due (logic_error).
-  // With d.graph, also the wait-for graph's changes (compared object by object).
-  void append_delta(std::string& out, const sample_delta& d, std::uint64_t goroutines,
-                    const symbol_tables& tables);
+  // Appends the sample that is the previous one changed by `d`, in work proportional to d's
+  // size: goroutines it does not name cost nothing. When a keyframe is due, it is made from the
+  // encoder's own copy of the previous sample with `d` applied, so a caller keeps none.
+  // d.changed and d.waits sorted by id, d.exited sorted; exits of ids the previous sample does
+  // not hold are dropped; an id both exited and changed is a logic_error. With d.graph, also the
+  // wait-for graph's changes (compared object by object).
+  void append_delta(std::string& out, const sample_delta& d, const symbol_tables& tables);
+  // Goroutines in the last sample appended.
+  std::uint64_t goroutines() const noexcept;
   // Appends the end block. It depends on no earlier block, so a recorder may append it to a
   // recording another process wrote.
   static void append_end(std::string& out, const recording_end& e);
