@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <fstream>
 #include <utility>
@@ -11,6 +13,43 @@
 #include "gprofid/recording/recording_writer.hpp"
 
 namespace gprofid {
+namespace {
+
+using id_key = std::pair<std::uint64_t, std::uint32_t>;  // goroutine id, record index
+
+// Sorts (id, index) keys by id. The ids of one program's goroutines are close together, so an
+// LSD radix sort on their offset from the smallest takes one or two passes of 11 bits: to_sample
+// went from 265 to 185 instructions a record at 10k records (callgrind, sample_cost) when it
+// replaced std::sort.
+void sort_by_id(std::vector<id_key>& keys) {
+  constexpr int digit_bits = 11;
+  constexpr std::size_t buckets = std::size_t{1} << digit_bits;
+  if (keys.size() < 256) {  // the histograms would cost more than the sort
+    std::sort(keys.begin(), keys.end());
+    return;
+  }
+  const auto [lo, hi] = std::minmax_element(
+      keys.begin(), keys.end(), [](const id_key& a, const id_key& b) { return a.first < b.first; });
+  const std::uint64_t base = lo->first;
+  const std::uint64_t range = hi->first - base;
+  if (std::bit_width(range) > 3 * digit_bits) {  // ids far apart: more passes than a sort is worth
+    std::sort(keys.begin(), keys.end());
+    return;
+  }
+  std::vector<id_key> out(keys.size());
+  std::array<std::uint32_t, buckets> count;
+  for (int shift = 0; shift < 64 && (range >> shift) != 0; shift += digit_bits) {
+    auto digit = [&](const id_key& k) { return ((k.first - base) >> shift) & (buckets - 1); };
+    count.fill(0);
+    for (const auto& k : keys) ++count[digit(k)];
+    std::uint32_t sum = 0;
+    for (auto& c : count) sum += std::exchange(c, sum);
+    for (const auto& k : keys) out[count[digit(k)]++] = k;  // stable: equal digits keep order
+    keys.swap(out);
+  }
+}
+
+}  // namespace
 
 sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) {
   sample s;
@@ -31,12 +70,12 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
 
   // Sorted by id through (id, index) keys: sorting the 100-byte records themselves cost more
   // than building them.
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+  std::vector<id_key> order;
   order.reserve(snap.goroutines.size());
   for (std::size_t i = 0; i < snap.goroutines.size(); ++i) {
     order.emplace_back(snap.goroutines[i].id, static_cast<std::uint32_t>(i));
   }
-  std::sort(order.begin(), order.end());
+  sort_by_id(order);
   s.goroutines.reserve(snap.goroutines.size());
   for (const auto& [id, index] : order) {
     const goroutine_record& r = snap.goroutines[index];

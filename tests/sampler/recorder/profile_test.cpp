@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
 #include <vector>
 
 #include "gprofid/runtime.hpp"
@@ -88,6 +90,33 @@ TEST_CASE("goroutine_profile_with_id: ids, states, sites, stacks, labels and tim
   // The three children share one site and one stack.
   CHECK(s.goroutines[1].site == s.goroutines[3].site);
   CHECK(s.goroutines[1].stack == s.goroutines[3].stack);
+}
+
+TEST_CASE("to_sample: goroutines sorted by id, whatever the order and spread of the ids") {
+  // Few keys (std::sort), many close ids (one, two radix passes), ids far apart (std::sort).
+  for (const auto& [count, step] : {std::pair<std::uint64_t, std::uint64_t>{50, 3},
+                                    {300, 1},
+                                    {3000, 1},
+                                    {3000, 37},
+                                    {3000, 1ull << 40}}) {
+    INFO(count, " goroutines, ids ", step, " apart");
+    snapshot snap;
+    snap.stacks.emplace_back();
+    for (std::uint64_t i = 0; i < count; ++i) {
+      goroutine_record r;
+      r.id = 1'000'000'007 + i * step;
+      r.resumes = r.id % 1000;
+      snap.goroutines.push_back(r);
+    }
+    std::shuffle(snap.goroutines.begin(), snap.goroutines.end(), std::mt19937_64(42));
+    symbolizer sym;
+    const sample s = to_sample(snap, 0, sym);
+    REQUIRE(s.goroutines.size() == count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      CHECK(s.goroutines[i].id == 1'000'000'007 + i * step);
+      CHECK(s.goroutines[i].resumes == s.goroutines[i].id % 1000);
+    }
+  }
 }
 
 TEST_CASE("symbolizer: interns across samples and reports only new entries") {
