@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -67,6 +68,14 @@ inline thread_local frame_allocation last_frame_allocation;
 // once: its final suspension resumes the awaiter, which takes it in await_resume, on this
 // thread, before anything else runs. Kept here rather than in every frame's promise.
 inline thread_local std::exception_ptr escaping_exception;
+
+// The std::source_location of what __builtin_source_location() returned (GCC and Clang):
+// std::source_location::current() is exactly this pointer in its one member.
+inline std::source_location source_location_of(const void* impl) noexcept {
+  static_assert(sizeof(std::source_location) == sizeof(const void*) &&
+                std::is_trivially_copyable_v<std::source_location>);
+  return std::bit_cast<std::source_location>(impl);
+}
 }  // namespace detail
 
 struct promise_base {
@@ -75,13 +84,17 @@ struct promise_base {
   explicit promise_base(std::source_location fn) noexcept : function(fn) {}
 
   // Every co_await in a task passes through here; the default argument is evaluated at the
-  // co_await expression, which is how a frame knows the line it is suspended at. What it returns
-  // refers to the caller's awaitable instead of moving it, so awaiters that hold intrusive waiter
-  // nodes can be immovable.
+  // co_await expression, which is how a frame knows the line it is suspended at. It is the
+  // pointer std::source_location::current() wraps, not a std::source_location: GCC keeps every
+  // class-type temporary of a co_await's full-expression in the coroutine frame, and a
+  // std::source_location argument was one (8 bytes per co_await in every frame; a scalar is not
+  // kept). What it returns refers to the caller's awaitable instead of moving it, so awaiters
+  // that hold intrusive waiter nodes can be immovable.
   template <class A>
-  decltype(auto) await_transform(A&& awaitable,
-                                 std::source_location at = std::source_location::current()) {
-    if constexpr (GPROFID_TRACKING) await_site.store(at, std::memory_order_relaxed);
+  decltype(auto) await_transform(A&& awaitable, const void* at = __builtin_source_location()) {
+    if constexpr (GPROFID_TRACKING) {
+      await_site.store(detail::source_location_of(at), std::memory_order_relaxed);
+    }
     if constexpr (has_member_co_await<A>) {
       return std::forward<A>(awaitable).operator co_await();
     } else {
