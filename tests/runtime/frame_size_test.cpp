@@ -1,6 +1,7 @@
 // Memory per parked goroutine, read from the binary (docs/performance.md, issue 14): the sizes of
 // the control block and of frames shaped like the mem_parked benchmark's (bench_support.cpp's
-// park_at and parked_root), so that a change which makes them grow fails here.
+// park_at and parked_root, copied on purpose: a frame's size follows its code's shape), so that
+// a change which makes them grow fails here.
 #include <doctest/doctest.h>
 
 #include "gprofid/channel.hpp"
