@@ -93,11 +93,13 @@ TEST_CASE("goroutine_profile_with_id: ids, states, sites, stacks, labels and tim
 }
 
 TEST_CASE("to_sample: goroutines sorted by id, whatever the order and spread of the ids") {
-  // Few keys (std::sort), many close ids (one, two radix passes), ids far apart (std::sort).
+  // Few keys (std::sort), many close ids (one, two, three radix passes: ranges of 12, 17 and
+  // 32 bits), ids far apart (std::sort).
   for (const auto& [count, step] : {std::pair<std::uint64_t, std::uint64_t>{50, 3},
                                     {300, 1},
                                     {3000, 1},
                                     {3000, 37},
+                                    {3000, 1ull << 20},
                                     {3000, 1ull << 40}}) {
     INFO(count, " goroutines, ids ", step, " apart");
     snapshot snap;
