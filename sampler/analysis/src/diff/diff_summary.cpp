@@ -147,8 +147,7 @@ void summary_builder::begin_sample(const instant& at) {
 }
 
 goroutine_lifecycle* summary_builder::find(std::uint64_t id) {
-  auto it = live_.find(id);
-  return it != live_.end() ? &it->second : nullptr;
+  return live_.find(id);
 }
 
 void summary_builder::add(const sample& s, const symbol_tables& tables) {
@@ -174,19 +173,19 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
       continue;
     }
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    live_.emplace(g.id, start(g, at, first));
+    live_.insert(g.id, start(g, at, first));
     ++present;
     count_site(g.site);
   }
   if (present < live_.size()) {
     // The tracked goroutines this sample lacks are gone, in id order (as changes list them).
     std::vector<std::uint64_t> gone;
-    for (const auto& [id, l] : live_) {
-      if (l.last_index != at.index) gone.push_back(id);
-    }
+    live_.for_each([&](const goroutine_lifecycle& l) {
+      if (l.last_index != at.index) gone.push_back(l.id);
+    });
     std::sort(gone.begin(), gone.end());
     for (std::uint64_t id : gone) {
-      note_gone(live_.at(id), at);
+      note_gone(*live_.find(id), at);
       retire(id);
     }
   }
@@ -290,10 +289,10 @@ void summary_builder::note_graph(const sample& s) {
 diff_summary summary_builder::finish() {
   std::vector<const goroutine_lifecycle*> live;
   live.reserve(live_.size());
-  for (auto& [id, l] : live_) {
+  live_.for_each([&](goroutine_lifecycle& l) {
     catch_up(l, out_.samples);
     live.push_back(&l);
-  }
+  });
   std::sort(live.begin(), live.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
   retired_state& r = retired_;
   diff_summary out = std::move(out_);
@@ -373,7 +372,7 @@ diff_summary summary_builder::finish() {
     if (sink_) sink_(*l, follow_, *tables_);
     // In id order: past the first `keep` live ones, none can be among the first `keep`.
     if (live_kept < keep) {
-      kept.push_back(std::move(live_.at(l->id)));
+      kept.push_back(std::move(*live_.find(l->id)));
       ++live_kept;
     }
   }

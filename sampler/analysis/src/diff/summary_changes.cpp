@@ -139,7 +139,7 @@ void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
     }
     // An id back after it was gone (a hand-made recording) starts a new lifecycle.
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    live_.emplace(g.id, start(g, at, first));
+    live_.insert(g.id, start(g, at, first));
     ++live(g.site);
   }
 

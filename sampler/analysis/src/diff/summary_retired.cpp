@@ -41,9 +41,9 @@ std::size_t summary_builder::retained() const noexcept {
 }
 
 void summary_builder::retire(std::uint64_t id) {
-  auto it = live_.find(id);
-  if (it == live_.end()) return;
-  goroutine_lifecycle& l = it->second;
+  goroutine_lifecycle* found = live_.find(id);
+  if (!found) return;
+  goroutine_lifecycle& l = *found;
   retired_state& r = retired_;
   ++r.seen;
   r.created += l.created_inside;
@@ -100,7 +100,7 @@ void summary_builder::retire(std::uint64_t id) {
         r.kept, std::move(l), options_.keep_goroutines,
         [](const goroutine_lifecycle& a, const goroutine_lifecycle& b) { return a.id < b.id; });
   }
-  live_.erase(it);
+  live_.erase(id);
 }
 
 }  // namespace gprofid

@@ -8,11 +8,11 @@
 #include <functional>
 #include <limits>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "gprofid/analysis/diff.hpp"
 #include "gprofid/analysis/sample_changes.hpp"
+#include "gprofid/analysis/summary_live_set.hpp"
 #include "gprofid/analysis/wait_graph.hpp"
 #include "gprofid/recording/sample.hpp"
 #include "gprofid/saturating.hpp"
@@ -311,7 +311,7 @@ class summary_builder {
   bool follow_ = false;
   const symbol_tables* tables_ = nullptr;
   diff_summary out_;
-  std::unordered_map<std::uint64_t, goroutine_lifecycle> live_;  // tracked and alive, by id
+  summary_live_set<goroutine_lifecycle> live_;  // tracked and alive, by id
   lifecycle_sink sink_;
   // Exited goroutines, folded (summary_retired.cpp): what finish() needs of them.
   struct retired_state {
