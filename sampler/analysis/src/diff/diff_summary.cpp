@@ -41,16 +41,13 @@ std::int64_t goroutine_lifecycle::lifetime_max_ns() const noexcept {
   return saturating_sub(gone_ns, created_inside ? created_ns : first_seen_ns);
 }
 
-goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const instant& s,
-                                           bool first_sample) {
-  goroutine_lifecycle l;
+live_lifecycle summary_builder::start(const goroutine_sample& g, const instant& s) {
+  live_lifecycle l;
   l.id = g.id;
   l.parent_id = g.parent_id;
   l.site = g.site;
   l.created_ns = g.created_ns;
-  l.first_seq = s.seq;
-  l.first_seen_ns = s.time_ns;
-  l.created_inside = !first_sample;
+  l.first_index = s.index;  // created_inside: not the first sample
   l.longest_wait_ns = g.wait_ns;
   l.longest_wait_reason = g.reason;
   remember_last(l, g, s);
@@ -58,18 +55,82 @@ goroutine_lifecycle summary_builder::start(const goroutine_sample& g, const inst
     l.hog_run = 1;
     l.hog_since_ns = s.time_ns;
   }
-  if (follow_) l.timeline.push_back(point_of(g, s));
+  if (follow_) extras_for(l).timeline.push_back(point_of(g, s));
   return l;
 }
 
-void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, const instant& s) {
-  if (!l.alive) {
-    // Back after being gone: only a hand-made or hostile recording reuses an id. It is alive
-    // again, so it is not counted as exited.
-    l.alive = true;
-    l.exited_inside = false;
-    l.gone_ns = 0;
+lifecycle_extras& summary_builder::extras_for(live_lifecycle& l) {
+  if (l.extras == live_lifecycle::no_extras) {
+    if (free_extras_.empty()) {
+      l.extras = static_cast<std::uint32_t>(extras_.size());
+      extras_.emplace_back();
+    } else {
+      l.extras = free_extras_.back();
+      free_extras_.pop_back();
+    }
   }
+  return extras_[l.extras];
+}
+
+goroutine_lifecycle summary_builder::lifecycle_of(live_lifecycle& l, bool final) {
+  goroutine_lifecycle out;
+  out.id = l.id;
+  out.parent_id = l.parent_id;
+  out.site = l.site;
+  out.labels = l.labels;
+  out.created_ns = l.created_ns;
+  out.first_seq = seqs_[l.first_index - 1];
+  out.first_seen_ns = times_[l.first_index - 1];
+  out.last_seq = seqs_[l.last_index - 1];
+  out.last_seen_ns = times_[l.last_index - 1];
+  out.created_inside = l.created_inside();
+  out.last_state = l.last_state;
+  out.last_reason = l.last_reason;
+  out.last_stack = l.last_stack;
+  out.state_changes = l.state_changes;
+  out.stack_changes = l.stack_changes;
+  out.longest_wait_ns = l.longest_wait_ns;
+  out.longest_wait_reason = l.longest_wait_reason;
+  out.stuck_samples = l.stuck_samples;
+  out.stuck_ns = l.stuck_ns;
+  out.stuck_since_ns = l.stuck_since_ns;
+  out.stuck_reason = l.stuck_reason;
+  out.stuck_stack = l.stuck_stack;
+  out.hog_samples = l.hog_samples;
+  out.hog_ns = l.hog_ns;
+  out.run_samples = l.run_samples;
+  out.run_since_ns = l.run_since_ns;
+  out.hog_run = l.hog_run;
+  out.hog_since_ns = l.hog_since_ns;
+  out.last_resumes = l.last_resumes;
+  out.last_wait_ns = l.last_wait_ns;
+  out.last_index = l.last_index;
+  if (l.extras != live_lifecycle::no_extras) {
+    lifecycle_extras& x = extras_[l.extras];
+    if (final) {
+      out.timeline = std::move(x.timeline);
+    } else {
+      out.timeline = x.timeline;
+    }
+    out.deadlocked = x.deadlocked;
+    out.behind_deadlock = x.behind_deadlock;
+    out.leaked = x.leaked;
+    out.leaked_seq = x.leaked_seq;
+    out.leaked_ns = x.leaked_ns;
+    out.leak_kind = x.leak_kind;
+    out.leak_channels = x.leak_channels;
+    out.leak_handles = x.leak_handles;
+    out.leak_resumes = x.leak_resumes;
+    out.lost_wakeup_object = x.lost_wakeup_object;
+    out.lost_wakeup_samples = x.lost_wakeup_samples;
+  }
+  return out;
+}
+
+void summary_builder::update(live_lifecycle& l, const goroutine_sample& g, const instant& s) {
+  // Only live goroutines are updated: an id back after it was gone (a hand-made or hostile
+  // recording) was dropped when it went and starts a new lifecycle.
+  const std::int64_t last_seen_ns = times_[l.last_index - 1];
   const bool state_changed = l.last_state != g.state || l.last_reason != g.reason;
   const bool stack_changed = !same_stack(*tables_, l.last_stack, g.stack);
   l.state_changes += state_changed;
@@ -81,10 +142,10 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
   before.stack = l.last_stack;
   before.resumes = l.last_resumes;
   before.wait_ns = l.last_wait_ns;
-  if (wait_continues(before, l.last_seen_ns, g, s.time_ns, *tables_)) {
+  if (wait_continues(before, last_seen_ns, g, s.time_ns, *tables_)) {
     if (l.run_samples == 0) {
       l.run_samples = 1;
-      l.run_since_ns = l.last_seen_ns;
+      l.run_since_ns = last_seen_ns;
     }
     ++l.run_samples;
     lifecycle_steps::note_stuck(l, std::max(saturating_sub(s.time_ns, l.run_since_ns), g.wait_ns),
@@ -109,14 +170,19 @@ void summary_builder::update(goroutine_lifecycle& l, const goroutine_sample& g, 
     l.hog_run = 0;
   }
   lifecycle_steps::note_longest_wait(l, g);
-  if (l.leaked && g.resumes != l.leak_resumes) {
-    // A proven leak ran again: the proof was wrong (a handle the runtime cannot see, such as a
-    // chan<T>& into a leaked goroutine's frame). Say so once and stop calling it leaked.
-    l.leaked = false;
-    out_.warnings.push_back({summary_warning::kind::leak_disproved, l.id, l.site, 0,
-                             saturating_sub(s.time_ns, l.first_seen_ns)});
+  if (l.extras != live_lifecycle::no_extras) {
+    lifecycle_extras& x = extras_[l.extras];
+    if (x.leaked && g.resumes != x.leak_resumes) {
+      // A proven leak ran again: the proof was wrong (a handle the runtime cannot see, such as
+      // a chan<T>& into a leaked goroutine's frame). Say so once and stop calling it leaked.
+      x.leaked = false;
+      out_.warnings.push_back({summary_warning::kind::leak_disproved, l.id, l.site, 0,
+                               saturating_sub(s.time_ns, times_[l.first_index - 1])});
+    }
   }
-  if (follow_ && (state_changed || stack_changed)) l.timeline.push_back(point_of(g, s));
+  if (follow_ && (state_changed || stack_changed)) {
+    extras_for(l).timeline.push_back(point_of(g, s));
+  }
   remember_last(l, g, s);
 }
 
@@ -146,7 +212,7 @@ void summary_builder::begin_sample(const instant& at) {
   seqs_.push_back(at.seq);
 }
 
-goroutine_lifecycle* summary_builder::find(std::uint64_t id) {
+live_lifecycle* summary_builder::find(std::uint64_t id) {
   return live_.find(id);
 }
 
@@ -165,7 +231,7 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
   const bool identity = filter_.has_identity();
   std::size_t present = 0;  // tracked goroutines found in this sample
   for (const goroutine_sample& g : s.goroutines) {
-    if (goroutine_lifecycle* l = find(g.id)) {
+    if (live_lifecycle* l = find(g.id)) {
       // Once tracked, always tracked: a label set later must not fake an exit.
       present += l->last_index != at.index;
       update(*l, g, at);
@@ -173,21 +239,18 @@ void summary_builder::add(const sample& s, const symbol_tables& tables) {
       continue;
     }
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    live_.insert(g.id, start(g, at, first));
+    live_.insert(g.id, start(g, at));
     ++present;
     count_site(g.site);
   }
   if (present < live_.size()) {
     // The tracked goroutines this sample lacks are gone, in id order (as changes list them).
     std::vector<std::uint64_t> gone;
-    live_.for_each([&](const goroutine_lifecycle& l) {
+    live_.for_each([&](const live_lifecycle& l) {
       if (l.last_index != at.index) gone.push_back(l.id);
     });
     std::sort(gone.begin(), gone.end());
-    for (std::uint64_t id : gone) {
-      note_gone(*live_.find(id), at);
-      retire(id);
-    }
+    for (std::uint64_t id : gone) retire(id, at);
   }
 
   note_graph(s);
@@ -221,17 +284,17 @@ void summary_builder::count_sites(std::vector<std::uint64_t> alive, bool first) 
 void summary_builder::note_graph(const sample& s) {
   const wait_diagnosis d = diagnose(s);
   // Brought up to date with this sample first (with changes, unchanged ones lag behind).
-  auto find = [&](std::uint64_t id) -> goroutine_lifecycle* {
-    goroutine_lifecycle* l = this->find(id);
+  auto find = [&](std::uint64_t id) -> live_lifecycle* {
+    live_lifecycle* l = this->find(id);
     if (l) catch_up(*l, out_.samples);
     return l;
   };
   for (const auto& c : d.deadlocks) {
     for (std::uint64_t id : c.goroutines) {
-      if (auto* l = find(id)) l->deadlocked = true;
+      if (auto* l = find(id)) extras_for(*l).deadlocked = true;
     }
     for (std::uint64_t id : c.blocked_behind) {
-      if (auto* l = find(id)) l->behind_deadlock = true;
+      if (auto* l = find(id)) extras_for(*l).behind_deadlock = true;
     }
     auto same = std::find_if(cycles_.begin(), cycles_.end(), [&](const deadlock_report& r) {
       return r.cycle.goroutines == c.goroutines;
@@ -256,40 +319,43 @@ void summary_builder::note_graph(const sample& s) {
     }
   }
   for (const auto& leak : d.leaked) {
-    goroutine_lifecycle* l = find(leak.id);
+    live_lifecycle* l = find(leak.id);
     const goroutine_sample* g = find_goroutine(s, leak.id);
-    if (!l || !g || l->leaked) continue;
-    l->leaked = true;
-    l->leaked_seq = s.seq;
-    l->leaked_ns = s.time_ns;
-    l->leak_kind = leak.rule;
-    l->leak_channels = static_cast<std::uint32_t>(leak.channels.size());
-    l->leak_handles = leak.handles;
-    l->leak_resumes = g->resumes;
+    if (!l || !g) continue;
+    if (const lifecycle_extras* x = extras_of(*l); x && x->leaked) continue;
+    lifecycle_extras& x = extras_for(*l);
+    x.leaked = true;
+    x.leaked_seq = s.seq;
+    x.leaked_ns = s.time_ns;
+    x.leak_kind = leak.rule;
+    x.leak_channels = static_cast<std::uint32_t>(leak.channels.size());
+    x.leak_handles = leak.handles;
+    x.leak_resumes = g->resumes;
   }
   for (const auto& lw : d.lost_wakeups) {
-    goroutine_lifecycle* l = find(lw.id);
+    live_lifecycle* l = find(lw.id);
     if (!l) continue;
+    lifecycle_extras& x = extras_for(*l);
     // Consecutive only while it stays in one continuing wait on the same object.
-    l->lost_wakeup_samples =
-        l->lost_wakeup_object == lw.object && l->run_samples > 0 ? l->lost_wakeup_samples + 1 : 1;
-    l->lost_wakeup_object = lw.object;
-    if (l->lost_wakeup_samples == 2) {
+    x.lost_wakeup_samples =
+        x.lost_wakeup_object == lw.object && l->run_samples > 0 ? x.lost_wakeup_samples + 1 : 1;
+    x.lost_wakeup_object = lw.object;
+    if (x.lost_wakeup_samples == 2) {
       const goroutine_sample* g = find_goroutine(s, lw.id);
       out_.lost_wakeups.push_back(
           {{lw.id, l->site, l->labels, g ? g->stack : l->last_stack}, lw.object, 2, lw.why});
-    } else if (l->lost_wakeup_samples > 2) {
+    } else if (x.lost_wakeup_samples > 2) {
       for (auto& r : out_.lost_wakeups) {
-        if (r.id == lw.id && r.object == lw.object) r.samples = l->lost_wakeup_samples;
+        if (r.id == lw.id && r.object == lw.object) r.samples = x.lost_wakeup_samples;
       }
     }
   }
 }
 
 diff_summary summary_builder::finish() {
-  std::vector<const goroutine_lifecycle*> live;
+  std::vector<live_lifecycle*> live;
   live.reserve(live_.size());
-  live_.for_each([&](goroutine_lifecycle& l) {
+  live_.for_each([&](live_lifecycle& l) {
     catch_up(l, out_.samples);
     live.push_back(&l);
   });
@@ -317,10 +383,10 @@ diff_summary summary_builder::finish() {
   out.alive_start = r.alive_start;
   for (const auto* l : live) {
     ++out.goroutines_seen;
-    if (l->created_inside) ++out.created;
-    if (!l->created_inside) ++out.alive_start;
+    if (l->created_inside()) ++out.created;
+    if (!l->created_inside()) ++out.alive_start;
     ++out.alive_end;
-    if (l->site < sites.size()) sites[l->site].created += l->created_inside;
+    if (l->site < sites.size()) sites[l->site].created += l->created_inside();
   }
   for (auto& s : sites) {
     s.net_growth =
@@ -349,14 +415,21 @@ diff_summary summary_builder::finish() {
   std::sort(hogs.begin(), hogs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   out.warnings.insert(out.warnings.end(), hogs.begin(), hogs.end());
 
-  std::vector<goroutine_lifecycle> stuck = std::move(r.longest_stuck);
-  for (const auto* l : live) {
-    if (l->stuck_samples >= 2 && l->stuck_ns >= filter_.min_stuck_ns) stuck.push_back(*l);
-  }
-  std::sort(stuck.begin(), stuck.end(), [](const auto& a, const auto& b) {
+  // The longest stuck of the live ones made whole, not every live one that is stuck.
+  auto longer = [](const auto& a, const auto& b) {
     if (a.stuck_ns != b.stuck_ns) return a.stuck_ns > b.stuck_ns;
     return a.id < b.id;
-  });
+  };
+  std::vector<live_lifecycle*> live_stuck;
+  for (auto* l : live) {
+    if (l->stuck_samples >= 2 && l->stuck_ns >= filter_.min_stuck_ns) live_stuck.push_back(l);
+  }
+  const std::size_t live_top = std::min(live_stuck.size(), top_stuck_);
+  std::partial_sort(live_stuck.begin(), live_stuck.begin() + static_cast<std::ptrdiff_t>(live_top),
+                    live_stuck.end(), [&](const auto* a, const auto* b) { return longer(*a, *b); });
+  std::vector<goroutine_lifecycle> stuck = std::move(r.longest_stuck);
+  for (std::size_t i = 0; i < live_top; ++i) stuck.push_back(lifecycle_of(*live_stuck[i], false));
+  std::sort(stuck.begin(), stuck.end(), longer);
   if (stuck.size() > top_stuck_) stuck.resize(top_stuck_);
   out.longest_stuck = std::move(stuck);
   classify(out, live);  // with the retired candidates
@@ -366,13 +439,14 @@ diff_summary summary_builder::finish() {
   std::vector<goroutine_lifecycle> kept = std::move(r.kept);
   const std::size_t keep = options_.keep_goroutines;
   std::size_t live_kept = 0;
-  for (const auto* l : live) {
-    if (!listed(*l)) continue;
+  for (auto* l : live) {
+    goroutine_lifecycle whole = lifecycle_of(*l, true);
+    if (!listed(whole)) continue;
     ++out.goroutines_listed;
-    if (sink_) sink_(*l, follow_, *tables_);
+    if (sink_) sink_(whole, follow_, *tables_);
     // In id order: past the first `keep` live ones, none can be among the first `keep`.
     if (live_kept < keep) {
-      kept.push_back(std::move(*live_.find(l->id)));
+      kept.push_back(std::move(whole));
       ++live_kept;
     }
   }
@@ -380,6 +454,8 @@ diff_summary summary_builder::finish() {
   if (kept.size() > keep) kept.resize(keep);
   out.goroutines = std::move(kept);
   live_.clear();
+  extras_.clear();
+  free_extras_.clear();
   retired_ = {};
   return out;
 }

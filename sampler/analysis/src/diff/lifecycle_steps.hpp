@@ -10,27 +10,21 @@
 namespace gprofid::lifecycle_steps {
 
 // The goroutine as seen in `s`, for comparing it with its next sample.
+// (Its seq and time are those of sample s.index: summary_builder::lifecycle_of.)
 template <class At>
-void remember_last(goroutine_lifecycle& l, const goroutine_sample& g, const At& s) {
+void remember_last(live_lifecycle& l, const goroutine_sample& g, const At& s) {
   l.last_wait_ns = g.wait_ns;
-  if (g.state == goroutine_state::waiting) {
-    // A wait of unknown length (wait_ns 0) began no later than the run of samples showing it.
-    l.last_wait_start_ns = g.wait_ns > 0       ? wait_start(g, s.time_ns)
-                           : l.run_samples > 0 ? l.run_since_ns
-                                               : s.time_ns;
-  }
-  l.last_seq = s.seq;
-  l.last_seen_ns = s.time_ns;
   l.last_state = g.state;
   l.last_reason = g.reason;
   l.last_stack = g.stack;
   l.last_resumes = g.resumes;
-  l.labels = g.labels;
+  // Mostly the same label set: a copy of the shared_ptr would be two atomic operations.
+  if (l.labels != g.labels) l.labels = g.labels;
   l.last_index = s.index;
 }
 
 // A continuing wait now `span` long: the longest such wait is the goroutine's stuck extent.
-inline void note_stuck(goroutine_lifecycle& l, std::int64_t span, const goroutine_sample& g) {
+inline void note_stuck(live_lifecycle& l, std::int64_t span, const goroutine_sample& g) {
   if (span > l.stuck_ns || l.stuck_samples == 0) {
     l.stuck_samples = l.run_samples;
     l.stuck_ns = span;
@@ -40,7 +34,7 @@ inline void note_stuck(goroutine_lifecycle& l, std::int64_t span, const goroutin
   }
 }
 
-inline void note_longest_wait(goroutine_lifecycle& l, const goroutine_sample& g) {
+inline void note_longest_wait(live_lifecycle& l, const goroutine_sample& g) {
   if (g.wait_ns > l.longest_wait_ns) {
     l.longest_wait_ns = g.wait_ns;
     l.longest_wait_reason = g.reason;

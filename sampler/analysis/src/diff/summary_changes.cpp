@@ -23,10 +23,10 @@ bool in_nil_wait(const goroutine_sample& g) noexcept {
 
 }  // namespace
 
-void summary_builder::catch_up(goroutine_lifecycle& l, std::uint64_t index) {
-  if (!l.alive || l.last_index >= index) return;
+void summary_builder::catch_up(live_lifecycle& l, std::uint64_t index) {
+  if (l.last_index >= index) return;
   const std::uint64_t a = l.last_index;  // the sample it was last seen in (1-based)
-  const std::int64_t t_a = l.last_seen_ns;
+  const std::int64_t t_a = times_[a - 1];
   // The goroutine as in sample a; unchanged since, but for its wait (sample_changes).
   goroutine_sample g;
   g.id = l.id;
@@ -111,12 +111,11 @@ void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
 
   for (const goroutine_sample& g : c.exited) {
     nil_waits_ -= in_nil_wait(g);
-    goroutine_lifecycle* l = find(g.id);
+    live_lifecycle* l = find(g.id);
     if (!l) continue;
     catch_up(*l, at.index - 1);
-    note_gone(*l, at);
     --live(l->site);
-    retire(g.id);
+    retire(g.id, at);
   }
   // Changed and created goroutines in id order, as add(sample) meets them.
   const bool identity = filter_.has_identity();
@@ -132,14 +131,14 @@ void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
       ++j;
     }
     nil_waits_ += in_nil_wait(g);
-    if (goroutine_lifecycle* l = find(g.id)) {
+    if (live_lifecycle* l = find(g.id)) {
       catch_up(*l, at.index - 1);
       update(*l, g, at);
       continue;
     }
     // An id back after it was gone (a hand-made recording) starts a new lifecycle.
     if (identity && !filter_.matches_identity(g, tables)) continue;
-    live_.insert(g.id, start(g, at, first));
+    live_.insert(g.id, start(g, at));
     ++live(g.site);
   }
 

@@ -75,8 +75,7 @@ void summary_builder::trends(diff_summary& out) {
   cap(out.growing, options_.top, out.omitted.growing);
 }
 
-void summary_builder::classify(diff_summary& out,
-                               const std::vector<const goroutine_lifecycle*>& live) {
+void summary_builder::classify(diff_summary& out, const std::vector<live_lifecycle*>& live) {
   std::vector<std::int64_t> gaps;
   for (std::size_t i = 1; i < times_.size(); ++i) {
     gaps.push_back(saturating_sub(times_[i], times_[i - 1]));
@@ -114,27 +113,30 @@ void summary_builder::classify(diff_summary& out,
   for (auto& r : gone.stuck) {
     if (r.stuck_ns >= threshold) out.stuck.push_back(std::move(r));
   }
-  for (const goroutine_lifecycle* live_one : live) {
-    const goroutine_lifecycle& l = *live_one;
-    if (l.leaked && l.alive) {
+  static const lifecycle_extras no_extras;
+  for (const live_lifecycle* live_one : live) {
+    const live_lifecycle& l = *live_one;
+    const lifecycle_extras* found = extras_of(l);
+    const lifecycle_extras& x = found ? *found : no_extras;
+    if (x.leaked) {
       leak_report& r = leaks[l.site];
       r.site = l.site;
       r.goroutines.push_back(l.id);
-      (l.leak_kind == leak_rule::nil_wait ? r.nil_waits : r.closed_set) += 1;
-      r.channels += l.leak_channels;
-      r.handles += l.leak_handles;
-      if (r.goroutines.size() == 1 || l.leaked_ns < r.first_proven_ns) {
-        r.first_proven_ns = l.leaked_ns;
+      (x.leak_kind == leak_rule::nil_wait ? r.nil_waits : r.closed_set) += 1;
+      r.channels += x.leak_channels;
+      r.handles += x.leak_handles;
+      if (r.goroutines.size() == 1 || x.leaked_ns < r.first_proven_ns) {
+        r.first_proven_ns = x.leaked_ns;
       }
       continue;
     }
-    if (l.deadlocked || l.behind_deadlock || l.leaked) continue;
+    if (x.deadlocked || x.behind_deadlock) continue;
     if (l.hog_samples >= 2 && l.hog_ns >= options_.never_yielded_ns) {
       out.never_yielded.push_back(
           {{l.id, l.site, l.labels, l.last_stack}, l.hog_samples, l.hog_ns});
       ++never_yielded;
     }
-    const bool waiting_at_end = l.alive && l.last_state == goroutine_state::waiting;
+    const bool waiting_at_end = l.last_state == goroutine_state::waiting;
     const bool background_wait =
         waiting_at_end && (l.last_reason == wait_reason::io_wait ||
                            (service_wait(l.last_reason) && l.created_ns <= startup_end));

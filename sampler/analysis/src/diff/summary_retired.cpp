@@ -40,10 +40,16 @@ std::size_t summary_builder::retained() const noexcept {
   return live_.size() + r.longest_stuck.size() + r.kept.size();
 }
 
-void summary_builder::retire(std::uint64_t id) {
-  goroutine_lifecycle* found = live_.find(id);
-  if (!found) return;
-  goroutine_lifecycle& l = *found;
+void summary_builder::retire(std::uint64_t id, const instant& at) {
+  live_lifecycle* live = live_.find(id);
+  if (!live) return;
+  goroutine_lifecycle l = lifecycle_of(*live, true);
+  if (live->extras != live_lifecycle::no_extras) {
+    extras_[live->extras] = {};
+    free_extras_.push_back(live->extras);
+  }
+  live_.erase(id);
+  note_gone(l, at);
   retired_state& r = retired_;
   ++r.seen;
   r.created += l.created_inside;
@@ -100,7 +106,6 @@ void summary_builder::retire(std::uint64_t id) {
         r.kept, std::move(l), options_.keep_goroutines,
         [](const goroutine_lifecycle& a, const goroutine_lifecycle& b) { return a.id < b.id; });
   }
-  live_.erase(id);
 }
 
 }  // namespace gprofid

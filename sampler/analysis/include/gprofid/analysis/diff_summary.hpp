@@ -12,24 +12,13 @@
 
 #include "gprofid/analysis/diff.hpp"
 #include "gprofid/analysis/sample_changes.hpp"
+#include "gprofid/analysis/summary_live_lifecycle.hpp"
 #include "gprofid/analysis/summary_live_set.hpp"
 #include "gprofid/analysis/wait_graph.hpp"
 #include "gprofid/recording/sample.hpp"
 #include "gprofid/saturating.hpp"
 
 namespace gprofid {
-
-// One state of a followed goroutine (--id / --label): recorded when it first appears, whenever
-// its state, wait reason or stack changes, and when it is gone.
-struct timeline_point {
-  std::uint64_t seq = 0;
-  std::int64_t time_ns = 0;
-  bool present = true;  // false: gone (exited) at this sample
-  goroutine_state state = goroutine_state::runnable;
-  wait_reason reason = wait_reason::none;
-  std::uint32_t stack = 0;
-  std::int64_t wait_ns = 0;
-};
 
 // What one goroutine did over the recording.
 struct goroutine_lifecycle {
@@ -85,7 +74,6 @@ struct goroutine_lifecycle {
   std::int64_t hog_since_ns = 0;
   std::uint64_t last_resumes = 0;
   std::int64_t last_wait_ns = 0;
-  std::int64_t last_wait_start_ns = 0;   // of the wait it was in when last seen
   std::uint64_t leak_resumes = 0;        // resumes when proven leaked (it must never change)
   std::uint64_t lost_wakeup_object = 0;  // parked on a ready object in the last sample
   std::uint32_t lost_wakeup_samples = 0;
@@ -286,24 +274,31 @@ class summary_builder {
     std::uint64_t index = 0;  // 1 for the first sample added, 2 for the next...
   };
   void begin_sample(const instant& at);
-  void update(goroutine_lifecycle& l, const goroutine_sample& g, const instant& at);
+  void update(live_lifecycle& l, const goroutine_sample& g, const instant& at);
   void note_gone(goroutine_lifecycle& l, const instant& at);
-  goroutine_lifecycle start(const goroutine_sample& g, const instant& at, bool first_sample);
-  goroutine_lifecycle* find(std::uint64_t id);
+  live_lifecycle start(const goroutine_sample& g, const instant& at);
+  live_lifecycle* find(std::uint64_t id);
+  // The whole lifecycle of a live goroutine as of its last sample. `final`: it is being dropped,
+  // so its timeline is moved out rather than copied.
+  goroutine_lifecycle lifecycle_of(live_lifecycle& l, bool final);
+  // `l`'s side table entry: null if it has none; extras_for makes one.
+  const lifecycle_extras* extras_of(const live_lifecycle& l) const noexcept {
+    return l.extras == live_lifecycle::no_extras ? nullptr : &extras_[l.extras];
+  }
+  lifecycle_extras& extras_for(live_lifecycle& l);
   void note_graph(const sample& s);
   void count_sites(std::vector<std::uint64_t> alive, bool first);
-  // Folds a goroutine that just went into the totals and the capped lists, then drops it.
-  void retire(std::uint64_t id);
-  void fold(const goroutine_lifecycle& l, bool live);
+  // Folds a goroutine gone at `at` into the totals and the capped lists, then drops it.
+  void retire(std::uint64_t id, const instant& at);
   bool listed(const goroutine_lifecycle& l) const;
   // The stuck threshold when the options fix it (0: it depends on the median interval).
   std::int64_t fixed_stuck_ns() const noexcept;
   // Changes (summary_changes.cpp): applies the samples up to `index` in which `l` did not
   // change.
-  void catch_up(goroutine_lifecycle& l, std::uint64_t index);
+  void catch_up(live_lifecycle& l, std::uint64_t index);
   // At finish (summary_findings.cpp): growth trends of the sites, then the findings.
   void trends(diff_summary& out);
-  void classify(diff_summary& out, const std::vector<const goroutine_lifecycle*>& live);
+  void classify(diff_summary& out, const std::vector<live_lifecycle*>& live);
 
   goroutine_filter filter_;
   std::size_t top_stuck_;
@@ -311,7 +306,9 @@ class summary_builder {
   bool follow_ = false;
   const symbol_tables* tables_ = nullptr;
   diff_summary out_;
-  summary_live_set<goroutine_lifecycle> live_;  // tracked and alive, by id
+  summary_live_set<live_lifecycle> live_;  // tracked and alive, by id
+  std::vector<lifecycle_extras> extras_;   // live_lifecycle::extras, for the few that have them
+  std::vector<std::uint32_t> free_extras_;
   lifecycle_sink sink_;
   // Exited goroutines, folded (summary_retired.cpp): what finish() needs of them.
   struct retired_state {
