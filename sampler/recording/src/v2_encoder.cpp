@@ -155,9 +155,10 @@ struct v2_encoder::state {
     return std::uint64_t{it->second} + 1;
   }
 
-  void append_block(std::string& out, v2::block_type type, std::string_view body) {
+  void append_block(std::string& out, v2::block_type type, std::string_view body,
+                    bool compress = true) {
     std::uint8_t flags = 0;
-    if (options.zstd_level > 0 && body.size() >= options.compress_min_bytes) {
+    if (compress && options.zstd_level > 0 && body.size() >= options.compress_min_bytes) {
       if (!cctx) cctx.reset(ZSTD_createCCtx());
       compressed.clear();
       append(compressed, body.size());
@@ -279,19 +280,30 @@ struct v2_encoder::state {
     char buf[12 * varint::max_bytes];
     std::size_t n = 0;
     auto put = [&](std::uint64_t v) { n += varint::encode(buf + n, v); };
-    auto put_signed = [&](std::int64_t v) { put(varint::zigzag(v)); };
+    // A field's value v, or with sample_flag::columns its difference from the column's last.
+    auto put_field = [&](std::uint64_t field, std::int64_t& last, std::int64_t v) {
+      if (columns & field) {
+        put(varint::zigzag(delta(v, last)));
+        last = v;
+      } else {
+        put(varint::zigzag(v));
+      }
+    };
     put(now.id - previous_id);
     put(mask);
     if (mask & bit::state) put(now.state_code);
     if (mask & bit::stack) put(now.stack);
-    if (mask & bit::wait_ns) put_signed(delta(now.wait_ns, want_wait));
-    if (mask & bit::resumes) put_signed(delta(now.resumes, b.resumes));
-    if (mask & bit::running_ns) put_signed(delta(now.running_ns, b.running_ns));
-    if (mask & bit::runnable_ns) put_signed(delta(now.runnable_ns, b.runnable_ns));
+    if (mask & bit::wait_ns) put_field(bit::wait_ns, column.wait, delta(now.wait_ns, want_wait));
+    if (mask & bit::resumes) put_field(bit::resumes, column.resumes, delta(now.resumes, b.resumes));
+    if (mask & bit::running_ns)
+      put_field(bit::running_ns, column.running, delta(now.running_ns, b.running_ns));
+    if (mask & bit::runnable_ns)
+      put_field(bit::runnable_ns, column.runnable, delta(now.runnable_ns, b.runnable_ns));
     if (mask & bit::labels) put(now.labels);
     if (mask & bit::site) put(now.site);
-    if (mask & bit::parent) put_signed(delta(now.parent, b.parent));
-    if (mask & bit::created_ns) put_signed(delta(now.created_ns, b.created_ns));
+    if (mask & bit::parent) put_field(bit::parent, column.parent, delta(now.parent, b.parent));
+    if (mask & bit::created_ns)
+      put_field(bit::created_ns, column.created, delta(now.created_ns, b.created_ns));
     records.append(buf, n);
     if (mask & bit::extension) {
       extension.clear();
@@ -329,7 +341,8 @@ struct v2_encoder::state {
                            std::uint64_t goroutines, std::uint64_t n_exits, std::uint64_t n_records,
                            std::string_view trailer) {
     payload.clear();
-    append(payload, keyframe ? v2::sample_flag::keyframe : 0);
+    append(payload, (keyframe ? v2::sample_flag::keyframe : 0) |
+                        (columns != 0 ? v2::sample_flag::columns : 0));
     append(payload, seq);
     append_signed(payload, t_ns);
     append_signed(payload, duration_ns);
@@ -340,7 +353,7 @@ struct v2_encoder::state {
     append(payload, n_records);
     payload += records;
     payload += trailer;  // tagged fields (the graph's changes), if any
-    append_block(out, v2::block_type::sample, payload);
+    append_block(out, v2::block_type::sample, payload, keyframe || options.compress_deltas);
   }
 
   // The sample's trailing tagged fields into `trailer`: the graph's changes since the previous
@@ -365,7 +378,7 @@ struct v2_encoder::state {
   // `records`. Exits of ids not held are dropped (the runtime may name a goroutine the
   // recording never had).
   applied apply(const sample_delta& d, bool emit) {
-    records.clear();
+    start_records();
     exits.clear();
     applied n;
     std::uint64_t last_record_id = 0, last_exit_id = 0;
@@ -434,7 +447,7 @@ struct v2_encoder::state {
   // how many.
   std::uint64_t encode_keyframe(const sample_delta& d) {
     compact();
-    records.clear();
+    start_records();
     exits.clear();
     std::uint64_t last_id = 0;
     for (auto& g : previous) {
@@ -448,6 +461,20 @@ struct v2_encoder::state {
     return previous.size();
   }
 
+  // The sample block being built: its records start, and with sample_flag::columns every
+  // column starts from 0.
+  void start_records() noexcept {
+    records.clear();
+    columns = options.column_coding ? v2::column_fields : 0;
+    column = {};
+  }
+
+  // The fields coded against the previous record in the block being built (0: none), and
+  // each column's last value.
+  std::uint64_t columns = 0;
+  struct {
+    std::int64_t wait = 0, resumes = 0, running = 0, runnable = 0, parent = 0, created = 0;
+  } column;
   std::size_t gone_count = 0;
   std::string trailer;
   std::vector<goroutine_state_v2> inserted;  // append_delta: created below the last id
@@ -505,7 +532,7 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
     ++st.stats.keyframes;
   }
   // Merge the previous goroutines with this sample's, both sorted by id.
-  st.records.clear();
+  st.start_records();
   st.exits.clear();
   st.next.resize(s.goroutines.size());
   std::uint64_t n_records = 0, n_exits = 0, last_record_id = 0, last_exit_id = 0;

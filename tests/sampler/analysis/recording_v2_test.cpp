@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -231,30 +233,36 @@ TEST_CASE("v2: the reader returns what the encoder was given, for every keyframe
   const auto samples = test_samples();
   const recording_end end{5, end_reason::samples, 0, std::nullopt};
   for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
-    for (int level : {0, 1}) {
-      INFO("keyframe every ", k, " samples, zstd level ", level);
-      v2_options o;
-      o.keyframe_samples = k;
-      o.zstd_level = level;
-      o.compress_min_bytes = 1;
-      const std::string bytes = encode(samples, o, &end);
-      std::istringstream in(bytes);
-      recording_reader r(in, "t.gprofid");
-      recording_header want_header = test_header();
-      want_header.version = 2;
-      CHECK(r.header() == want_header);
-      sample s;
-      for (const auto& want : samples) {
-        REQUIRE(r.next(s));
-        check_same(s, want);
+    for (int level : {0, 1, 2}) {
+      // Level 2: level 1 with delta blocks compressed too; each also as the revision before
+      // sample flag columns wrote it.
+      for (const bool columns : {true, false}) {
+        INFO("keyframe every ", k, " samples, zstd level ", level, ", columns ", columns);
+        v2_options o;
+        o.keyframe_samples = k;
+        o.zstd_level = level == 0 ? 0 : 1;
+        o.compress_deltas = level == 2;
+        o.column_coding = columns;
+        o.compress_min_bytes = 1;
+        const std::string bytes = encode(samples, o, &end);
+        std::istringstream in(bytes);
+        recording_reader r(in, "t.gprofid");
+        recording_header want_header = test_header();
+        want_header.version = 2;
+        CHECK(r.header() == want_header);
+        sample s;
+        for (const auto& want : samples) {
+          REQUIRE(r.next(s));
+          check_same(s, want);
+        }
+        CHECK_FALSE(r.next(s));
+        CHECK(r.tables().sites == test_tables().sites);
+        CHECK(r.tables().frames == test_tables().frames);
+        CHECK(r.tables().stacks == test_tables().stacks);
+        REQUIRE(r.end());
+        CHECK(*r.end() == end);
+        CHECK(r.warnings().empty());
       }
-      CHECK_FALSE(r.next(s));
-      CHECK(r.tables().sites == test_tables().sites);
-      CHECK(r.tables().frames == test_tables().frames);
-      CHECK(r.tables().stacks == test_tables().stacks);
-      REQUIRE(r.end());
-      CHECK(*r.end() == end);
-      CHECK(r.warnings().empty());
     }
   }
 }
@@ -296,61 +304,64 @@ TEST_CASE("v2: deltas (append_delta) read back as the samples they change, for e
   // A goroutine that did not run but whose wait moved to another object: a wait edge.
   samples[3].goroutines[2].blocked_on = 0x10;
   for (const bool graph : {false, true})
-    for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
-      INFO("keyframe every ", k, " samples, deltas with the graph: ", graph);
-      v2_options o;
-      o.keyframe_samples = k;
-      v2_encoder enc(o);
-      std::string bytes;
-      enc.append_header(bytes, test_header());
-      sample_state state;  // the reference: what the samples are
-      std::vector<sample> want;
-      // The same recording with each keyframe written whole (append_sample), as the sampler
-      // did while it kept a copy of the sample: the bytes must be the same.
-      v2_encoder whole(o);
-      std::string whole_bytes;
-      whole.append_header(whole_bytes, test_header());
-      for (std::size_t i = 0; i < samples.size(); ++i) {
-        if (i == 0) {
-          state.reset(samples[0]);
-          enc.append_sample(bytes, samples[0], test_tables());
-          whole.append_sample(whole_bytes, samples[0], test_tables());
-        } else {
-          sample_delta d = delta_between(samples[i - 1], samples[i], graph);
-          d.graph = graph;
-          if (graph) d.objects = samples[i].objects;
-          // A delta when a keyframe is due is written as one, from the encoder's own state.
-          const bool keyframe = enc.wants_keyframe(d.time_ns);
-          const auto keyframes = enc.stats().keyframes;
-          enc.append_delta(bytes, d, test_tables());
-          CHECK(enc.stats().keyframes == keyframes + (keyframe ? 1 : 0));
-          if (whole.wants_keyframe(d.time_ns)) {
-            sample_delta copy = d;
-            state.apply(copy);
-            sample full;
-            state.materialise(full);
-            whole.append_sample(whole_bytes, full, test_tables());
+    for (const bool columns : {true, false})
+      for (std::uint32_t k : {1u, 2u, 3u, 100u}) {
+        INFO("keyframe every ", k, " samples, deltas with the graph: ", graph, ", columns ",
+             columns);
+        v2_options o;
+        o.keyframe_samples = k;
+        o.column_coding = columns;
+        v2_encoder enc(o);
+        std::string bytes;
+        enc.append_header(bytes, test_header());
+        sample_state state;  // the reference: what the samples are
+        std::vector<sample> want;
+        // The same recording with each keyframe written whole (append_sample), as the sampler
+        // did while it kept a copy of the sample: the bytes must be the same.
+        v2_encoder whole(o);
+        std::string whole_bytes;
+        whole.append_header(whole_bytes, test_header());
+        for (std::size_t i = 0; i < samples.size(); ++i) {
+          if (i == 0) {
+            state.reset(samples[0]);
+            enc.append_sample(bytes, samples[0], test_tables());
+            whole.append_sample(whole_bytes, samples[0], test_tables());
           } else {
-            whole.append_delta(whole_bytes, d, test_tables());
-            state.apply(d);
+            sample_delta d = delta_between(samples[i - 1], samples[i], graph);
+            d.graph = graph;
+            if (graph) d.objects = samples[i].objects;
+            // A delta when a keyframe is due is written as one, from the encoder's own state.
+            const bool keyframe = enc.wants_keyframe(d.time_ns);
+            const auto keyframes = enc.stats().keyframes;
+            enc.append_delta(bytes, d, test_tables());
+            CHECK(enc.stats().keyframes == keyframes + (keyframe ? 1 : 0));
+            if (whole.wants_keyframe(d.time_ns)) {
+              sample_delta copy = d;
+              state.apply(copy);
+              sample full;
+              state.materialise(full);
+              whole.append_sample(whole_bytes, full, test_tables());
+            } else {
+              whole.append_delta(whole_bytes, d, test_tables());
+              state.apply(d);
+            }
+            CHECK(enc.goroutines() == state.size());
           }
-          CHECK(enc.goroutines() == state.size());
+          want.emplace_back();
+          state.materialise(want.back());
+          // The state is the sample itself; without a graph in the deltas, the graph stays that
+          // of the first sample.
+          sample same_graph = samples[i];
+          if (!graph) same_graph.objects = samples[0].objects;
+          check_same(want.back(), same_graph);
         }
-        want.emplace_back();
-        state.materialise(want.back());
-        // The state is the sample itself; without a graph in the deltas, the graph stays that
-        // of the first sample.
-        sample same_graph = samples[i];
-        if (!graph) same_graph.objects = samples[0].objects;
-        check_same(want.back(), same_graph);
+        CHECK(enc.stats().keyframes == (k == 1 ? 5 : k == 2 ? 3 : k == 3 ? 2 : 1));
+        CHECK(bytes == whole_bytes);
+        const read_result r = read_all(bytes);
+        CHECK(r.error.empty());
+        REQUIRE(r.samples.size() == want.size());
+        for (std::size_t i = 0; i < want.size(); ++i) check_same(r.samples[i], want[i]);
       }
-      CHECK(enc.stats().keyframes == (k == 1 ? 5 : k == 2 ? 3 : k == 3 ? 2 : 1));
-      CHECK(bytes == whole_bytes);
-      const read_result r = read_all(bytes);
-      CHECK(r.error.empty());
-      REQUIRE(r.samples.size() == want.size());
-      for (std::size_t i = 0; i < want.size(); ++i) check_same(r.samples[i], want[i]);
-    }
 }
 
 TEST_CASE("v2: a delta drops exits of goroutines it does not hold, rejects an exit and change") {
@@ -699,6 +710,190 @@ TEST_CASE("v2: a goroutine extension a newer writer added is skipped") {
   CHECK(r.samples[1].goroutines.at(0).wait_ns == 5 + 100);
   CHECK(r.samples[1].goroutines.at(0).blocked_on == 0x4000);
   CHECK(r.samples[1].objects.empty());
+}
+
+// The payload of the last block of `bytes`, which starts at `at`.
+std::string last_payload(const std::string& bytes, std::size_t at) {
+  REQUIRE(bytes.size() >= at + v2::block_header_size);
+  return bytes.substr(at + v2::block_header_size);
+}
+
+// Goroutines 10, 11, 12 waiting at t = 1000; 10 ms later each woke, ran and parked again, as
+// docs/recording-format.md's example of sample flag bit 1 has them.
+std::vector<sample> woken_one_after_another() {
+  std::vector<sample> out(2);
+  out[0].time_ns = 1000;
+  out[1].seq = 1;
+  out[1].time_ns = 1000 + 10'000'000;
+  const std::int64_t wait[] = {-150000, -151200, -149900}, running[] = {2000, 2100, 1950},
+                     runnable[] = {40000, 40500, 39800};
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    out[0].goroutines.push_back(waiting(10 + i, 1'000'000));
+    goroutine_sample g = waiting(10 + i, 11'000'000 + wait[i]);  // predicted: 11 ms
+    g.resumes = 2;
+    g.running_ns = running[i];
+    g.runnable_ns = runnable[i];
+    out[1].goroutines.push_back(g);
+  }
+  return out;
+}
+
+// The delta sample block of the example: flags, seq 1, t_ns, snapshot_ns 0, pause_ns 0, 3
+// goroutines, no exits, the 3 records.
+std::string example_payload(std::uint64_t flags, const std::string& records) {
+  std::string p;
+  varint::append(p, flags);
+  varint::append(p, 1);
+  varint::append_signed(p, 1000 + 10'000'000);
+  varint::append_signed(p, 0);
+  varint::append_signed(p, 0);
+  varint::append(p, 3);
+  varint::append(p, 0);
+  varint::append(p, 3);
+  return p + records;
+}
+
+std::string hex_bytes(const std::string& hex) {
+  std::string out;
+  std::istringstream in(hex);
+  for (unsigned v; in >> std::hex >> v;) out += static_cast<char>(v);
+  return out;
+}
+
+TEST_CASE("v2: sample flag columns: the spec's example, byte for byte, and its flag-clear form") {
+  const auto samples = woken_one_after_another();
+  const std::string with_flag = hex_bytes(
+      "0A 78 DF A7 12 02 A0 1F 80 F1 04  01 78 DF 12 00 C8 01 E8 07  01 78 A8 14 00 AB 02 F7 0A");
+  const std::string without = hex_bytes(
+      "0A 78 DF A7 12 02 A0 1F 80 F1 04  01 78 BF BA 12 02 E8 20 E8 F8 04  "
+      "01 78 97 A6 12 02 BC 1E F0 ED 04");
+  REQUIRE(with_flag.size() == 29);
+  REQUIRE(without.size() == 33);
+  for (const bool columns : {true, false}) {
+    INFO("columns ", columns);
+    v2_options o;
+    o.zstd_level = 0;
+    o.column_coding = columns;
+    v2_encoder enc(o);
+    std::string bytes;
+    enc.append_header(bytes, test_header());
+    enc.append_sample(bytes, samples[0], test_tables());
+    const std::size_t delta_at = bytes.size();
+    enc.append_sample(bytes, samples[1], test_tables());
+    // The keyframe carries the flag too; the delta is the example's.
+    CHECK(static_cast<std::uint8_t>(bytes[delta_at]) == 3);  // a sample block
+    CHECK(last_payload(bytes, delta_at) ==
+          example_payload(columns ? v2::sample_flag::columns : 0, columns ? with_flag : without));
+    const read_result r = read_all(bytes);
+    CHECK(r.error.empty());
+    REQUIRE(r.samples.size() == 2);
+    check_same(r.samples[0], samples[0]);
+    check_same(r.samples[1], samples[1]);
+  }
+  // The flag-clear bytes with the flag set (or the other way) read as other values: the flag
+  // is what tells the two apart.
+  v2_options o;
+  o.zstd_level = 0;
+  std::string bytes = encode({samples[0]}, o);
+  v2_blocks::append(bytes, sample_type, 0, example_payload(v2::sample_flag::columns, without));
+  const read_result r = read_all(bytes);
+  CHECK(r.error.empty());
+  REQUIRE(r.samples.size() == 2);
+  CHECK(r.samples[1].goroutines[1].wait_ns == 11'000'000 - 150000 - 151200);
+}
+
+TEST_CASE("v2: column deltas add modulo 2^64, and unknown sample flags are an error") {
+  // After goroutine 1 (waiting): 2 and 3 are created with parents 0 - 2 (wrapping) and
+  // -2 + 5, and created_ns - t_ns = INT64_MAX and then INT64_MAX + 2 (wrapping); 1's
+  // running_ns goes from 0 by INT64_MIN.
+  const std::uint64_t created = bit::created | bit::created_ns | bit::parent;
+  const std::vector<std::vector<std::uint64_t>> records = {
+      {1, bit::running_ns, varint::zigzag(std::numeric_limits<std::int64_t>::min())},
+      {1, created, varint::zigzag(-2), varint::zigzag(std::numeric_limits<std::int64_t>::max())},
+      {1, created, varint::zigzag(5), varint::zigzag(2)},
+  };
+  std::string p = delta_payload(3, {}, records);
+  p[0] = static_cast<char>(v2::sample_flag::columns);
+  const auto d = after_first_sample(sample_type, p);
+  const auto r = read_all(d.bytes);
+  REQUIRE(r.error == "");
+  REQUIRE(r.samples.size() == 2);
+  const auto& g = r.samples[1].goroutines;
+  REQUIRE(g.size() == 3);
+  CHECK(g[0].running_ns == std::numeric_limits<std::int64_t>::min());
+  CHECK(g[1].parent_id == std::numeric_limits<std::uint64_t>::max() - 1);    // 0 + -2
+  CHECK(g[1].created_ns == std::numeric_limits<std::int64_t>::min() + 99);   // 100 + INT64_MAX
+  CHECK(g[2].parent_id == 3);                                                // 0 + (-2 + 5)
+  CHECK(g[2].created_ns == std::numeric_limits<std::int64_t>::min() + 101);  // 100 + INT64_MAX + 2
+
+  std::string unknown = delta_payload(1, {}, {});
+  unknown[0] = 4;
+  const auto e = after_first_sample(sample_type, unknown);
+  CHECK(read_all(e.bytes).error == at(e, 0, 4) + "unknown sample flags 4");
+}
+
+TEST_CASE("v2: recordings written before sample flag columns read the same as with it") {
+  // The v2 seed corpus was written by the revision before the flag (every sample block has
+  // it clear); read, encoded again (with the flag) and read back, every sample is the same.
+  const fs::path v2_corpus = fs::path(GPROFID_SOURCE_DIR) / "fuzz" / "corpus" / "reader_v2";
+  int read = 0;
+  for (const char* name : {"http.rec", "http-recorded.rec", "graph-deadlock.rec", "leak.rec",
+                           "worker-pool.rec", "pipeline.rec"}) {
+    INFO(name);
+    std::ifstream in(v2_corpus / name, std::ios::binary);
+    const std::string old_bytes{std::istreambuf_iterator<char>(in), {}};
+    const read_result old = read_all(old_bytes);
+    REQUIRE(old.error == "");
+    REQUIRE(!old.samples.empty());
+    std::istringstream header_in(old_bytes);
+    recording_reader header_reader(header_in, "t.gprofid");
+    v2_encoder enc(v2_options{.keyframe_samples = 3});
+    std::string bytes;
+    enc.append_header(bytes, header_reader.header());
+    sample s;
+    while (header_reader.next(s)) enc.append_sample(bytes, s, header_reader.tables());
+    const read_result back = read_all(bytes);
+    CHECK(back.error == "");
+    REQUIRE(back.samples.size() == old.samples.size());
+    for (std::size_t i = 0; i < old.samples.size(); ++i)
+      check_same(back.samples[i], old.samples[i]);
+    ++read;
+  }
+  CHECK(read == 6);
+}
+
+TEST_CASE("v2: coded against the previous record, goroutines woken alike cost a few bytes") {
+  // 1000 goroutines parked; 100 of them woke one after another: each waited about as long as
+  // the one before, queued and ran about as long.
+  sample s;
+  for (std::uint64_t id = 1; id <= 1000; ++id) s.goroutines.push_back(waiting(id, 5));
+  std::size_t sizes[2] = {};
+  for (const bool columns : {true, false}) {
+    v2_encoder enc{v2_options{.zstd_level = 0, .column_coding = columns}};
+    std::string bytes;
+    enc.append_header(bytes, test_header());
+    sample t = s;
+    enc.append_sample(bytes, t, test_tables());
+    advance(t);
+    for (auto& g : t.goroutines) {
+      if (g.id % 10 != 0) continue;
+      const auto k = static_cast<std::int64_t>(g.id);
+      g.wait_ns = 37'000'000 + k * 150;  // woken 1.5 us apart (every 10th)
+      g.resumes += 1;
+      g.running_ns += 2'000 + k % 7 * 100;
+      g.runnable_ns += 155'000'000 + k % 13 * 100;
+    }
+    const std::size_t before = bytes.size();
+    enc.append_sample(bytes, t, test_tables());
+    sizes[columns ? 0 : 1] = bytes.size() - before;
+    const read_result back = read_all(bytes);
+    REQUIRE(back.samples.size() == 2);
+    check_same(back.samples[1], t);
+  }
+  MESSAGE("bytes per changed goroutine with columns ", double(sizes[0]) / 100, ", without ",
+          double(sizes[1]) / 100);
+  CHECK(sizes[0] <= 100 * 10);
+  CHECK(sizes[0] * 4 < sizes[1] * 3);
 }
 
 }  // namespace

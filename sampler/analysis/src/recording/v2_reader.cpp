@@ -407,6 +407,9 @@ void v2_reader::read_sample(const block& b) {
   }
   const bool keyframe = (flags & v2::sample_flag::keyframe) != 0;
   keyframe_ = keyframe;
+  // With sample_flag::columns these fields are differences from their column's last value,
+  // added modulo 2^64 (any 64-bit value round-trips; nothing overflows).
+  const std::uint64_t columns = (flags & v2::sample_flag::columns) ? v2::column_fields : 0;
   if (!keyframe && !have_state_) {
     throw decode_error{"a delta sample before any keyframe", 0};
   }
@@ -476,6 +479,18 @@ void v2_reader::read_sample(const block& b) {
     }
   };
   const std::uint64_t n_records = c.count("record count", 2);
+  struct {
+    std::int64_t wait = 0, resumes = 0, running = 0, runnable = 0, parent = 0, created = 0;
+  } column;
+  // A zigzag field's value, or with sample_flag::columns the column's last value plus it.
+  auto signed_field = [&](std::uint64_t field, std::int64_t& last, const char* what) {
+    std::int64_t v = c.s(what);
+    if (columns & field) {
+      v = wrapping_add(last, v);
+      last = v;
+    }
+    return v;
+  };
   id = 0;
   for (std::uint64_t i = 0; i < n_records; ++i) {
     const std::size_t at = c.pos();
@@ -530,10 +545,21 @@ void v2_reader::read_sample(const block& b) {
     if (mask & bit::stack) g.stack = static_cast<std::uint32_t>(c.u("stack", UINT32_MAX));
     const std::int64_t want_wait =
         (mask & bit::created) ? 0 : predicted_wait(base_state, base_wait, g.state, dt);
-    g.wait_ns = (mask & bit::wait_ns) ? wrapping_add(want_wait, c.s("wait_ns")) : want_wait;
-    if (mask & bit::resumes) g.resumes += static_cast<std::uint64_t>(c.s("resumes"));
-    if (mask & bit::running_ns) g.running_ns = wrapping_add(g.running_ns, c.s("running_ns"));
-    if (mask & bit::runnable_ns) g.runnable_ns = wrapping_add(g.runnable_ns, c.s("runnable_ns"));
+    g.wait_ns = (mask & bit::wait_ns)
+                    ? wrapping_add(want_wait, signed_field(bit::wait_ns, column.wait, "wait_ns"))
+                    : want_wait;
+    if (mask & bit::resumes) {
+      g.resumes +=
+          static_cast<std::uint64_t>(signed_field(bit::resumes, column.resumes, "resumes"));
+    }
+    if (mask & bit::running_ns) {
+      g.running_ns =
+          wrapping_add(g.running_ns, signed_field(bit::running_ns, column.running, "running_ns"));
+    }
+    if (mask & bit::runnable_ns) {
+      g.runnable_ns = wrapping_add(g.runnable_ns,
+                                   signed_field(bit::runnable_ns, column.runnable, "runnable_ns"));
+    }
     if (mask & bit::labels) {
       const std::size_t vat = c.pos();
       const std::uint64_t l = c.u("labels");
@@ -547,9 +573,13 @@ void v2_reader::read_sample(const block& b) {
     if (mask & bit::site) g.site = static_cast<std::uint32_t>(c.u("site", UINT32_MAX));
     if (mask & bit::parent) {
       g.parent_id = static_cast<std::uint64_t>(
-          wrapping_add(static_cast<std::int64_t>(g.parent_id), c.s("parent")));
+          wrapping_add(static_cast<std::int64_t>(g.parent_id),
+                       signed_field(bit::parent, column.parent, "parent")));
     }
-    if (mask & bit::created_ns) g.created_ns = wrapping_add(g.created_ns, c.s("created_ns"));
+    if (mask & bit::created_ns) {
+      g.created_ns =
+          wrapping_add(g.created_ns, signed_field(bit::created_ns, column.created, "created_ns"));
+    }
     if (mask & bit::extension) read_extension(c, g);
     if (g.site >= tables_.sites.size()) {
       throw decode_error{

@@ -68,7 +68,11 @@ inline constexpr std::uint32_t signal = 4;       // zigzag varint; absent: not k
 // goroutine count, varint n + n exited id deltas, varint n + n goroutine records.
 namespace sample_flag {
 inline constexpr std::uint64_t keyframe = 1;  // the state before it is empty
-inline constexpr std::uint64_t known = keyframe;
+// The fields of column_fields are coded against the previous record's (see below). A reader of
+// the revision before it rejects the bit ("unknown sample flags"), as every v2 reader has
+// rejected unknown bits, so it cannot misread such a block: a flag suffices, not a version.
+inline constexpr std::uint64_t columns = 2;
+inline constexpr std::uint64_t known = keyframe | columns;
 }  // namespace sample_flag
 
 // A goroutine record: varint id delta, varint mask, then one value per set bit in bit order.
@@ -91,6 +95,15 @@ inline constexpr std::uint64_t created_ns = 1 << 10;  // zigzag delta
 inline constexpr std::uint64_t extension = 1 << 11;
 inline constexpr std::uint64_t known = (1 << 12) - 1;
 }  // namespace field_bit
+
+// In a sample with sample_flag::columns, each of these (zigzag) fields stores zigzag(v - c)
+// instead of zigzag(v), v being what it holds without the flag and c the v of the same field
+// in the last record before it in the block that has the field (0 for the first), modulo 2^64.
+// Goroutines woken one after another wait, queue and run alike, so their differences from the
+// previous record take a byte or two where the values take five.
+inline constexpr std::uint64_t column_fields = field_bit::wait_ns | field_bit::resumes |
+                                               field_bit::running_ns | field_bit::runnable_ns |
+                                               field_bit::parent | field_bit::created_ns;
 
 // Tagged fields of a goroutine's extension (field_bit::extension). Like every field of a record,
 // one is written only when it differs from the goroutine's baseline, so an unchanged value

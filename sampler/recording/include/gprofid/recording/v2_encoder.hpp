@@ -18,6 +18,13 @@ struct v2_options {
   std::int64_t keyframe_ns = recording_format_v2::default_keyframe_ns;  // <= 0: no time limit
   int zstd_level = 1;                                                   // 0: never compress
   std::size_t compress_min_bytes = recording_format_v2::default_compress_min_bytes;
+  // Delta sample blocks are compressed only with this (keyframes, tables and headers always
+  // may be): coded against the previous record they take 7.5-12 B per changed goroutine raw,
+  // and zstd cost 30-50% of a change's instructions (docs/performance.md, session 7).
+  bool compress_deltas = false;
+  // Sample flag `columns` (fields coded against the previous record's); false writes sample
+  // blocks as the revision before it did, for readers from before it.
+  bool column_coding = true;
 };
 
 // What the encoder wrote, for benchmarks and tests.
