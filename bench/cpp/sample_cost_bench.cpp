@@ -42,7 +42,7 @@ std::vector<result> sample_cost(const job& j) {
                             ("gprofid_cost_" + std::to_string(getpid()) + ".rec"))
                                .string();
   sampler_stats first, all;
-  std::uintmax_t bytes = 0;
+  std::uintmax_t bytes = 0, first_bytes = 0;
   runtime rt({.workers = 1});
   rt.run([&]() -> task<void> {
     auto c = make_chan<int>();
@@ -62,6 +62,7 @@ std::vector<result> sample_cost(const job& j) {
       periodic_sampler sampler(rt, out, options);
       sampler.sample_now();  // the first: full
       first = sampler.stats();
+      first_bytes = std::filesystem::file_size(path);  // the writer writes each sample at once
       std::int64_t target = 0;
       for (int r = 0; r < rounds; ++r) {
         target += changes;
@@ -83,6 +84,10 @@ std::vector<result> sample_cost(const job& j) {
   auto us = [&](std::int64_t a, std::int64_t b) { return round3(minus(a, b) / per / 1e3); };
   const double records = static_cast<double>(all.records - first.records) / per;
   const double sample_ns = minus(all.busy_ns, first.busy_ns) / per;
+  // The deltas as stored, per record (the end block adds a few bytes); first_sample_bytes is
+  // the preamble, header, tables and the first, full, sample.
+  const double delta_bytes =
+      static_cast<double>(bytes - first_bytes) / std::max(1.0, records * per);
   return {
       {.op = j.op,
        .n = changes,
@@ -99,7 +104,9 @@ std::vector<result> sample_cost(const job& j) {
                  {"symbolise_us", us(all.symbolise_ns, first.symbolise_ns)},
                  {"apply_us", us(all.apply_ns, first.apply_ns)},
                  {"write_us", us(all.write_ns, first.write_ns)},
-                 {"recording_bytes", bytes}}}};
+                 {"recording_bytes", bytes},
+                 {"first_sample_bytes", first_bytes},
+                 {"delta_bytes_per_record", round3(delta_bytes)}}}};
 }
 
 }  // namespace gprofid::bench
