@@ -37,6 +37,16 @@ class summary_live_set {
     const std::uint32_t s = ids_.find(id);
     return s == summary_id_table::none ? nullptr : &at(s);
   }
+  // Cache hints for a run of lookups in a known order: prefetch_id(id) some lookups ahead, then
+  // prefetch_value(id) (which looks the slot up, best once prefetch_id loaded it) fewer ahead.
+  void prefetch_id(std::uint64_t id) const noexcept { ids_.prefetch(id); }
+  void prefetch_value(std::uint64_t id) const noexcept {
+    const std::uint32_t s = ids_.find(id);
+    if (s == summary_id_table::none) return;
+    const char* v = reinterpret_cast<const char*>(&chunks_[s / chunk][s % chunk]);
+    summary_prefetch(v);
+    if constexpr (sizeof(T) > 64) summary_prefetch(v + sizeof(T) - 1);
+  }
   // `id` must not be in the set.
   T& insert(std::uint64_t id, T&& value) {
     std::uint32_t s;
