@@ -63,6 +63,10 @@ struct frame_allocation {
 };
 inline thread_local frame_allocation last_frame_allocation;
 
+// Ends the process with a message naming the coroutine `fn` whose frame the compiler laid out
+// where no coroutine handle can resume it (promise_base::note_frame, docs/runtime.md).
+[[noreturn]] void report_misplaced_frame(const std::source_location& fn) noexcept;
+
 // The exception escaping the frame that finished last on this thread, on its way to the frame
 // awaiting it (or, for a goroutine's root, to the runtime). A frame that fails hands it over at
 // once: its final suspension resumes the awaiter, which takes it in await_resume, on this
@@ -116,6 +120,17 @@ struct promise_base {
   // just allocated it (always, with GCC and Clang; else the frame stays of unknown extent).
   void note_frame(void* address) noexcept {
     const auto& a = detail::last_frame_allocation;
+#if defined(__GNUC__) && !defined(__clang__)
+    // GCC 12 lays out some frames with a field ahead of the resume pointer (a parameter or
+    // `this` used in a co_await inside an if/while/for/switch condition): the handle the ABI
+    // derives from the promise then points into the frame and can never resume it. GCC
+    // allocates every frame through operator new just before this call (no elision), so a
+    // handle inside the frame just allocated is that layout; stop at once rather than hang.
+    if (a.address != address && a.address < address &&
+        static_cast<const char*>(address) < static_cast<const char*>(a.address) + a.size) {
+      detail::report_misplaced_frame(function);
+    }
+#endif
     if (a.address != address) return;
     // The promise lies inside its frame, so the frame's start is kept as an offset from it.
     const auto offset =
@@ -126,7 +141,9 @@ struct promise_base {
     }
   }
   // The coroutine frame's first byte; meaningful only when frame_size is not 0.
-  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - frame_offset; }
+  const void* frame() const noexcept {
+    return reinterpret_cast<const char*>(this) - frame_offset;
+  }
 
   // The coroutine's code address, for symbolised exports and stack identity: its destroy
   // function, the frame's second word in the GCC/Clang ABI, written once when the frame is made
