@@ -35,10 +35,12 @@ goroutine* registry::create(std::uint64_t id, std::uint64_t parent_id, spawn_sit
     // tracking_ set: start_tracking() precedes that walk's epoch bump, which the acquire above
     // reads. One created before the instant is in the walk, which takes it out of quiet.
     if (tracking_.load(std::memory_order_acquire)) {
-      g->change_bits.store(change_bit::listed, std::memory_order_relaxed);
+      // A new goroutine's frames are new to every cursor.
+      g->change_bits.store(change_bit::listed | change_bit::frames_moved,
+                           std::memory_order_relaxed);
       push_changed(g, g->shard);  // under the shard's mutex: see stop_tracking
     } else {
-      g->change_bits.store(change_bit::quiet, std::memory_order_relaxed);
+      g->change_bits.store(change_bit::quiet | change_bit::frames_moved, std::memory_order_relaxed);
     }
     g->next.store(s.head, std::memory_order_relaxed);  // published by the lock (see collect)
     if (s.head) s.head->prev = g;

@@ -30,6 +30,7 @@ inline constexpr std::uint8_t dead = 2;
 // No cursor follows changes: note_changed does nothing. Set on every goroutine while tracking
 // is off, cleared by the walk that starts tracking.
 inline constexpr std::uint8_t quiet = 4;
+// frames_moved = 8 is in goroutine.hpp, beside push_frame and pop_frame that set it.
 }  // namespace change_bit
 
 class registry {

@@ -113,7 +113,10 @@ snapshot runtime::walk_all(change_cursor* cursor) {
     // with its lists, see walk_changed): a change the read below misses is listed.
     for (goroutine* g : all) {
       if (g->created_epoch < cap.epoch) {
-        g->change_bits.fetch_and(~change_bit::quiet, std::memory_order_acq_rel);
+        // The read below hands the cursor its whole stack. Cleared before the read: frames
+        // that move after the clear set the bit again, at worst costing one more whole stack.
+        g->change_bits.fetch_and(~(change_bit::quiet | change_bit::frames_moved),
+                                 std::memory_order_acq_rel);
       }
     }
     detail::heavy_fence();

@@ -71,6 +71,22 @@ snapshot_delta runtime::take_snapshot_delta(change_cursor& cursor, bool refresh)
   return walk_changed(cursor);
 }
 
+// Under g's lock, which push_frame and pop_frame take to set frames_moved: the bit read here
+// says exactly whether the frames moved since the cursor last had them all.
+void runtime::record_stack(const change_cursor& c, goroutine* g, stack_interner& stacks,
+                           goroutine_record& r) {
+  const promise_base* innermost = innermost_of(g);
+  if (c.keep_frames_) {
+    if ((g->change_bits.load(std::memory_order_relaxed) & change_bit::frames_moved) == 0) {
+      r.stack = frames_kept;
+      r.innermost_at = innermost->await_site.load(std::memory_order_relaxed);
+      return;
+    }
+    g->change_bits.fetch_and(~change_bit::frames_moved, std::memory_order_relaxed);
+  }
+  r.stack = stacks.intern_stack_of(g, innermost);
+}
+
 // snapshot_m_ held, change tracking on for `c`.
 snapshot_delta runtime::walk_changed(change_cursor& c) {
   snapshot_delta d;
@@ -147,7 +163,7 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
         follow = true;  // recorded itself: it changed after the instant
       } else {
         r = make_record(g, cap.instant_ns);
-        r.stack = stacks.intern_stack_of(g, innermost_of(g));
+        record_stack(c, g, stacks, r);
         if (with_graph && r.state == goroutine_state::waiting) {
           graph.note_waiting(g, r, snap.goroutines.size());
         }

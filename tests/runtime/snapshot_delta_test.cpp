@@ -28,19 +28,36 @@ struct seen_goroutine {
   stack_trace stack;
 };
 
-// What a sampler keeps: the last full snapshot with every delta since applied.
+// What a sampler keeps: the last full snapshot with every delta since applied. A record with
+// frames_kept (change_cursor::set_keep_frames) has the stack kept for its id, innermost call site
+// replaced.
 struct delta_view {
   std::map<std::uint64_t, seen_goroutine> goroutines;
   int unknown_exits = 0;
   int duplicate_changes = 0;
   int changed_and_exited = 0;
+  int kept = 0;          // records with frames_kept
+  int kept_unknown = 0;  // ... of an id the view did not hold, or in a full delta
+  int whole = 0;         // records with their stack in the snapshot
 
   void apply(const snapshot_delta& d) {
     if (d.full) goroutines.clear();
     std::unordered_set<std::uint64_t> changed;
     for (const auto& r : d.changes.goroutines) {
       if (!changed.insert(r.id).second) ++duplicate_changes;
-      goroutines[r.id] = {r, d.changes.stack_of(r)};
+      if (r.stack != frames_kept) {
+        ++whole;
+        goroutines[r.id] = {r, d.changes.stack_of(r)};
+        continue;
+      }
+      ++kept;
+      auto it = goroutines.find(r.id);
+      if (d.full || it == goroutines.end() || it->second.stack.empty()) {
+        ++kept_unknown;
+        continue;
+      }
+      it->second.record = r;
+      it->second.stack.front().call_site = r.innermost_at;
     }
     for (auto id : d.exited) {
       if (changed.count(id)) ++changed_and_exited;
@@ -153,6 +170,92 @@ TEST_CASE("snapshot delta: one worker, each change reported once, the state equa
   }(rt));
 }
 
+task<void> parks_inside(chan<int> c) {
+  co_await c.recv();
+}
+
+// Parks at four places: its root at two lines, in a frame it calls, its root at another line.
+task<void> moves_frames(chan<int> c) {
+  co_await c.recv();
+  co_await parks_inside(c);
+  co_await c.recv();
+  co_await c.recv();
+}
+
+TEST_CASE("snapshot delta: kept frames: a goroutine whose frames did not move has no stack") {
+  runtime rt({.workers = 1, .manual_clock = true});
+  rt.run([](runtime& rt) -> task<void> {
+    auto still = make_chan<int>(1);
+    auto moving = make_chan<int>(1);
+    const std::uint64_t parked = go(parked_at_recv(still));
+    const std::uint64_t mover = go(moves_frames(moving));
+    co_await yield();
+    change_cursor cursor;
+    cursor.set_keep_frames(true);
+    delta_view view;
+    // The record of `id` in `d`: whether it kept its frames.
+    auto kept_in = [](const snapshot_delta& d, std::uint64_t id) {
+      for (const auto& r : d.changes.goroutines) {
+        if (r.id == id) return r.stack == frames_kept;
+      }
+      FAIL("goroutine " << id << " not in the delta");
+      return false;
+    };
+    auto step = [&](bool refresh = false) {
+      snapshot_delta d = rt.take_snapshot_delta(cursor, refresh);
+      view.apply(d);
+      check_same(view, rt.take_snapshot());
+      return d;
+    };
+    const snapshot_delta d0 = step();
+    CHECK(d0.full);
+    CHECK(view.kept == 0);  // a full one has every stack
+
+    co_await still.send(1);   // parks again at the same line: its frames did not move
+    co_await moving.send(1);  // into parks_inside: a frame pushed
+    co_await yield();
+    const snapshot_delta d1 = step();
+    CHECK(kept_in(d1, parked));
+    CHECK_FALSE(kept_in(d1, mover));
+    CHECK(view.goroutines.at(mover).stack.size() == 2);
+
+    co_await moving.send(2);  // out of parks_inside (popped), parked at its root's next line
+    auto other = make_chan<int>(1);
+    const std::uint64_t fresh = go(parked_at_recv(other));
+    co_await yield();
+    const snapshot_delta d2 = step();
+    CHECK_FALSE(kept_in(d2, mover));
+    CHECK_FALSE(kept_in(d2, fresh));  // new to the cursor
+    CHECK(view.goroutines.at(mover).stack.size() == 1);
+
+    co_await moving.send(3);  // the same frame, at the next co_await: kept, innermost_at moved
+    co_await yield();
+    const snapshot_delta d3 = step();
+    CHECK(kept_in(d3, mover));
+
+    const snapshot_delta d4 = step(/*refresh=*/true);  // full: whole stacks, bits cleared
+    CHECK(d4.full);
+    co_await still.send(4);
+    co_await yield();
+    const snapshot_delta d5 = step();
+    CHECK(kept_in(d5, parked));  // bits cleared by the full one
+    CHECK(view.kept_unknown == 0);
+    CHECK(view.kept >= 4);
+
+    // A cursor that does not keep frames gets every stack.
+    cursor.set_keep_frames(false);
+    co_await still.send(5);
+    co_await yield();
+    const int kept_before = view.kept;
+    step();
+    CHECK(view.kept == kept_before);
+    still.close();
+    other.close();
+    co_await moving.send(6);
+    co_await yield();
+  }(rt));
+}
+
 TEST_CASE("snapshot delta: a goroutine ending while listed loses its frame at once") {
   testing::tracked::reset();
   runtime rt({.workers = 1, .manual_clock = true});
@@ -211,8 +314,13 @@ task<void> churn_leaf(int yields, wait_group& live) {
   live.done();
 }
 
+task<void> yield_inside() {
+  co_await yield();
+}
+
 task<void> churn(int n, chan<int> wake, wait_group& live) {
   for (int i = 0; i < n % 3; ++i) co_await yield();
+  if (n % 7 == 0) co_await yield_inside();  // frames pushed and popped (for kept frames)
   if (n % 4 == 0) {
     live.add(1);
     go(churn_leaf(1, live));
@@ -221,7 +329,7 @@ task<void> churn(int n, chan<int> wake, wait_group& live) {
   live.done();
 }
 
-TEST_CASE("snapshot delta: exact while goroutines spawn, wake and exit on every worker") {
+void churn_case(bool keep_frames) {
   runtime rt({.workers = 2});
   std::atomic<bool> churning{true};
   event settled, compared;
@@ -233,11 +341,13 @@ TEST_CASE("snapshot delta: exact while goroutines spawn, wake and exit on every 
   std::thread sampler;
   rt.run([](runtime& rt, std::atomic<bool>& churning, event& settled, event& compared,
             std::vector<std::uint64_t>& anchors, delta_view& view, int& missing_anchors,
-            std::size_t& largest, snapshot& full_after, std::thread& sampler) -> task<void> {
+            std::size_t& largest, snapshot& full_after, std::thread& sampler,
+            bool keep_frames) -> task<void> {
     auto wake = make_chan<int>();
     for (int i = 0; i < 50; ++i) anchors.push_back(go(parked_at_recv(wake)));
     sampler = std::thread([&] {
       change_cursor cursor;
+      cursor.set_keep_frames(keep_frames);
       for (int taken = 0; taken < deltas_to_take; ++taken) {
         snapshot_delta d = rt.take_snapshot_delta(cursor, taken % 100 == 50);
         largest = std::max(largest, d.changes.goroutines.size());
@@ -271,13 +381,24 @@ TEST_CASE("snapshot delta: exact while goroutines spawn, wake and exit on every 
     co_await live.wait();
     settled.set();
     co_await compared.wait();
-  }(rt, churning, settled, compared, anchors, view, missing_anchors, largest, full_after, sampler));
+  }(rt, churning, settled, compared, anchors, view, missing_anchors, largest, full_after, sampler,
+                              keep_frames));
   sampler.join();
   CHECK(missing_anchors == 0);
   CHECK(view.duplicate_changes == 0);
   CHECK(view.changed_and_exited == 0);
+  CHECK(view.kept_unknown == 0);
+  CHECK((view.kept > 0) == keep_frames);
   CHECK(largest > 1);  // churn was really going on
   check_same(view, full_after);
+}
+
+TEST_CASE("snapshot delta: exact while goroutines spawn, wake and exit on every worker") {
+  churn_case(false);
+}
+
+TEST_CASE("snapshot delta: kept frames exact while goroutines spawn, wake and exit") {
+  churn_case(true);
 }
 
 // The ring of snapshot_consistency_test read from deltas: each member labels itself with the

@@ -80,6 +80,11 @@ class change_cursor {
   // what a full snapshot spends on its wait. Past the limit deltas carry none until a full
   // snapshot finds the graph small again. 0 (the default): deltas never carry one.
   void set_graph_limit(std::size_t n) noexcept { graph_limit_ = n; }
+  // Deltas (not full ones) give a changed goroutine whose frames did not move since this
+  // cursor last had its whole stack goroutine_record::stack == frames_kept and innermost_at,
+  // instead of copying and interning its frames: for an owner that keeps each goroutine's
+  // stack. Off (the default): every record has its stack in snapshot::stacks.
+  void set_keep_frames(bool on) noexcept { keep_frames_ = on; }
 
  private:
   friend class runtime;
@@ -88,6 +93,7 @@ class change_cursor {
   // Goroutines in the previous snapshot that are already gone: exits of the next delta.
   std::vector<std::uint64_t> pending_exits_;
   std::size_t graph_limit_ = 0;
+  bool keep_frames_ = false;
   // The goroutines parked on a graph object at the previous instant, when there were at most
   // graph_limit_ (parked_known_). Each is alive until the next delta takes it off a changed
   // list: it must be woken (and so listed) before it can exit, and a listed goroutine is kept.
@@ -163,6 +169,10 @@ class runtime {
   // The full walk of take_snapshot; with a cursor, it also starts following changes for it.
   snapshot walk_all(change_cursor* cursor);
   snapshot_delta walk_changed(change_cursor& cursor);
+  // A delta's record of g's stack: frames_kept if the cursor keeps frames and they did not
+  // move, else interned (clearing frames_moved); g->lock held.
+  static void record_stack(const change_cursor& c, goroutine* g, detail::stack_interner& stacks,
+                           goroutine_record& r);
   // Lists g for the cursor's next delta, or notes its exit if it is already gone.
   void follow_after(change_cursor& c, goroutine* g, std::uint64_t epoch);
   // Keeps the goroutines parked on graph objects at this instant for the cursor's next delta,

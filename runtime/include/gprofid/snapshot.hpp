@@ -28,6 +28,12 @@ struct stack_frame {
 
 using stack_trace = std::vector<stack_frame>;  // innermost frame first
 
+// goroutine_record::stack of a goroutine whose frames did not move since its cursor's previous
+// whole stack of it (change_cursor::set_keep_frames): it has that stack, with the innermost
+// frame's call site replaced by innermost_at (a frame's co_await line moves without a push or
+// pop). No snapshot::stacks entry.
+inline constexpr std::uint32_t frames_kept = UINT32_MAX;
+
 struct goroutine_record {
   std::uint64_t id = 0;
   std::uint64_t parent_id = 0;
@@ -40,7 +46,10 @@ struct goroutine_record {
   std::uint64_t resumes = 0;
   std::int64_t running_ns = 0;
   std::int64_t runnable_ns = 0;
-  std::uint32_t stack = 0;  // index into snapshot::stacks
+  std::uint32_t stack = 0;  // index into snapshot::stacks, or frames_kept
+  // With stack == frames_kept: the innermost frame's call site now. Else empty (the stack's
+  // first frame has it).
+  std::source_location innermost_at{};
   // The snapshot::objects entry it waits on (its id), 0 when not waiting on one or when the
   // goroutine ran while the snapshot was taken (then its wait is not part of the graph).
   std::uint64_t blocked_on = 0;

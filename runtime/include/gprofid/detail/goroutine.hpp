@@ -33,6 +33,14 @@ enum class run_status : std::uint8_t { runnable, running, waiting, woken_while_p
 
 class scheduler;
 
+namespace change_bit {
+// Set by push_frame and pop_frame (under the goroutine's lock): its frames moved since the
+// tracking cursor last had its whole stack. Cleared by the tracking read that hands out a whole
+// stack; while clear, a delta of a cursor with set_keep_frames(true) hands out frames_kept
+// instead (docs/snapshot.md, "Kept frames"). The other bits are in registry.hpp.
+inline constexpr std::uint8_t frames_moved = 8;
+}  // namespace change_bit
+
 // The object a parked goroutine waits on (a chan_core, mutex, wait_group, event or a select's
 // select_frame), as park() is told it.
 struct blocked_on {
@@ -127,6 +135,8 @@ inline void push_frame(goroutine* g, promise_base* p) noexcept {
   // The caller waits at this call's co_await (await_transform stored it) until p is popped.
   g->outer_hash ^= frame_hash(g->depth++, c->pc(), c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
+  // One locked OR of a line the lock holds already: the other change bits are set without it.
+  g->change_bits.fetch_or(change_bit::frames_moved, std::memory_order_relaxed);
 }
 
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
@@ -137,6 +147,7 @@ inline void pop_frame(goroutine* g, promise_base* p) noexcept {
     g->outer_hash ^= frame_hash(--g->depth, c->pc(), c->await_site.load(std::memory_order_relaxed));
   }
   g->innermost = c;
+  g->change_bits.fetch_or(change_bit::frames_moved, std::memory_order_relaxed);
 }
 
 }  // namespace gprofid
