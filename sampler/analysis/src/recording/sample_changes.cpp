@@ -1,5 +1,7 @@
 #include "gprofid/analysis/sample_changes.hpp"
 
+#include <algorithm>
+
 namespace gprofid {
 
 void sample_changes::clear() noexcept {
@@ -7,6 +9,16 @@ void sample_changes::clear() noexcept {
   exited.clear();
   changed_before.clear();
   changed_after.clear();
+}
+
+std::size_t sample_changes::largest() const noexcept {
+  return std::max({created.size(), exited.size(), changed_before.size(), changed_after.size()});
+}
+
+void sample_changes::release_beyond(std::size_t n) noexcept {
+  for (std::vector<goroutine_sample>* v : {&created, &exited, &changed_before, &changed_after}) {
+    if (v->capacity() > n) std::vector<goroutine_sample>().swap(*v);
+  }
 }
 
 std::int64_t predicted_wait(goroutine_state before, std::int64_t wait_before, goroutine_state now,
@@ -23,29 +35,6 @@ bool unchanged(const goroutine_sample& a, const goroutine_sample& b, std::int64_
          a.resumes == b.resumes && a.running_ns == b.running_ns && a.runnable_ns == b.runnable_ns &&
          a.blocked_on == b.blocked_on && same_labels &&
          b.wait_ns == predicted_wait(a.state, a.wait_ns, b.state, dt);
-}
-
-void changes_between(const std::vector<goroutine_sample>& before, std::int64_t before_ns,
-                     const std::vector<goroutine_sample>& after, std::int64_t after_ns,
-                     sample_changes& out) {
-  out.clear();
-  const auto dt = static_cast<std::int64_t>(static_cast<std::uint64_t>(after_ns) -
-                                            static_cast<std::uint64_t>(before_ns));
-  std::size_t i = 0, j = 0;
-  while (i < before.size() || j < after.size()) {
-    if (j == after.size() || (i < before.size() && before[i].id < after[j].id)) {
-      out.exited.push_back(before[i++]);
-    } else if (i == before.size() || after[j].id < before[i].id) {
-      out.created.push_back(after[j++]);
-    } else {
-      if (!unchanged(before[i], after[j], dt)) {
-        out.changed_before.push_back(before[i]);
-        out.changed_after.push_back(after[j]);
-      }
-      ++i;
-      ++j;
-    }
-  }
 }
 
 }  // namespace gprofid

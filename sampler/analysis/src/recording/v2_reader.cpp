@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <ranges>
 
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/analysis/sample_changes.hpp"
@@ -436,6 +437,19 @@ void v2_reader::read_sample(const block& b) {
     gone_ = 0;
     alive_ = 0;
   }
+  // New goroutines whose ids are above every id in live_ (a runtime's ids only grow; every one
+  // of a keyframe's) are appended to live_ at once instead of waiting in created_: no second
+  // copy of a keyframe's goroutines. Lookups stay within the goroutines alive before; if the
+  // sample turns out bad, the appended ones are taken back.
+  const std::size_t old_size = live_.size();
+  struct take_back {
+    std::vector<live_goroutine>& live;
+    std::size_t size;
+    bool keep = false;
+    ~take_back() {
+      if (!keep) live.erase(live.begin() + static_cast<std::ptrdiff_t>(size), live.end());
+    }
+  } appended{live_, old_size};
 
   exits_.clear();
   const std::uint64_t n_exits = c.count("exit count", 1);
@@ -458,10 +472,11 @@ void v2_reader::read_sample(const block& b) {
   bool collided = false;
   auto seek = [&](std::uint64_t gid) {
     p = static_cast<std::size_t>(
-        std::lower_bound(live_.begin() + static_cast<std::ptrdiff_t>(p), live_.end(), gid,
+        std::lower_bound(live_.begin() + static_cast<std::ptrdiff_t>(p),
+                         live_.begin() + static_cast<std::ptrdiff_t>(old_size), gid,
                          [](const live_goroutine& l, std::uint64_t v) { return l.g.id < v; }) -
         live_.begin());
-    return p < live_.size() && live_[p].g.id == gid;
+    return p < old_size && live_[p].g.id == gid;
   };
   // Takes the exits below `limit` (or up to it): each must name a goroutine alive before.
   auto exits_below = [&](std::uint64_t limit, bool inclusive) {
@@ -592,15 +607,20 @@ void v2_reader::read_sample(const block& b) {
                          at};
     }
     if (mask & bit::created) {
-      changes_.created.push_back(g);
-      created_.push_back({std::move(g), t_ns, now, false});
+      // (A later keyframe's changes are found by comparing with the state before, below.)
+      if (!keyframe || changes_.first) changes_.created.push_back(g);
+      if (live_.empty() || live_.back().g.id < id) {
+        live_.push_back({std::move(g), t_ns, now, false});
+      } else {
+        created_.push_back({std::move(g), t_ns, now, false});
+      }
     } else {
       live_[p] = {g, t_ns, now, false};
       changes_.changed_after.push_back(std::move(g));
     }
   }
   exits_below(UINT64_MAX, true);
-  const std::uint64_t holds = alive_ + created_.size();
+  const std::uint64_t holds = alive_ + created_.size() + (live_.size() - old_size);
   if (holds != claimed) {
     created_.clear();
     throw decode_error{
@@ -622,6 +642,7 @@ void v2_reader::read_sample(const block& b) {
     }
   }
   alive_ = holds;
+  appended.keep = true;
   merge_created(collided);
   const std::int64_t before_ns = previous_t_ns_;
   have_state_ = true;
@@ -633,10 +654,10 @@ void v2_reader::read_sample(const block& b) {
   changes_.alive = alive_;
   changes_.objects = graph().size();
   if (keyframe && !changes_.first) {
-    // (The first keyframe's records are already the changes: everything created.)
-    sample s;
-    current(s);
-    changes_between(before_, before_ns, s.goroutines, t_ns, changes_);
+    // (The first keyframe's records are already the changes: everything created.) Every
+    // goroutine is as of this sample and none is gone: live_ is the sample, compared in place.
+    changes_between(before_, before_ns, std::views::transform(live_, &live_goroutine::g), t_ns,
+                    changes_);
     before_.clear();
   }
 }
@@ -762,6 +783,9 @@ bool v2_reader::next_changes(sample_changes& out) {
   if (!next_sample_block()) return false;
   std::swap(out, changes_);  // out's lists become the scratch space of the next sample
   changes_.clear();
+  // Scratch far larger than this sample needed (the first sample's, every goroutine created)
+  // is given back: held on, it would add to the peak at the next keyframe.
+  changes_.release_beyond(std::max<std::size_t>(std::size_t{1} << 16, 2 * out.largest()));
   return true;
 }
 

@@ -3,7 +3,9 @@
 // follow what changed rather than how many goroutines are alive (the summary).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "gprofid/recording/sample.hpp"
@@ -28,6 +30,11 @@ struct sample_changes {
   std::vector<goroutine_sample> changed_after;   // the same goroutines, as in this sample
 
   void clear() noexcept;
+  // The most goroutines any one list holds.
+  std::size_t largest() const noexcept;
+  // Gives back the memory of every list that could hold more than `n` goroutines (after one
+  // huge sample, a first keyframe, its lists' capacity is not kept for the rest of a read).
+  void release_beyond(std::size_t n) noexcept;
 };
 
 // What the v2 format predicts wait_ns to be in a sample `dt` after one where it was
@@ -40,9 +47,30 @@ bool unchanged(const goroutine_sample& before, const goroutine_sample& after,
                std::int64_t dt) noexcept;
 
 // Fills `out`'s lists with what changed from `before` (at before_ns) to `after` (at `after_ns`),
-// both sorted by id; the header fields are the caller's.
+// both sorted by id; the header fields are the caller's. `after` is any random-access range of
+// goroutine_sample (a reader passes a view of its own state rather than a copy of it).
+template <class After>
 void changes_between(const std::vector<goroutine_sample>& before, std::int64_t before_ns,
-                     const std::vector<goroutine_sample>& after, std::int64_t after_ns,
-                     sample_changes& out);
+                     const After& after, std::int64_t after_ns, sample_changes& out) {
+  out.clear();
+  const auto dt = static_cast<std::int64_t>(static_cast<std::uint64_t>(after_ns) -
+                                            static_cast<std::uint64_t>(before_ns));
+  const std::size_t n = std::size(after);
+  std::size_t i = 0, j = 0;
+  while (i < before.size() || j < n) {
+    if (j == n || (i < before.size() && before[i].id < after[j].id)) {
+      out.exited.push_back(before[i++]);
+    } else if (i == before.size() || after[j].id < before[i].id) {
+      out.created.push_back(after[j++]);
+    } else {
+      if (!unchanged(before[i], after[j], dt)) {
+        out.changed_before.push_back(before[i]);
+        out.changed_after.push_back(after[j]);
+      }
+      ++i;
+      ++j;
+    }
+  }
+}
 
 }  // namespace gprofid
