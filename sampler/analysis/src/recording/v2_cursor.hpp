@@ -37,26 +37,18 @@ class cursor {
         p_(begin_),
         end_(begin_ + payload.size()) {}
 
+  // Most values of a record take one byte: that case is inline, the rest a call.
   std::uint64_t u(const char* what) {
-    std::uint64_t v = 0;
-    const std::uint8_t* at = p_;
-    switch (varint::read(p_, end_, v)) {
-      case varint::status::ok:
-        return v;
-      case varint::status::truncated:
-        throw decode_error{std::string(what) + ": varint runs past the end of the block", pos(at)};
-      case varint::status::overflow:
-        throw decode_error{std::string(what) + ": varint overflows 64 bits", pos(at)};
-    }
-    return v;
+    if (p_ != end_ && *p_ < 0x80) [[likely]]
+      return *p_++;
+    return u_long(what);
   }
   std::int64_t s(const char* what) { return varint::unzigzag(u(what)); }
   std::uint64_t u(const char* what, std::uint64_t max) {
     const std::size_t at = pos();
     const std::uint64_t v = u(what);
-    if (v > max) {
-      throw decode_error{std::string(what) + " " + std::to_string(v) + " is out of range", at};
-    }
+    if (v > max) [[unlikely]]
+      out_of_range(what, v, at);
     return v;
   }
   // A count of items of at least `min_bytes` each: never more than the bytes left could hold,
@@ -91,6 +83,24 @@ class cursor {
   }
 
  private:
+  [[gnu::noinline]] std::uint64_t u_long(const char* what) {
+    std::uint64_t v = 0;
+    const std::uint8_t* at = p_;
+    switch (varint::read(p_, end_, v)) {
+      case varint::status::ok:
+        return v;
+      case varint::status::truncated:
+        throw decode_error{std::string(what) + ": varint runs past the end of the block", pos(at)};
+      case varint::status::overflow:
+        throw decode_error{std::string(what) + ": varint overflows 64 bits", pos(at)};
+    }
+    return v;
+  }
+  [[noreturn, gnu::noinline]] static void out_of_range(const char* what, std::uint64_t v,
+                                                       std::size_t at) {
+    throw decode_error{std::string(what) + " " + std::to_string(v) + " is out of range", at};
+  }
+
   const std::uint8_t* begin_;
   const std::uint8_t* p_;
   const std::uint8_t* end_;

@@ -470,10 +470,17 @@ void v2_reader::read_sample(const block& b) {
   // last id looked up is (or would be) in live_; created goroutines wait in created_.
   std::size_t p = 0, e = 0;
   bool collided = false;
+  // The next id named is usually a few goroutines on: gallop from p, then search the span.
   auto seek = [&](std::uint64_t gid) {
+    std::size_t lo = p, hi = p;
+    for (std::size_t step = 1; hi < old_size && live_[hi].g.id < gid; step *= 2) {
+      lo = hi + 1;
+      hi = lo + step;
+    }
+    hi = std::min(hi, old_size);
     p = static_cast<std::size_t>(
-        std::lower_bound(live_.begin() + static_cast<std::ptrdiff_t>(p),
-                         live_.begin() + static_cast<std::ptrdiff_t>(old_size), gid,
+        std::lower_bound(live_.begin() + static_cast<std::ptrdiff_t>(lo),
+                         live_.begin() + static_cast<std::ptrdiff_t>(hi), gid,
                          [](const live_goroutine& l, std::uint64_t v) { return l.g.id < v; }) -
         live_.begin());
     return p < old_size && live_[p].g.id == gid;
@@ -526,14 +533,21 @@ void v2_reader::read_sample(const block& b) {
     const bool found = seek(id);
     const bool alive = found && !live_[p].gone;
     const bool exiting = alive && e < exits_.size() && exits_[e] == id;
-    goroutine_sample g;
+    // Decoded in place: into a new entry of live_ (or created_), or over the goroutine's
+    // entry once its value before is kept; the lists get one copy each.
+    goroutine_sample* into;
     if (mask & bit::created) {
       if (alive) {
         throw decode_error{"goroutine " + std::to_string(id) + " created while alive", at};
       }
       collided |= found;
-      g.id = id;
-      g.created_ns = t_ns;
+      live_goroutine& n =
+          live_.empty() || live_.back().g.id < id ? live_.emplace_back() : created_.emplace_back();
+      n.as_of_ns = t_ns;
+      n.as_of = now;
+      into = &n.g;
+      into->id = id;
+      into->created_ns = t_ns;
     } else {
       if (!alive || exiting) {
         throw decode_error{
@@ -541,9 +555,13 @@ void v2_reader::read_sample(const block& b) {
                 (exiting ? ", which exits in the same sample" : ", which does not exist"),
             at};
       }
-      g = value_before(live_[p]);
-      changes_.changed_before.push_back(g);
+      live_goroutine& l = live_[p];
+      l.g.wait_ns = changes_.changed_before.emplace_back(value_before(l)).wait_ns;
+      l.as_of_ns = t_ns;
+      l.as_of = now;
+      into = &l.g;
     }
+    goroutine_sample& g = *into;
     const goroutine_state base_state = g.state;
     const std::int64_t base_wait = g.wait_ns;
     if (mask & bit::state) {
@@ -606,17 +624,11 @@ void v2_reader::read_sample(const block& b) {
                              std::to_string(g.stack),
                          at};
     }
-    if (mask & bit::created) {
+    if (!(mask & bit::created)) {
+      changes_.changed_after.push_back(g);
+    } else if (!keyframe || changes_.first) {
       // (A later keyframe's changes are found by comparing with the state before, below.)
-      if (!keyframe || changes_.first) changes_.created.push_back(g);
-      if (live_.empty() || live_.back().g.id < id) {
-        live_.push_back({std::move(g), t_ns, now, false});
-      } else {
-        created_.push_back({std::move(g), t_ns, now, false});
-      }
-    } else {
-      live_[p] = {g, t_ns, now, false};
-      changes_.changed_after.push_back(std::move(g));
+      changes_.created.push_back(g);
     }
   }
   exits_below(UINT64_MAX, true);
