@@ -93,9 +93,8 @@ void scheduler::queue_local(worker& w, goroutine* g, bool woken) noexcept {
   // time from the clock's epoch.
   // The cached clock may be older than the goroutine's creation or its last park (both read
   // afresh); it cannot have become runnable before either.
-  g->stamp_ns.store(
-      std::max({w.now_ns != 0 ? w.now_ns : w.clock.now(), g->created_ns, g->wait_since_ns}),
-      std::memory_order_relaxed);
+  g->stamp_ns.store(std::max({clock_of(w), g->created_ns, g->wait_since_ns}),
+                    std::memory_order_relaxed);
   {
     std::lock_guard guard(w.m);
     if (woken && w.runnext == nullptr) {
@@ -105,8 +104,11 @@ void scheduler::queue_local(worker& w, goroutine* g, bool woken) noexcept {
       return;
     }
     w.queue.push_back(g);
+    // Spawned, yielded or timer-woken: an idle worker may take it at once. A goroutine the
+    // running one woke waits here for this worker, like runnext, unless it waits too long.
+    if (!woken) ++w.announced;
   }
-  notify_work();
+  if (!woken) notify_work();
 }
 
 void scheduler::queue_global(goroutine* g) noexcept {
@@ -169,9 +171,10 @@ void scheduler::notify_work() noexcept {
 
 bool scheduler::any_work() {
   if (global_size_.load(std::memory_order_relaxed) != 0) return true;
+  const std::int64_t now = monotonic_ns();
   for (auto& w : workers_) {
     std::lock_guard guard(w->m);
-    if (!w->queue.empty()) return true;
+    if (stealable(*w, now)) return true;
   }
   return false;
 }
@@ -195,6 +198,12 @@ goroutine* scheduler::pop_global() {
   return g;
 }
 
+bool scheduler::stealable(const worker& w, std::int64_t now) noexcept {
+  return !w.queue.empty() &&
+         (w.announced != 0 ||
+          now - w.queue.front()->stamp_ns.load(std::memory_order_relaxed) >= steal_grace_ns);
+}
+
 goroutine* scheduler::steal(worker& thief) {
   // Half of a victim's queue, at most a batch: enough to stay busy, bounded so the loot lives on
   // the stack (an idle worker retries stealing often; it must not allocate to do so).
@@ -206,12 +215,16 @@ goroutine* scheduler::steal(worker& thief) {
     std::size_t taken = 0;
     {
       std::lock_guard guard(victim.m);
-      const std::size_t take = std::min((victim.queue.size() + 1) / 2, max_batch);
+      const std::size_t take = stealable(victim, monotonic_ns())
+                                   ? std::min((victim.queue.size() + 1) / 2, max_batch)
+                                   : 0;
+      if (take != 0) victim.announced = 0;
       for (; taken < take; ++taken) {
         loot[taken] = victim.queue.front();
         victim.queue.pop_front();
       }
-      if (taken == 0 && victim.runnext) {
+      // Not ahead of goroutines queued before it (their grace not over).
+      if (taken == 0 && victim.queue.empty() && victim.runnext) {
         if (goroutine* g = steal_stale_runnext(thief, victim)) return g;
       }
     }
@@ -275,6 +288,7 @@ goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
   if (tick % 61 == 0) {
     if (goroutine* g = pop_global()) return g;
   }
+  goroutine* found = nullptr;
   {
     std::lock_guard guard(w.m);
     if (w.runnext) {
@@ -287,8 +301,23 @@ goroutine* scheduler::find_work(worker& w, std::uint32_t tick) {
     if (!w.queue.empty()) {
       goroutine* g = w.queue.front();
       w.queue.pop_front();
-      return g;
+      if (w.queue.empty()) {
+        w.announced = 0;
+        return g;
+      }
+      if (idle_.load(std::memory_order_relaxed) == 0) return g;
+      // The queue behind it may have waited too long for this worker. An idle worker looks
+      // every millisecond while this one is busy, but may sleep for longer, having gone to
+      // sleep while every worker was idle: wake one (once per grace period, not every round).
+      const std::int64_t now = clock_of(w);
+      if (now - w.backlog_noted_ns < steal_grace_ns || !stealable(w, now)) return g;
+      w.backlog_noted_ns = now;
+      found = g;
     }
+  }
+  if (found) {
+    notify_work();
+    return found;
   }
   if (goroutine* g = pop_global()) return g;
   // Nothing queued here: a goroutine whose socket is ready comes before stealing or sleeping.
@@ -344,7 +373,7 @@ void scheduler::execute(worker& w, goroutine* g) {
   if constexpr (GPROFID_TRACKING) {
     // The cached clock may predate a wake-up stamped afresh by a timer or I/O thread.
     const std::int64_t ready_at = g->stamp_ns.load(std::memory_order_relaxed);
-    start = std::max(w.now_ns != 0 ? w.now_ns : w.clock.now(), ready_at);
+    start = std::max(clock_of(w), ready_at);
     g->runnable_ns.store(g->runnable_ns.load(std::memory_order_relaxed) + (start - ready_at),
                          std::memory_order_relaxed);
     g->stamp_ns.store(-start, std::memory_order_relaxed);  // a run in progress

@@ -9,9 +9,10 @@
 //   on one worker; the slot is not stolen until it is stale, and a worker takes at most
 //   runnext_budget goroutines in a row from it before serving its queue. A primitive that wakes
 //   several waiters wakes them in its FIFO order: the first takes the free slot, the others queue
-//   behind it, so they still run in that order.
+//   behind it, so they still run in that order. Those queued ones are not announced to idle
+//   workers either: they are stolen only once the queue's head has waited steal_grace_ns;
 // - spawned on a worker, woken by a timer the worker fired, or woken while parking: the tail of
-//   the worker's queue;
+//   the worker's queue, announced (an idle worker is woken and may steal it at once);
 // - yielded: the tail of the worker's queue, after the worker has fired the due timers and moved
 //   the global queue there, so it runs behind everything timers, the reactor and other threads
 //   made runnable (like Go's Gosched);
@@ -93,6 +94,12 @@ class scheduler {
   // A runnext goroutine that sat this long through one round of its worker (its waker kept
   // running) may be stolen by an idle worker.
   static constexpr std::int64_t runnext_steal_after_ns = 200'000;
+  // A goroutine woken by the running one that found runnext taken queues behind it, unannounced:
+  // its waker's worker runs it soon, and an idle worker that took it would contend with that
+  // one on the channel or lock they share (worker_pool: 1000 goroutines on two channels; issue
+  // 14, session 8). It may be stolen once the queue's head has waited this long; goroutines
+  // spawned, yielded or woken by a timer are announced and may be stolen at once.
+  static constexpr std::int64_t steal_grace_ns = 200'000;
   // Workers asleep on the idle condition variable (or about to be): for tests that idle
   // workers sleep rather than spin.
   std::size_t sleeping_workers() const noexcept {
@@ -120,6 +127,12 @@ class scheduler {
     goroutine* runnext = nullptr;  // woken by the goroutine running here; see the top
     std::uint64_t runnext_round = 0;
     std::uint32_t runnext_streak = 0;  // owner only: consecutive rounds served from runnext
+    // Announced goroutines queued since the queue was last empty or stolen from (an upper
+    // bound): while there are any, an idle worker steals at once; else only from a queue whose
+    // head has waited steal_grace_ns (stealable()).
+    std::uint32_t announced = 0;
+    // Owner only: when it last woke an idle worker for its aged queue (find_work).
+    std::int64_t backlog_noted_ns = 0;
     // Rounds (resumes) run by this worker; written by the owner only, read by thieves.
     std::atomic<std::uint64_t> rounds{0};
     // Thief only: the runnext goroutine of another worker this worker last found sitting there.
@@ -147,6 +160,12 @@ class scheduler {
   // Moves the whole global queue to the tail of w's queue.
   void take_global(worker& w);
   goroutine* steal(worker& thief);
+  // w.m held: an idle worker may take from w's queue now.
+  static bool stealable(const worker& w, std::int64_t now) noexcept;
+  // The worker's cached clock, or a fresh read while it has none (idle, untracked builds).
+  static std::int64_t clock_of(worker& w) noexcept {
+    return w.now_ns != 0 ? w.now_ns : w.clock.now();
+  }
   goroutine* steal_stale_runnext(worker& thief, worker& victim);
   void before_transition(goroutine* g) noexcept;
   void execute(worker& w, goroutine* g);
