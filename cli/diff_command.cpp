@@ -136,6 +136,8 @@ int diff_one(const diff_options& o, goroutine_filter filter) {
     // The summary alone follows what changed: unchanged goroutines cost nothing, and a whole
     // sample is made only when the wait-for graph needs it.
     sample_changes changes;
+    // A first sample of many goroutines comes in pieces: never all of them copied at once.
+    reader.set_piece_size(4096);
     const auto whole = [&reader](sample& s) { reader.current(s); };
     while (reader.next_changes(changes)) summary.add(changes, reader.tables(), whole);
   } else {

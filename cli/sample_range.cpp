@@ -142,8 +142,10 @@ bool sample_range_reader::next_changes(sample_changes& out) {
       return true;
     }
   } else if (reader_->next_changes(out)) {
-    ++index_;
-    ++returned_;
+    if (!out.more) {
+      ++index_;
+      ++returned_;
+    }
     return true;
   }
   done_ = true;

@@ -40,6 +40,8 @@ class sample_range_reader {
   // As next(), as what changed since the previous sample (recording_reader::next_changes),
   // when streams_changes(); use one or the other on one reader.
   bool next_changes(sample_changes& out);
+  // See recording_reader::set_piece_size: a sample handed over in pieces counts once.
+  void set_piece_size(std::size_t n) noexcept { reader_->set_piece_size(n); }
   // After next_changes(): the sample it described, whole.
   void current(sample& out) const { reader_->current(out); }
   const std::vector<std::string>& warnings() const noexcept { return reader_->warnings(); }

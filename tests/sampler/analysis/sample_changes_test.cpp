@@ -228,5 +228,49 @@ TEST_CASE("summary from changes is the summary from whole samples") {
   }
 }
 
+TEST_CASE("a first sample in pieces: its created goroutines in order, the same summary") {
+  const symbol_tables t = testing::churn_tables();
+  const std::vector<sample> samples = summary_samples();
+  const std::string bytes = as_v2(samples, t);
+  summary_builder whole_samples(goroutine_filter{}, summary_options{.top = 0});
+  for (const auto& s : samples) whole_samples.add(s, t);
+  const std::string want = summary_text(whole_samples.finish(), t);
+  for (const std::size_t piece : {1, 7, 299, 300, 301}) {
+    INFO("piece ", piece);
+    std::istringstream in(bytes);
+    recording_reader r(in, "memory");
+    r.set_piece_size(piece);
+    summary_builder changes(goroutine_filter{}, summary_options{.top = 0});
+    sample_changes c;
+    std::vector<std::uint64_t> first_ids;
+    std::size_t pieces = 0, delivered = 0;
+    bool in_first = true;
+    while (r.next_changes(c)) {
+      ++delivered;
+      if (in_first) {
+        // Counted when its last piece is read.
+        CHECK(r.samples_read() == (c.more ? 0 : 1));
+        CHECK(c.first);
+        CHECK(c.created.size() <= piece);
+        CHECK(c.exited.empty());
+        CHECK(c.changed_after.empty());
+        for (const auto& g : c.created) first_ids.push_back(g.id);
+        ++pieces;
+        in_first = c.more;
+      } else {
+        CHECK_FALSE(c.more);
+      }
+      changes.add(c, r.tables(), [&](sample& s) { r.current(s); });
+    }
+    std::vector<std::uint64_t> ids;
+    for (const auto& g : samples[0].goroutines) ids.push_back(g.id);
+    CHECK(first_ids == ids);
+    CHECK(pieces == (ids.size() + piece - 1) / piece);
+    CHECK(delivered == samples.size() - 1 + pieces);
+    CHECK(r.samples_read() == samples.size());
+    CHECK(summary_text(changes.finish(), r.tables()) == want);
+  }
+}
+
 }  // namespace
 }  // namespace gprofid

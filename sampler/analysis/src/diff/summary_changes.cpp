@@ -99,10 +99,16 @@ void summary_builder::catch_up(live_lifecycle& l, std::uint64_t index) {
 void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
                           const std::function<void(sample&)>& whole) {
   tables_ = &tables;
-  const bool first = out_.samples == 0;
-  ++out_.samples;
+  // A piece continues the sample of the one before (sample_changes::more): the sample is
+  // begun once and ended (graph, site counts) with its last piece.
+  const bool continues = in_pieces_;
+  in_pieces_ = c.more;
+  if (!continues) {
+    ++out_.samples;
+    begin_sample({c.seq, c.time_ns, out_.samples});
+  }
+  const bool first = out_.samples == 1;
   const instant at{c.seq, c.time_ns, out_.samples};
-  begin_sample(at);
   if (site_live_.size() < tables.sites.size()) site_live_.resize(tables.sites.size(), 0);
   auto live = [&](std::uint32_t site) -> std::uint64_t& {
     if (site >= site_live_.size()) site_live_.resize(site + 1, 0);
@@ -151,6 +157,7 @@ void summary_builder::add(const sample_changes& c, const symbol_tables& tables,
     live_.insert(g.id, start(g, at));
     ++live(g.site);
   }
+  if (c.more) return;
 
   if (c.objects > 0 || nil_waits_ > 0) {
     whole(whole_);

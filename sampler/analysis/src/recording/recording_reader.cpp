@@ -570,6 +570,10 @@ bool recording_reader::next(sample& out) {
   }
 }
 
+void recording_reader::set_piece_size(std::size_t n) noexcept {
+  if (v2_) v2_->set_piece_size(n);
+}
+
 bool recording_reader::next_changes(sample_changes& out) {
   try {
     if (v2_) return v2_->next_changes(out);

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <limits>
 #include <new>
-#include <ranges>
 
 #include "gprofid/analysis/recording_reader.hpp"
 #include "gprofid/analysis/sample_changes.hpp"
@@ -50,13 +49,6 @@ bool valid_state_code(std::uint64_t code) {
 }
 
 }  // namespace
-
-struct v2_reader::block {
-  std::uint8_t type = 0;
-  std::uint8_t flags = 0;
-  std::string_view payload;  // raw or decompressed
-  bool compressed = false;
-};
 
 struct v2_reader::zstd_state {
   struct deleter {
@@ -400,39 +392,59 @@ void v2_reader::merge_created(bool collided) {
   created_.clear();
 }
 
-void v2_reader::read_sample(const block& b) {
-  cursor c(b.payload);
+// A sample block being applied: what read_sample() set up, for the records read in pieces.
+struct v2_reader::sample_decode {
+  explicit sample_decode(std::string_view payload) : c(payload) {}
+  cursor c;
+  bool keyframe = false;
+  std::uint64_t columns = 0;
+  std::int64_t t_ns = 0, dt = 0;
+  std::uint64_t now = 0, claimed = 0, n_records = 0, i = 0, id = 0;
+  std::size_t count_at = 0, old_size = 0, p = 0, e = 0;
+  bool collided = false;
+  bool refresh = false;      // a keyframe over the state before
+  std::size_t next_old = 0;  // refresh: the first goroutine before not yet met
+  struct {
+    std::int64_t wait = 0, resumes = 0, running = 0, runnable = 0, parent = 0, created = 0;
+  } column;
+};
+
+bool v2_reader::read_sample(const block& b, std::size_t budget) {
+  if (decode_) {
+    *decode_ = sample_decode(b.payload);
+  } else {
+    decode_ = std::make_unique<sample_decode>(b.payload);
+  }
+  sample_decode& st = *decode_;
+  cursor& c = st.c;
   const std::uint64_t flags = c.u("sample flags");
   if (flags & ~v2::sample_flag::known) {
     throw decode_error{"unknown sample flags " + std::to_string(flags), 0};
   }
-  const bool keyframe = (flags & v2::sample_flag::keyframe) != 0;
+  const bool keyframe = st.keyframe = (flags & v2::sample_flag::keyframe) != 0;
   keyframe_ = keyframe;
   // With sample_flag::columns these fields are differences from their column's last value,
   // added modulo 2^64 (any 64-bit value round-trips; nothing overflows).
-  const std::uint64_t columns = (flags & v2::sample_flag::columns) ? v2::column_fields : 0;
+  st.columns = (flags & v2::sample_flag::columns) ? v2::column_fields : 0;
   if (!keyframe && !have_state_) {
     throw decode_error{"a delta sample before any keyframe", 0};
   }
   changes_.clear();
   created_.clear();
   changes_.seq = c.u("seq");
-  const std::int64_t t_ns = changes_.time_ns = c.s("t_ns");
+  const std::int64_t t_ns = st.t_ns = changes_.time_ns = c.s("t_ns");
   changes_.duration_ns = c.s("snapshot_ns");
   changes_.pause_ns = c.s("pause_ns");
   changes_.first = !have_state_;
-  const std::size_t count_at = c.pos();
-  const std::uint64_t claimed = c.u("goroutine count");
-  const std::int64_t dt = keyframe ? 0 : wrapping_sub(t_ns, previous_t_ns_);
-  const std::uint64_t now = applied_ + 1;
-  if (keyframe) {
-    // Everything is listed again: what changed is found by comparing with the state before.
-    before_.clear();
-    if (have_state_) {
-      sample s;
-      current(s);
-      before_ = std::move(s.goroutines);
-    }
+  st.count_at = c.pos();
+  st.claimed = c.u("goroutine count");
+  st.dt = keyframe ? 0 : wrapping_sub(t_ns, previous_t_ns_);
+  st.now = applied_ + 1;
+  // A keyframe lists everything again. With a state to compare with it is applied over that
+  // state (a refresh): a goroutine it does not list exits, one it lists is compared with its
+  // value before, in place, with no copy of the state. Without one, it starts the state.
+  st.refresh = keyframe && have_state_;
+  if (keyframe && !have_state_) {
     live_.clear();
     gone_ = 0;
     alive_ = 0;
@@ -441,15 +453,7 @@ void v2_reader::read_sample(const block& b) {
   // of a keyframe's) are appended to live_ at once instead of waiting in created_: no second
   // copy of a keyframe's goroutines. Lookups stay within the goroutines alive before; if the
   // sample turns out bad, the appended ones are taken back.
-  const std::size_t old_size = live_.size();
-  struct take_back {
-    std::vector<live_goroutine>& live;
-    std::size_t size;
-    bool keep = false;
-    ~take_back() {
-      if (!keep) live.erase(live.begin() + static_cast<std::ptrdiff_t>(size), live.end());
-    }
-  } appended{live_, old_size};
+  st.old_size = live_.size();
 
   exits_.clear();
   const std::uint64_t n_exits = c.count("exit count", 1);
@@ -466,10 +470,54 @@ void v2_reader::read_sample(const block& b) {
     exits_.push_back(id);
   }
 
+  st.n_records = c.count("record count", 2);
+  // A keyframe holds every goroutine as a record: room for that many and half as many again
+  // (new ids and holes to come) at once. Grown by doubling instead, the old and the new array
+  // are both held at some point, the old one touched whole. (Room not yet used is not
+  // resident. The count is bounded by the block's bytes: count(), 2 bytes a record at least.)
+  if (keyframe) {
+    const std::size_t n = std::min(st.claimed, st.n_records);
+    live_.reserve(n + n / 2);
+  }
+  // Only a first sample is handed over in pieces: every goroutine in it is created, none
+  // exits or changes, so its pieces are the sample's one list cut in id order.
+  return read_records(changes_.first ? std::max<std::size_t>(budget, 1) : SIZE_MAX);
+}
+
+bool v2_reader::read_records(std::size_t budget) {
+  sample_decode& st = *decode_;
+  cursor& c = st.c;
+  const bool keyframe = st.keyframe;
+  const std::uint64_t columns = st.columns;
+  const std::int64_t t_ns = st.t_ns, dt = st.dt;
+  const std::uint64_t now = st.now, claimed = st.claimed, n_records = st.n_records;
+  const std::size_t count_at = st.count_at, old_size = st.old_size;
+  const bool refresh = st.refresh;
+  // Where the decoding stands, in locals (registers) while it runs, kept for the next piece.
+  std::uint64_t id = st.id, i = st.i;
+  std::size_t p = st.p, e = st.e, next_old = st.next_old;
+  bool collided = st.collided;
+  auto column = st.column;
+  auto keep_place = [&] {
+    st.id = id;
+    st.i = i;
+    st.p = p;
+    st.e = e;
+    st.next_old = next_old;
+    st.collided = collided;
+    st.column = column;
+  };
+  // (The goroutines appended to live_ are taken back if the sample turns out bad.)
+  struct take_back {
+    std::vector<live_goroutine>& live;
+    std::size_t size;
+    bool keep = false;
+    ~take_back() {
+      if (!keep) live.erase(live.begin() + static_cast<std::ptrdiff_t>(size), live.end());
+    }
+  } appended{live_, old_size};
   // Records and exits by increasing id, against the state before this sample: p is where the
   // last id looked up is (or would be) in live_; created goroutines wait in created_.
-  std::size_t p = 0, e = 0;
-  bool collided = false;
   // The next id named is usually a few goroutines on: gallop from p, then search the span.
   auto seek = [&](std::uint64_t gid) {
     std::size_t lo = p, hi = p;
@@ -485,25 +533,32 @@ void v2_reader::read_sample(const block& b) {
         live_.begin());
     return p < old_size && live_[p].g.id == gid;
   };
-  // Takes the exits below `limit` (or up to it): each must name a goroutine alive before.
+  auto exit_one = [&](live_goroutine& l) {
+    changes_.exited.push_back(value_before(l));
+    l.g.labels.reset();
+    l.gone = true;
+    ++gone_;
+    --alive_;
+  };
+  // A refresh: the goroutines before with ids below `limit` (or all that are left) that it
+  // did not list exit.
+  auto unlisted_below = [&](std::uint64_t limit, bool all = false) {
+    std::size_t& q = next_old;
+    for (; q < old_size && (all || live_[q].g.id < limit); ++q) {
+      if (!live_[q].gone) exit_one(live_[q]);
+    }
+  };
+  // Takes the exits below `limit` (or up to it): each must name a goroutine alive before (a
+  // keyframe's cannot: it lists the goroutines alive, not what went).
   auto exits_below = [&](std::uint64_t limit, bool inclusive) {
     for (; e < exits_.size() && (exits_[e] < limit || (inclusive && exits_[e] == limit)); ++e) {
-      if (!seek(exits_[e]) || live_[p].gone) {
+      if (refresh || !seek(exits_[e]) || live_[p].gone) {
         throw decode_error{
             "exit of goroutine " + std::to_string(exits_[e]) + ", which is not alive", count_at};
       }
-      live_goroutine& l = live_[p];
-      changes_.exited.push_back(value_before(l));
-      l.g.labels.reset();
-      l.gone = true;
-      ++gone_;
-      --alive_;
+      exit_one(live_[p]);
     }
   };
-  const std::uint64_t n_records = c.count("record count", 2);
-  struct {
-    std::int64_t wait = 0, resumes = 0, running = 0, runnable = 0, parent = 0, created = 0;
-  } column;
   // A zigzag field's value, or with sample_flag::columns the column's last value plus it.
   auto signed_field = [&](std::uint64_t field, std::int64_t& last, const char* what) {
     std::int64_t v = c.s(what);
@@ -513,8 +568,13 @@ void v2_reader::read_sample(const block& b) {
     }
     return v;
   };
-  id = 0;
-  for (std::uint64_t i = 0; i < n_records; ++i) {
+  for (; i < n_records; ++i) {
+    if (changes_.created.size() >= budget) {
+      appended.keep = true;
+      keep_place();
+      pending_ = true;
+      return false;  // the rest in the next piece
+    }
     const std::size_t at = c.pos();
     const std::uint64_t d = c.u("goroutine id");
     if ((i > 0 && d == 0) || id + d < id) {
@@ -530,13 +590,34 @@ void v2_reader::read_sample(const block& b) {
                          at};
     }
     exits_below(id, false);
-    const bool found = seek(id);
-    const bool alive = found && !live_[p].gone;
-    const bool exiting = alive && e < exits_.size() && exits_[e] == id;
+    bool found, alive;
+    if (refresh) {
+      unlisted_below(id);
+      p = next_old;
+      found = p < old_size && live_[p].g.id == id;
+      alive = found && !live_[p].gone;
+      if (found) ++next_old;
+    } else {
+      found = seek(id);
+      alive = found && !live_[p].gone;
+    }
+    const bool exiting = !refresh && alive && e < exits_.size() && exits_[e] == id;
+    // A refresh's goroutine alive before: its value before is kept aside, the record decoded
+    // over it, and the two compared.
+    const bool relisted = refresh && alive;
     // Decoded in place: into a new entry of live_ (or created_), or over the goroutine's
     // entry once its value before is kept; the lists get one copy each.
     goroutine_sample* into;
-    if (mask & bit::created) {
+    if (relisted && (mask & bit::created)) {
+      live_goroutine& l = live_[p];
+      changes_.changed_before.push_back(value_before(l));  // taken back if unchanged
+      l.g = goroutine_sample{};
+      l.as_of_ns = t_ns;
+      l.as_of = now;
+      into = &l.g;
+      into->id = id;
+      into->created_ns = t_ns;
+    } else if (mask & bit::created) {
       if (alive) {
         throw decode_error{"goroutine " + std::to_string(id) + " created while alive", at};
       }
@@ -549,7 +630,7 @@ void v2_reader::read_sample(const block& b) {
       into->id = id;
       into->created_ns = t_ns;
     } else {
-      if (!alive || exiting) {
+      if (!alive || exiting || refresh) {
         throw decode_error{
             "delta for goroutine " + std::to_string(id) +
                 (exiting ? ", which exits in the same sample" : ", which does not exist"),
@@ -624,14 +705,20 @@ void v2_reader::read_sample(const block& b) {
                              std::to_string(g.stack),
                          at};
     }
-    if (!(mask & bit::created)) {
+    if (relisted) {
+      if (unchanged(changes_.changed_before.back(), g, wrapping_sub(t_ns, previous_t_ns_))) {
+        changes_.changed_before.pop_back();
+      } else {
+        changes_.changed_after.push_back(g);
+      }
+    } else if (!(mask & bit::created)) {
       changes_.changed_after.push_back(g);
-    } else if (!keyframe || changes_.first) {
-      // (A later keyframe's changes are found by comparing with the state before, below.)
+    } else {
       changes_.created.push_back(g);
     }
   }
   exits_below(UINT64_MAX, true);
+  if (refresh) unlisted_below(UINT64_MAX, true);
   const std::uint64_t holds = alive_ + created_.size() + (live_.size() - old_size);
   if (holds != claimed) {
     created_.clear();
@@ -655,8 +742,8 @@ void v2_reader::read_sample(const block& b) {
   }
   alive_ = holds;
   appended.keep = true;
+  pending_ = false;
   merge_created(collided);
-  const std::int64_t before_ns = previous_t_ns_;
   have_state_ = true;
   previous_t_ns_ = t_ns;
   applied_ = now;
@@ -665,13 +752,7 @@ void v2_reader::read_sample(const block& b) {
   pause_ns_ = changes_.pause_ns;
   changes_.alive = alive_;
   changes_.objects = graph().size();
-  if (keyframe && !changes_.first) {
-    // (The first keyframe's records are already the changes: everything created.) Every
-    // goroutine is as of this sample and none is gone: live_ is the sample, compared in place.
-    changes_between(before_, before_ns, std::views::transform(live_, &live_goroutine::g), t_ns,
-                    changes_);
-    before_.clear();
-  }
+  return true;
 }
 
 void v2_reader::read_extension(cursor& c, goroutine_sample& g) {
@@ -781,6 +862,7 @@ void v2_reader::restart(const recording_restart_point& p) {
   more_objects_.clear();
   graph_.clear();
   changes_.clear();
+  pending_ = false;
   end_.reset();
   done_ = false;
 }
@@ -792,16 +874,31 @@ bool v2_reader::next(sample& out) {
 }
 
 bool v2_reader::next_changes(sample_changes& out) {
-  if (!next_sample_block()) return false;
+  if (pending_) {
+    next_piece();
+  } else if (!next_sample_block(true, nullptr, piece_)) {
+    return false;
+  }
   std::swap(out, changes_);  // out's lists become the scratch space of the next sample
   changes_.clear();
+  out.more = pending_;
+  if (pending_) {
+    // The next piece is of the same sample.
+    changes_.seq = out.seq;
+    changes_.time_ns = out.time_ns;
+    changes_.duration_ns = out.duration_ns;
+    changes_.pause_ns = out.pause_ns;
+    changes_.first = out.first;
+    out.alive = 0;
+    out.objects = 0;
+  }
   // Scratch far larger than this sample needed (the first sample's, every goroutine created)
   // is given back: held on, it would add to the peak at the next keyframe.
   changes_.release_beyond(std::max<std::size_t>(std::size_t{1} << 16, 2 * out.largest()));
   return true;
 }
 
-bool v2_reader::next_sample_block(bool apply, bool* keyframe) {
+bool v2_reader::next_sample_block(bool apply, bool* keyframe, std::size_t budget) {
   while (!done_) {
     block b;
     read_result r;
@@ -827,7 +924,12 @@ bool v2_reader::next_sample_block(bool apply, bool* keyframe) {
       switch (static_cast<v2::block_type>(b.type)) {
         case v2::block_type::sample:
           if (apply) {
-            read_sample(b);
+            if (!read_sample(b, budget)) {
+              // A piece: the sample is counted when its last piece is read (next_piece).
+              pending_block_ = b;
+              pending_again_ = again;
+              return true;
+            }
           } else {
             pass_sample(b, keyframe);
           }
@@ -847,23 +949,40 @@ bool v2_reader::next_sample_block(bool apply, bool* keyframe) {
           throw recording_error(name_, 0, where + ": unknown block type " + std::to_string(b.type));
       }
     } catch (const decode_error& e) {
-      const std::uint64_t at =
-          b.compressed ? block_offset_ : block_offset_ + v2::block_header_size + e.at;
-      std::string what = b.type == static_cast<std::uint8_t>(v2::block_type::sample)
-                             ? " (sample " + std::to_string(samples_read_) + ")"
-                             : " (" + block_name(b.type) + ")";
-      throw recording_error(
-          name_, 0,
-          "offset " + std::to_string(at) + ", block " + std::to_string(block_no_) + what + ": " +
-              e.message +
-              (b.compressed ? " (at byte " + std::to_string(e.at) + " of the decompressed block)"
-                            : ""));
+      fail_in_block(b, e);
     } catch (const std::bad_alloc&) {
       throw recording_out_of_memory(name_ + ": " + where + ": out of memory reading this block");
     }
   }
   finish();
   return false;
+}
+
+void v2_reader::fail_in_block(const block& b, const decode_error& e) const {
+  const std::uint64_t at =
+      b.compressed ? block_offset_ : block_offset_ + v2::block_header_size + e.at;
+  std::string what = b.type == static_cast<std::uint8_t>(v2::block_type::sample)
+                         ? " (sample " + std::to_string(samples_read_) + ")"
+                         : " (" + block_name(b.type) + ")";
+  throw recording_error(
+      name_, 0,
+      "offset " + std::to_string(at) + ", block " + std::to_string(block_no_) + what + ": " +
+          e.message +
+          (b.compressed ? " (at byte " + std::to_string(e.at) + " of the decompressed block)"
+                        : ""));
+}
+
+void v2_reader::next_piece() {
+  try {
+    if (!read_records(piece_)) return;
+  } catch (const decode_error& e) {
+    fail_in_block(pending_block_, e);
+  } catch (const std::bad_alloc&) {
+    throw recording_out_of_memory(name_ + ": offset " + std::to_string(block_offset_) + ", block " +
+                                  std::to_string(block_no_) + ": out of memory reading this block");
+  }
+  ++samples_read_;
+  if (!pending_again_) sequence_.check(seq_, block_offset_, name_, warnings_);
 }
 
 void v2_reader::pass_sample(const block& b, bool* keyframe) {

@@ -4,11 +4,13 @@
 // kept (sample_changes). recording_reader uses it for files that start with the v2 magic.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <istream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gprofid/analysis/recording_reader.hpp"
@@ -20,7 +22,8 @@
 namespace gprofid {
 namespace v2_decode {
 class cursor;
-}
+struct decode_error;
+}  // namespace v2_decode
 
 class v2_reader {
  public:
@@ -36,6 +39,8 @@ class v2_reader {
   bool next(sample& out);
   // The next sample as what it changed (see recording_reader::next_changes).
   bool next_changes(sample_changes& out);
+  // See recording_reader::set_piece_size.
+  void set_piece_size(std::size_t n) noexcept { piece_ = n == 0 ? SIZE_MAX : n; }
   // The sample read last, whole.
   void current(sample& out) const;
   // Reads up to and including sample `index` (0-based, at or after the next one): see
@@ -54,7 +59,12 @@ class v2_reader {
   void restart(const recording_restart_point& p);
 
  private:
-  struct block;
+  struct block {
+    std::uint8_t type = 0;
+    std::uint8_t flags = 0;
+    std::string_view payload;  // raw or decompressed
+    bool compressed = false;
+  };
   struct zstd_state;
   enum class read_result { block, end_of_file, torn };
   read_result read_block(block& b);
@@ -63,7 +73,9 @@ class v2_reader {
   void read_tables(const block& b);
   // Reads blocks up to the next sample; applies it, or with !apply only reads its flags and seq
   // (checked and counted) and leaves the goroutine state stale until a keyframe is applied.
-  bool next_sample_block(bool apply = true, bool* keyframe = nullptr);
+  // `budget`: see read_sample.
+  bool next_sample_block(bool apply = true, bool* keyframe = nullptr,
+                         std::size_t budget = SIZE_MAX);
   // A position between blocks, to come back to.
   struct mark {
     std::uint64_t offset = 0;
@@ -74,7 +86,12 @@ class v2_reader {
   // Goes back to `m` (a seekable stream's); blocks before the position the reader had reached
   // are read again as replays: tables already read are not read twice, seqs not checked twice.
   void rewind(const mark& m);
-  void read_sample(const block& b);
+  // Applies a sample block; false when it stopped at `budget` goroutines created, with the
+  // rest of a first sample's records left for next_piece().
+  bool read_sample(const block& b, std::size_t budget);
+  bool read_records(std::size_t budget);
+  void next_piece();
+  [[noreturn]] void fail_in_block(const block& b, const v2_decode::decode_error& e) const;
   void pass_sample(const block& b, bool* keyframe);  // its flags and seq only
   void read_extension(v2_decode::cursor& c, goroutine_sample& g);
   void read_trailing_fields(v2_decode::cursor& c);
@@ -108,9 +125,16 @@ class v2_reader {
   std::vector<live_goroutine> created_;  // the sample's new goroutines, merged in after it
   std::size_t gone_ = 0;                 // holes in live_
   std::uint64_t alive_ = 0;
-  std::uint64_t applied_ = 0;             // samples applied; the index of the last one
-  std::vector<goroutine_sample> before_;  // a keyframe's previous state, to compare with
-  sample_changes changes_;                // what the last sample changed
+  std::uint64_t applied_ = 0;  // samples applied; the index of the last one
+  sample_changes changes_;     // what the last sample changed
+  // A first sample handed over in pieces (set_piece_size): its block, and where its decoding
+  // stands until the last piece is read.
+  struct sample_decode;
+  std::unique_ptr<sample_decode> decode_;
+  std::size_t piece_ = SIZE_MAX;
+  bool pending_ = false;
+  block pending_block_;
+  bool pending_again_ = false;
   std::uint64_t seq_ = 0;
   std::int64_t duration_ns_ = 0;
   std::int64_t pause_ns_ = 0;

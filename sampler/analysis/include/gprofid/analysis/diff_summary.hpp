@@ -256,7 +256,8 @@ class summary_builder {
   // brought up to date only when something needs it, at once for all the samples it skipped.
   // `whole` fills in the whole sample; it is called only for a sample whose wait-for graph
   // can prove something (it has objects, or a goroutine waits on a nil channel). The result is
-  // the same as add(sample) of every sample; one builder takes one kind of input.
+  // the same as add(sample) of every sample; one builder takes one kind of input. A sample in
+  // pieces (sample_changes::more) is added piece by piece and counts once.
   void add(const sample_changes& c, const symbol_tables& tables,
            const std::function<void(sample&)>& whole);
   diff_summary finish();
@@ -338,6 +339,7 @@ class summary_builder {
   std::uint64_t last_irregular_ = 0;
   std::vector<std::uint64_t> site_live_;  // changes: tracked goroutines alive, per site
   std::uint64_t nil_waits_ = 0;           // changes: goroutines of the sample in a nil wait
+  bool in_pieces_ = false;                // changes: the last add() was a piece (`more`)
   sample whole_;                          // changes: the sample, when the graph needs it
   std::vector<std::vector<std::uint32_t>> site_counts_;  // per site, live count per sample
   std::vector<deadlock_report> cycles_;

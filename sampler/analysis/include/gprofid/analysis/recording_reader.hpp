@@ -88,6 +88,11 @@ class recording_reader {
   // changes reads at the speed of what changed; a v1 recording is read whole and compared with
   // the previous sample. Use either next() or next_changes() on one reader, not both.
   bool next_changes(sample_changes& out);
+  // From then on, next_changes() hands a v2 recording's first sample over in pieces of `n`
+  // created goroutines (0: whole), so that a first sample of 10^6 goroutines is never copied
+  // out at once: each piece but the last has `more` set (sample_changes). A v1 recording's
+  // first sample stays whole.
+  void set_piece_size(std::size_t n) noexcept;
   // After next_changes() or skip_to(): the sample it described, whole (work proportional to
   // its goroutines).
   void current(sample& out) const;

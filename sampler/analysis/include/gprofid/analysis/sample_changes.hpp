@@ -21,11 +21,14 @@ struct sample_changes {
   std::int64_t time_ns = 0;
   std::int64_t duration_ns = 0;
   std::int64_t pause_ns = 0;
-  std::uint64_t alive = 0;                // goroutines in the sample
-  std::uint64_t objects = 0;              // wait objects in the sample's wait-for graph
-  bool first = false;                     // the first sample: every goroutine is in `created`
-  std::vector<goroutine_sample> created;  // sorted by id, as in this sample
-  std::vector<goroutine_sample> exited;   // sorted by id, as in the previous sample
+  std::uint64_t alive = 0;    // goroutines in the sample
+  std::uint64_t objects = 0;  // wait objects in the sample's wait-for graph
+  bool first = false;         // the first sample: every goroutine is in `created`
+  // A piece of a first sample (recording_reader::set_piece_size): the next one continues it
+  // with the goroutines created after these; alive and objects are 0 until the last piece.
+  bool more = false;
+  std::vector<goroutine_sample> created;         // sorted by id, as in this sample
+  std::vector<goroutine_sample> exited;          // sorted by id, as in the previous sample
   std::vector<goroutine_sample> changed_before;  // sorted by id, as in the previous sample
   std::vector<goroutine_sample> changed_after;   // the same goroutines, as in this sample
 
