@@ -74,55 +74,19 @@ lifecycle_extras& summary_builder::extras_for(live_lifecycle& l) {
 
 goroutine_lifecycle summary_builder::lifecycle_of(live_lifecycle& l, bool final) {
   goroutine_lifecycle out;
-  out.id = l.id;
-  out.parent_id = l.parent_id;
-  out.site = l.site;
-  out.labels = l.labels;
-  out.created_ns = l.created_ns;
+  static_cast<lifecycle_state&>(out) = l;
   out.first_seq = seqs_[l.first_index - 1];
   out.first_seen_ns = times_[l.first_index - 1];
   out.last_seq = seqs_[l.last_index - 1];
   out.last_seen_ns = times_[l.last_index - 1];
   out.created_inside = l.created_inside();
-  out.last_state = l.last_state;
-  out.last_reason = l.last_reason;
-  out.last_stack = l.last_stack;
-  out.state_changes = l.state_changes;
-  out.stack_changes = l.stack_changes;
-  out.longest_wait_ns = l.longest_wait_ns;
-  out.longest_wait_reason = l.longest_wait_reason;
-  out.stuck_samples = l.stuck_samples;
-  out.stuck_ns = l.stuck_ns;
-  out.stuck_since_ns = l.stuck_since_ns;
-  out.stuck_reason = l.stuck_reason;
-  out.stuck_stack = l.stuck_stack;
-  out.hog_samples = l.hog_samples;
-  out.hog_ns = l.hog_ns;
-  out.run_samples = l.run_samples;
-  out.run_since_ns = l.run_since_ns;
-  out.hog_run = l.hog_run;
-  out.hog_since_ns = l.hog_since_ns;
-  out.last_resumes = l.last_resumes;
-  out.last_wait_ns = l.last_wait_ns;
-  out.last_index = l.last_index;
   if (l.extras != live_lifecycle::no_extras) {
     lifecycle_extras& x = extras_[l.extras];
     if (final) {
-      out.timeline = std::move(x.timeline);
+      static_cast<lifecycle_extras&>(out) = std::move(x);
     } else {
-      out.timeline = x.timeline;
+      static_cast<lifecycle_extras&>(out) = x;
     }
-    out.deadlocked = x.deadlocked;
-    out.behind_deadlock = x.behind_deadlock;
-    out.leaked = x.leaked;
-    out.leaked_seq = x.leaked_seq;
-    out.leaked_ns = x.leaked_ns;
-    out.leak_kind = x.leak_kind;
-    out.leak_channels = x.leak_channels;
-    out.leak_handles = x.leak_handles;
-    out.leak_resumes = x.leak_resumes;
-    out.lost_wakeup_object = x.lost_wakeup_object;
-    out.lost_wakeup_samples = x.lost_wakeup_samples;
   }
   return out;
 }

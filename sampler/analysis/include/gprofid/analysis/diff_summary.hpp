@@ -21,65 +21,21 @@
 namespace gprofid {
 
 // What one goroutine did over the recording.
-struct goroutine_lifecycle {
-  std::uint64_t id = 0;
-  std::uint64_t parent_id = 0;
-  std::uint32_t site = 0;
-  label_ptr labels{};  // as last seen
-  std::int64_t created_ns = 0;
+struct goroutine_lifecycle : lifecycle_state, lifecycle_extras {
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
   std::int64_t first_seen_ns = 0;
   std::int64_t last_seen_ns = 0;
   bool created_inside = false;  // absent from the first sample
   bool exited_inside = false;   // absent from the last sample
-  goroutine_state last_state = goroutine_state::runnable;
-  wait_reason last_reason = wait_reason::none;
-  std::uint32_t last_stack = 0;
-  std::uint32_t state_changes = 0;
-  std::uint32_t stack_changes = 0;
-  std::int64_t longest_wait_ns = 0;  // the largest wait_ns seen
-  wait_reason longest_wait_reason = wait_reason::none;
-  // Longest continuing wait (wait_continues: not resumed in between) over >= 2 samples.
-  std::uint32_t stuck_samples = 0;
-  std::int64_t stuck_ns = 0;  // max(run span, wait_ns at its end)
-  std::int64_t stuck_since_ns = 0;
-  wait_reason stuck_reason = wait_reason::none;
-  std::uint32_t stuck_stack = 0;
-  // Longest run of consecutive samples running with an unchanged resumes counter.
-  std::uint32_t hog_samples = 0;
-  std::int64_t hog_ns = 0;
-  std::vector<timeline_point> timeline;  // only for followed goroutines
-  // The wait-for graph's verdicts (any sample): in a deadlock cycle, waiting behind one, leaked.
-  bool deadlocked = false;
-  bool behind_deadlock = false;
-  bool leaked = false;
-  std::uint64_t leaked_seq = 0;  // the first sample that proved it
-  std::int64_t leaked_ns = 0;
-  leak_rule leak_kind = leak_rule::closed_set;
-  std::uint32_t leak_channels = 0;
-  std::uint32_t leak_handles = 0;
-  std::int64_t gone_ns = 0;  // exited: the first sample it was missing from
+  std::int64_t gone_ns = 0;     // exited: the first sample it was missing from
+  bool alive = true;
 
   // A lower bound: created -> last seen (first seen -> last seen when it predates the
   // recording). An exited goroutine ended somewhere before gone_ns: see lifetime_max_ns.
   std::int64_t lifetime_ns() const noexcept;
   // An upper bound for exited goroutines (created -> gone_ns), else lifetime_ns().
   std::int64_t lifetime_max_ns() const noexcept;
-
-  // Bookkeeping of the runs in progress.
-  std::uint32_t run_samples = 0;
-  std::int64_t run_since_ns = 0;
-  std::uint32_t hog_run = 0;
-  std::int64_t hog_since_ns = 0;
-  std::uint64_t last_resumes = 0;
-  std::int64_t last_wait_ns = 0;
-  std::uint64_t leak_resumes = 0;        // resumes when proven leaked (it must never change)
-  std::uint64_t lost_wakeup_object = 0;  // parked on a ready object in the last sample
-  std::uint32_t lost_wakeup_samples = 0;
-  std::uint64_t last_index =
-      0;  // the summary's count of samples when it was last brought up to date
-  bool alive = true;
 };
 
 // Goroutines of one spawn site over the recording, ranked so that a leaking site comes first.

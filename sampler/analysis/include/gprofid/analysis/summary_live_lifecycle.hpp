@@ -1,5 +1,5 @@
 // What the summary holds of a goroutine while it is alive: the part of its goroutine_lifecycle
-// that every sample may touch (176 bytes, 55% of the lifecycle), with the rarely set rest in
+// that every sample may touch (168 bytes), with the rarely set rest in
 // a side table. At 10^6 live goroutines the live set is most of the summary's memory. The
 // lifecycle is made whole (summary_builder::lifecycle_of) when it is final or reported.
 #pragma once
@@ -42,21 +42,21 @@ struct lifecycle_extras {
   std::uint32_t lost_wakeup_samples = 0;
 };
 
-// Fields as in goroutine_lifecycle; what it does not hold follows from the sample indices (the
-// seq and time of its first and last sample) or is in its lifecycle_extras.
-struct live_lifecycle {
-  static constexpr std::uint32_t no_extras = UINT32_MAX;
-
+// What a goroutine's lifecycle (goroutine_lifecycle) and the summary's live form of it
+// (live_lifecycle) share: one assignment copies it from the one to the other.
+struct lifecycle_state {
   std::uint64_t id = 0;
   std::uint64_t parent_id = 0;
-  label_ptr labels{};
+  label_ptr labels{};  // as last seen
   std::int64_t created_ns = 0;
-  std::uint64_t first_index = 0;  // the summary's count of samples when it was first seen
-  std::uint64_t last_index = 0;   // ... when it was last brought up to date
-  std::int64_t longest_wait_ns = 0;
-  std::int64_t stuck_ns = 0;
+  std::uint64_t last_index = 0;      // the summary's count of samples when last brought up to date
+  std::int64_t longest_wait_ns = 0;  // the largest wait_ns seen
+  // Longest continuing wait (wait_continues: not resumed in between) over >= 2 samples.
+  std::int64_t stuck_ns = 0;  // max(run span, wait_ns at its end)
   std::int64_t stuck_since_ns = 0;
+  // Longest run of consecutive samples running with an unchanged resumes counter.
   std::int64_t hog_ns = 0;
+  // Bookkeeping of the runs in progress.
   std::int64_t run_since_ns = 0;
   std::int64_t hog_since_ns = 0;
   std::uint64_t last_resumes = 0;
@@ -70,11 +70,19 @@ struct live_lifecycle {
   std::uint32_t hog_samples = 0;
   std::uint32_t run_samples = 0;
   std::uint32_t hog_run = 0;
-  std::uint32_t extras = no_extras;  // index into the summary's side table
   goroutine_state last_state = goroutine_state::runnable;
   wait_reason last_reason = wait_reason::none;
   wait_reason longest_wait_reason = wait_reason::none;
   wait_reason stuck_reason = wait_reason::none;
+};
+
+// The state as the live set holds it (168 bytes); what it does not hold follows from the sample
+// indices (the seq and time of its first and last sample) or is in its lifecycle_extras.
+struct live_lifecycle : lifecycle_state {
+  static constexpr std::uint32_t no_extras = UINT32_MAX;
+
+  std::uint64_t first_index = 0;     // the summary's count of samples when it was first seen
+  std::uint32_t extras = no_extras;  // index into the summary's side table
 
   bool created_inside() const noexcept { return first_index > 1; }  // absent from sample 1
 };
