@@ -41,6 +41,7 @@ const std::map<std::string, runner>& runners() {
       {"sampling_overhead_v2_full", sampling_overhead},
       {"sampling_overhead_v2_graph", sampling_overhead},
       {"sample_cost", sample_cost},
+      {"sample_cost_copied", sample_cost},
       {"recording_format", recording_format},
       {"identity", identity},
       {"diff", diff},

@@ -4,7 +4,8 @@
 // at the same line, so its record changes only in its wait start and counters, as in
 // sampling_overhead) and then takes the sample on its own thread. The periodic sampler's own
 // pipeline (delta with the wait-for graph, symbolising, the kept state, v2 to a file) runs as
-// recording does; its stats say where the time went.
+// recording does; its stats say where the time went. sample_cost_copied has the runtime copy
+// every changed goroutine's frames (sampler_options::keep_frames off).
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +60,9 @@ std::vector<result> sample_cost(const job& j) {
       // point that depends on the machine's speed; no refresh keeps the counts comparable.
       sampler_options options;
       options.graph_interval_ns = 3'600'000'000'000;
+      // sample_cost_copied: every changed goroutine's frames copied and symbolised, as before
+      // kept frames (for comparison in one binary).
+      options.keep_frames = j.op != "sample_cost_copied";
       periodic_sampler sampler(rt, out, options);
       sampler.sample_now();  // the first: full
       first = sampler.stats();

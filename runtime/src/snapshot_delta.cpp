@@ -73,8 +73,10 @@ snapshot_delta runtime::take_snapshot_delta(change_cursor& cursor, bool refresh)
 
 // Under g's lock, which push_frame and pop_frame take to set frames_moved: the bit read here
 // says exactly whether the frames moved since the cursor last had them all.
-void runtime::record_stack(const change_cursor& c, goroutine* g, stack_interner& stacks,
-                           goroutine_record& r) {
+// Inlined: a call per record cost 8 instructions of a copied stack's ~60 (callgrind).
+[[gnu::always_inline]] inline void runtime::record_stack(const change_cursor& c, goroutine* g,
+                                                         stack_interner& stacks,
+                                                         goroutine_record& r) {
   const promise_base* innermost = innermost_of(g);
   if (c.keep_frames_) {
     if ((g->change_bits.load(std::memory_order_relaxed) & change_bit::frames_moved) == 0) {

@@ -29,6 +29,7 @@ void lap(std::int64_t& into, std::int64_t& since) noexcept {
 periodic_sampler::periodic_sampler(runtime& rt, recording_writer& out, sampler_options options)
     : rt_(rt), out_(out), options_(options) {
   cursor_.set_graph_limit(options_.delta_graph_limit);
+  cursor_.set_keep_frames(options_.keep_frames);
 }
 
 periodic_sampler::~periodic_sampler() {
@@ -174,7 +175,10 @@ void periodic_sampler::take_sample(std::uint64_t seq) {
   lap(st.snapshot_ns, t);
   st.records += raw.changes.goroutines.size();
   st.waits += raw.waits.size();
-  sample part = to_sample(raw.changes, rt_.started_ns(), sym_);
+  if (raw.full) stacks_.clear();
+  sample part = options_.keep_frames ? to_sample(raw.changes, rt_.started_ns(), sym_, stacks_)
+                                     : to_sample(raw.changes, rt_.started_ns(), sym_);
+  for (const std::uint64_t id : raw.exited) stacks_.erase(id);  // unknown ids: nothing
   part.seq = seq;
   lap(st.symbolise_ns, t);
   last_had_graph_ = raw.full || raw.graph;

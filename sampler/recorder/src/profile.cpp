@@ -7,6 +7,7 @@
 #include <bit>
 #include <chrono>
 #include <fstream>
+#include <stdexcept>
 #include <utility>
 
 #include "gprofid/clock.hpp"
@@ -15,7 +16,15 @@
 namespace gprofid {
 namespace {
 
-using id_key = std::pair<std::uint64_t, std::uint32_t>;  // goroutine id, record index
+// A record's place in id order, with its table stack (in the 4 bytes a pair would pad).
+struct id_key {
+  std::uint64_t id = 0;
+  std::uint32_t index = 0;  // of the record in the snapshot
+  std::uint32_t stack = 0;  // the symbolizer's
+  friend bool operator<(const id_key& a, const id_key& b) noexcept {
+    return a.id < b.id || (a.id == b.id && a.index < b.index);
+  }
+};
 
 // Sorts (id, index) keys by id. The ids of one program's goroutines are close together, so an
 // LSD radix sort on their offset from the smallest takes one or two passes of 11 bits: to_sample
@@ -29,9 +38,9 @@ void sort_by_id(std::vector<id_key>& keys) {
     return;
   }
   const auto [lo, hi] = std::minmax_element(
-      keys.begin(), keys.end(), [](const id_key& a, const id_key& b) { return a.first < b.first; });
-  const std::uint64_t base = lo->first;
-  const std::uint64_t range = hi->first - base;
+      keys.begin(), keys.end(), [](const id_key& a, const id_key& b) { return a.id < b.id; });
+  const std::uint64_t base = lo->id;
+  const std::uint64_t range = hi->id - base;
   if (std::bit_width(range) > 3 * digit_bits) {  // ids far apart: more passes than a sort is worth
     std::sort(keys.begin(), keys.end());
     return;
@@ -39,7 +48,7 @@ void sort_by_id(std::vector<id_key>& keys) {
   std::vector<id_key> out(keys.size());
   std::array<std::uint32_t, buckets> count;
   for (int shift = 0; shift < 64 && (range >> shift) != 0; shift += digit_bits) {
-    auto digit = [&](const id_key& k) { return ((k.first - base) >> shift) & (buckets - 1); };
+    auto digit = [&](const id_key& k) { return ((k.id - base) >> shift) & (buckets - 1); };
     count.fill(0);
     for (const auto& k : keys) ++count[digit(k)];
     std::uint32_t sum = 0;
@@ -49,18 +58,45 @@ void sort_by_id(std::vector<id_key>& keys) {
   }
 }
 
-}  // namespace
+constexpr std::uint32_t unseen = UINT32_MAX;
 
-sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) {
+// The table stack of record `r` of `snap`, `kept` brought up to date. Called in record order:
+// each snapshot stack is interned at its first use (`of_snapshot`, unseen until then), the order
+// in which to_sample(snap) interns snap.stacks (a stack enters snap.stacks with its first
+// record), so the tables come out the same as if the kept frames had been copied.
+std::uint32_t kept_stack_of(const goroutine_record& r, const snapshot& snap, symbolizer& sym,
+                            id_table& kept, std::vector<std::uint32_t>& of_snapshot) {
+  if (r.stack == frames_kept) {
+    const std::uint32_t was = kept.find(r.id);
+    if (was == id_table::none) {
+      throw std::logic_error("gprofid::to_sample: kept frames of a goroutine with no stack");
+    }
+    const std::uint32_t t = sym.restack(was, r.innermost_at);
+    if (t != was) kept.assign(r.id, t);
+    return t;
+  }
+  std::uint32_t& t = of_snapshot.at(r.stack);
+  if (t == unseen) t = sym.intern_stack(snap.stacks[r.stack]);
+  kept.assign(r.id, t);
+  return t;
+}
+
+sample to_sample_with(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym,
+                      id_table* kept) {
   sample s;
   s.time_ns = snap.started_ns - origin_ns;
   s.duration_ns = snap.finished_ns - snap.started_ns;
   s.pause_ns = snap.max_hold_ns;
 
-  // The snapshot already shares stacks; map each of its stacks to a table index once.
+  // The snapshot already shares stacks; map each of its stacks to a table index once (with
+  // kept frames, as records use them: theirs are not in snap.stacks).
   std::vector<std::uint32_t> stack_ids;
-  stack_ids.reserve(snap.stacks.size());
-  for (const auto& st : snap.stacks) stack_ids.push_back(sym.intern_stack(st));
+  if (kept) {
+    stack_ids.assign(snap.stacks.size(), unseen);
+  } else {
+    stack_ids.reserve(snap.stacks.size());
+    for (const auto& st : snap.stacks) stack_ids.push_back(sym.intern_stack(st));
+  }
 
   // Most goroutines of a program come from a handful of sites: remember the last one.
   const char* last_file = nullptr;
@@ -73,12 +109,14 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
   std::vector<id_key> order;
   order.reserve(snap.goroutines.size());
   for (std::size_t i = 0; i < snap.goroutines.size(); ++i) {
-    order.emplace_back(snap.goroutines[i].id, static_cast<std::uint32_t>(i));
+    const goroutine_record& r = snap.goroutines[i];
+    order.push_back({r.id, static_cast<std::uint32_t>(i),
+                     kept ? kept_stack_of(r, snap, sym, *kept, stack_ids) : stack_ids.at(r.stack)});
   }
   sort_by_id(order);
   s.goroutines.reserve(snap.goroutines.size());
-  for (const auto& [id, index] : order) {
-    const goroutine_record& r = snap.goroutines[index];
+  for (const id_key& key : order) {
+    const goroutine_record& r = snap.goroutines[key.index];
     goroutine_sample g;
     g.id = r.id;
     g.parent_id = r.parent_id;
@@ -92,7 +130,7 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
       last_line = loc.line();
       last_pc = r.site.pc;
     }
-    g.stack = stack_ids.at(r.stack);
+    g.stack = key.stack;
     g.state = r.state;
     g.reason = r.state == goroutine_state::waiting ? r.reason : wait_reason::none;
     g.created_ns = r.created_ns - origin_ns;
@@ -119,6 +157,16 @@ sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) 
     if (o->id == ls.object) o->locked_at = sym.intern_frame({ls.at, ls.at, nullptr}) + 1;
   }
   return s;
+}
+
+}  // namespace
+
+sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym) {
+  return to_sample_with(snap, origin_ns, sym, nullptr);
+}
+
+sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym, id_table& stacks) {
+  return to_sample_with(snap, origin_ns, sym, &stacks);
 }
 
 sample goroutine_profile_with_id(runtime& rt, symbolizer& sym) {

@@ -1,6 +1,7 @@
 #include "gprofid/recorder/symbolizer.hpp"
 
 #include <functional>
+#include <stdexcept>
 #include <string_view>
 
 #include "gprofid/detail/function_name.hpp"
@@ -74,10 +75,35 @@ std::uint32_t symbolizer::intern_frame(const stack_frame& f) {
 std::uint32_t symbolizer::intern_stack(const stack_trace& frames) {
   scratch_.clear();
   for (const auto& f : frames) scratch_.push_back(intern_frame(f));
+  return intern_scratch(frames.empty() ? stack_frame{} : frames.front());
+}
+
+std::uint32_t symbolizer::intern_scratch(const stack_frame& innermost) {
   auto [it, fresh] =
       stack_index_.try_emplace(scratch_, static_cast<std::uint32_t>(tables_.stacks.size()));
-  if (fresh) tables_.stacks.push_back(scratch_);
+  if (fresh) {
+    tables_.stacks.push_back(scratch_);
+    innermost_.push_back(innermost);
+  }
   return it->second;
+}
+
+std::uint32_t symbolizer::restack_moved(std::uint32_t stack, std::source_location innermost_at) {
+  if (stack >= innermost_.size() || tables_.stacks[stack].empty()) {
+    throw std::logic_error("gprofid::symbolizer::restack: no such stack");
+  }
+  const stack_frame& was = innermost_[stack];
+  // Another co_await at the same file and line is the same frame entry (intern_frame's key);
+  // another line is usually a new one, and rarely the same text by another pointer, which
+  // interning finds.
+  if (innermost_at.line() == was.call_site.line() &&
+      innermost_at.file_name() == was.call_site.file_name()) {
+    return stack;
+  }
+  const stack_frame now{was.function, innermost_at, was.pc};
+  scratch_ = tables_.stacks[stack];
+  scratch_.front() = intern_frame(now);
+  return intern_scratch(now);
 }
 
 table_marks symbolizer::marks() const noexcept {

@@ -56,6 +56,28 @@ TEST_CASE("summary_id_table grows and keeps every id") {
   CHECK(t.find(5) == 7);
 }
 
+TEST_CASE("id_table::assign replaces a value or inserts one, through growth and erasures") {
+  // As the sampler keeps each goroutine's stack: most assigns replace, some ids come and go.
+  std::mt19937_64 rng(8);
+  id_table t;
+  std::unordered_map<std::uint64_t, std::uint32_t> m;
+  std::vector<std::uint64_t> probe;
+  for (std::uint64_t id = 1; id <= 300; ++id) probe.push_back(id);
+  for (int step = 0; step < 20'000; ++step) {
+    const std::uint64_t id = probe[rng() % probe.size()];
+    if (rng() % 4 == 0) {
+      CHECK(t.erase(id) == (m.count(id) ? m.at(id) : id_table::none));
+      m.erase(id);
+    } else {
+      const auto v = static_cast<std::uint32_t>(rng() % 1000);
+      t.assign(id, v);
+      m[id] = v;
+    }
+    if (step % 101 == 0) check_same(t, m, probe);
+  }
+  check_same(t, m, probe);
+}
+
 TEST_CASE("summary_id_table: ids far apart and at the limits") {
   summary_id_table t;
   std::unordered_map<std::uint64_t, std::uint32_t> m;

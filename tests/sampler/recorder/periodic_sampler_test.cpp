@@ -162,6 +162,91 @@ TEST_CASE("periodic_sampler: a leak that forms between full snapshots is in the 
   }
 }
 
+task<void> parks_inside(chan<int> c) {
+  co_await c.recv();
+}
+
+// Woken with v, it parks next at its loop's line (v % 3 == 2), at another line of the same
+// frame (1), or in a frame it calls (0): frames that move, and a line that moves without them.
+task<void> moves_around(chan<int> c) {
+  while (auto v = co_await c.recv()) {
+    if (*v % 3 == 0) {
+      co_await parks_inside(c);
+    } else if (*v % 3 == 1) {
+      auto w = co_await c.recv();  // into a variable: see docs/runtime.md on g++ 12
+      if (!w) co_return;
+    }
+  }
+}
+
+// One worker, samples by hand between steps that wake, spawn and end goroutines: the recording
+// of a sampler with keep_frames set or not.
+recording record_moving(bool keep_frames, recording_encoding format) {
+  const auto path = temp_file("kept-frames");
+  runtime rt({.workers = 1});
+  rt.run([](runtime& rt, const fs::path& path, recording_encoding format,
+            bool keep_frames) -> task<void> {
+    std::vector<chan<int>> links;
+    auto spawn = [&] {
+      links.push_back(make_chan<int>(1));
+      go(moves_around(links.back()));
+    };
+    for (int i = 0; i < 30; ++i) spawn();
+    co_await yield();
+    recording_writer w = recording_writer::create(path.string(), format);
+    w.write_header(header_for(rt, 0));
+    periodic_sampler s(rt, w, {.graph_interval_ns = 3'600'000'000'000, .keep_frames = keep_frames});
+    s.sample_now();  // full
+    for (int step = 0; step < 12; ++step) {
+      for (std::size_t i = 0; i < links.size(); ++i) {
+        if ((i + step) % 2 == 0 && !links[i].closed())
+          co_await links[i].send(static_cast<int>(i + step));
+      }
+      if (step % 4 == 3) links[step].close();  // it ends
+      spawn();
+      co_await yield();  // one worker: every one woken runs and parks again
+      s.sample_now();
+    }
+    s.stop();
+    w.write_end({13, end_reason::samples, std::nullopt, std::nullopt});
+    for (auto& c : links) {
+      if (!c.closed()) c.close();
+    }
+    co_await yield();
+  }(rt, path, format, keep_frames));
+  recording rec = read_recording(path.string());
+  fs::remove(path);
+  return rec;
+}
+
+TEST_CASE("periodic_sampler: kept frames make the recording copied frames make") {
+  for (const auto format : {recording_encoding::v2, recording_encoding::jsonl}) {
+    INFO(to_string(format));
+    const recording kept = record_moving(true, format);
+    const recording copied = record_moving(false, format);
+    CHECK(kept.tables.sites == copied.tables.sites);
+    CHECK(kept.tables.frames == copied.tables.frames);
+    CHECK(kept.tables.stacks == copied.tables.stacks);
+    CHECK(copied.tables.stacks.size() >= 4);  // the workload moved frames and lines
+    REQUIRE(kept.samples.size() == 13);
+    REQUIRE(copied.samples.size() == 13);
+    for (std::size_t i = 0; i < kept.samples.size(); ++i) {
+      INFO("sample " << i);
+      const auto& a = kept.samples[i].goroutines;
+      const auto& b = copied.samples[i].goroutines;
+      REQUIRE(a.size() == b.size());
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        INFO("goroutine " << a[k].id);
+        CHECK(a[k].id == b[k].id);
+        CHECK(a[k].stack == b[k].stack);
+        CHECK(a[k].site == b[k].site);
+        CHECK(a[k].state == b[k].state);
+        CHECK(a[k].resumes == b[k].resumes);
+      }
+    }
+  }
+}
+
 TEST_CASE("periodic_sampler: stop() is prompt even with a long interval") {
   const auto path = temp_file("prompt");
   std::chrono::steady_clock::duration took{};

@@ -44,8 +44,8 @@ class summary_live_set {
     const std::uint32_t s = ids_.find(id);
     if (s == summary_id_table::none) return;
     const char* v = reinterpret_cast<const char*>(&chunks_[s / chunk][s % chunk]);
-    summary_prefetch(v);
-    if constexpr (sizeof(T) > 64) summary_prefetch(v + sizeof(T) - 1);
+    prefetch_line(v);
+    if constexpr (sizeof(T) > 64) prefetch_line(v + sizeof(T) - 1);
   }
   // `id` must not be in the set.
   T& insert(std::uint64_t id, T&& value) {

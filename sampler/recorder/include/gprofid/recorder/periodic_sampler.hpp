@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "gprofid/recorder/symbolizer.hpp"
+#include "gprofid/recording/id_table.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/recording_writer.hpp"
 #include "gprofid/recording/sample_state.hpp"
@@ -35,6 +36,10 @@ struct sampler_options {
   // Incremental, while deltas carry no graph (past the limit): a full snapshot, with the graph,
   // this long after the previous full one ended; in between, samples keep its graph.
   std::int64_t graph_interval_ns = 1'000'000'000;
+  // Incremental: the runtime hands over no frames of a changed goroutine whose frames did not
+  // move (change_cursor::set_keep_frames); the sampler keeps each goroutine's stack instead. The
+  // same recording either way; false copies and symbolises every changed goroutine's stack.
+  bool keep_frames = true;
 };
 
 // Where the sampler's time went, summed over its samples (wall clock on the sampler thread;
@@ -100,6 +105,7 @@ class periodic_sampler {
   symbolizer sym_;
   change_cursor cursor_;  // released by stop(), which must run while rt_ lives
   sample_state state_;    // incremental v1: the last sample (v2's encoder keeps its own)
+  id_table stacks_;       // keep_frames: each goroutine's table stack at the last sample
   std::int64_t last_full_ns_ = 0;
   bool last_had_graph_ = false;  // the previous sample's graph is as of its instant
   sample scratch_;               // incremental v1: the sample made from state_

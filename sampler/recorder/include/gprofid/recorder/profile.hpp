@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gprofid/recorder/symbolizer.hpp"
+#include "gprofid/recording/id_table.hpp"
 #include "gprofid/recording/recording_format.hpp"
 #include "gprofid/recording/recording_writer.hpp"
 #include "gprofid/recording/sample.hpp"
@@ -18,6 +19,12 @@ namespace gprofid {
 // A snapshot as a sample: goroutines sorted by id, times relative to `origin_ns` (monotonic),
 // wait_ns measured at the snapshot instant. seq is left 0 for the caller to number.
 sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym);
+// The same for the snapshots of a cursor that keeps frames (change_cursor::set_keep_frames):
+// `stacks` holds each goroutine's table stack as of the previous snapshot (cleared before a full
+// one; exits erased by the caller) and is brought up to this one. A record with frames_kept
+// takes its goroutine's stack from it (symbolizer::restack); std::logic_error if it has none.
+// The tables grow in the order to_sample(snap) grows them, so a recording is the same either way.
+sample to_sample(const snapshot& snap, std::int64_t origin_ns, symbolizer& sym, id_table& stacks);
 
 // Takes rt.take_snapshot() and symbolises it; times are relative to rt.started_ns().
 sample goroutine_profile_with_id(runtime& rt, symbolizer& sym);

@@ -1,11 +1,11 @@
-#include "gprofid/analysis/summary_id_table.hpp"
+#include "gprofid/recording/id_table.hpp"
 
 #include <bit>
 #include <utility>
 
 namespace gprofid {
 
-void summary_id_table::rehash(std::size_t capacity) {
+void id_table::rehash(std::size_t capacity) {
   std::vector<entry> old = std::exchange(entries_, std::vector<entry>(capacity));
   shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
   for (const entry& e : old) {
@@ -16,7 +16,7 @@ void summary_id_table::rehash(std::size_t capacity) {
   }
 }
 
-void summary_id_table::insert(std::uint64_t id, std::uint32_t slot) {
+void id_table::insert(std::uint64_t id, std::uint32_t slot) {
   // At most 3/4 full: linear probing stays near one probe per lookup.
   if ((size_ + 1) * 4 > entries_.size() * 3) rehash(entries_.empty() ? 16 : entries_.size() * 2);
   std::size_t i = home(id);
@@ -25,7 +25,21 @@ void summary_id_table::insert(std::uint64_t id, std::uint32_t slot) {
   ++size_;
 }
 
-std::uint32_t summary_id_table::erase(std::uint64_t id) noexcept {
+void id_table::assign(std::uint64_t id, std::uint32_t slot) {
+  if (size_ != 0) {
+    for (std::size_t i = home(id);; i = (i + 1) & mask()) {
+      entry& e = entries_[i];
+      if (e.slot == none) break;
+      if (e.id == id) {
+        e.slot = slot;
+        return;
+      }
+    }
+  }
+  insert(id, slot);
+}
+
+std::uint32_t id_table::erase(std::uint64_t id) noexcept {
   if (size_ == 0) return none;
   std::size_t i = home(id);
   while (entries_[i].id != id || entries_[i].slot == none) {
@@ -48,7 +62,7 @@ std::uint32_t summary_id_table::erase(std::uint64_t id) noexcept {
   return slot;
 }
 
-void summary_id_table::clear() noexcept {
+void id_table::clear() noexcept {
   entries_.clear();
   entries_.shrink_to_fit();
   size_ = 0;
