@@ -11,6 +11,7 @@
 #include "gprofid/runtime.hpp"
 #include "gprofid/sleep.hpp"
 #include "gprofid/this_goroutine.hpp"
+#include "gprofid/wait_group.hpp"
 #include "workloads/workload.hpp"
 
 namespace gprofid::workloads {
@@ -32,12 +33,20 @@ struct account {
 // Accounts live as long as any goroutine that uses them.
 using bank = std::vector<std::unique_ptr<account>>;
 
+// `crossing`, for the two transfers of a pair that deadlock: each waits there, holding its
+// first lock, until the other holds its own, so that they deadlock however late one of them runs
+// (the hold alone is a race a loaded machine can lose, and then there is no deadlock).
 task<void> transfer(std::shared_ptr<bank> accounts, std::size_t from, std::size_t to,
-                    std::int64_t amount, std::chrono::nanoseconds hold) {
+                    std::int64_t amount, std::chrono::nanoseconds hold,
+                    std::shared_ptr<wait_group> crossing = nullptr) {
   auto& a = *(*accounts)[from];
   auto& b = *(*accounts)[to];
   auto first = co_await a.m.scoped_lock();
   co_await sleep_for(hold);  // e.g. a fraud check while holding the source account
+  if (crossing) {
+    crossing->done();
+    co_await crossing->wait();
+  }
   auto second = co_await b.m.scoped_lock();
   a.balance -= amount;
   b.balance += amount;
@@ -77,8 +86,10 @@ task<void> deadlock(workload_context ctx) {
   }
   // Accounts 2p and 2p+1: transfers in both directions at once, each taking its first lock.
   for (std::size_t p = 0; p < pairs; ++p) {
-    go(transfer(accounts, 2 * p, 2 * p + 1, 10, hold));
-    go(transfer(accounts, 2 * p + 1, 2 * p, 20, hold));
+    auto crossing = std::make_shared<wait_group>();
+    crossing->add(2);
+    go(transfer(accounts, 2 * p, 2 * p + 1, 10, hold, crossing));
+    go(transfer(accounts, 2 * p + 1, 2 * p, 20, hold, crossing));
   }
   for (std::size_t h = 0; h < healthy; ++h) {
     const std::size_t a = 2 * (pairs + h);

@@ -22,6 +22,7 @@
 #include <gprofid/sleep.hpp>
 #include <gprofid/this_goroutine.hpp>
 #include <gprofid/timer_channel.hpp>
+#include <gprofid/wait_group.hpp>
 
 using namespace std::chrono_literals;
 
@@ -32,6 +33,12 @@ struct service {
   gprofid::mutex schema;  // held by the migration until shutdown
   gprofid::mutex account_a;
   gprofid::mutex account_b;
+  // The trouble is set up by handshakes, not by sleeps, so that it is there however late a
+  // goroutine runs (a test on a loaded machine records it): the stuck request asks for the
+  // schema only once the migration holds it, and each transfer asks for its second account
+  // only once both hold their first.
+  gprofid::event schema_held;
+  gprofid::wait_group first_accounts_held;
   std::uint64_t flushes = 0;
 };
 
@@ -70,11 +77,13 @@ gprofid::task<void> handle_request(int request) {
 gprofid::task<void> migration(std::shared_ptr<service> s) {
   gprofid::this_goroutine::set_label("role", "migration");
   auto guard = co_await s->schema.scoped_lock();
+  s->schema_held.set();
   co_await s->shutdown.wait();
 }
 
 gprofid::task<void> stuck_request(std::shared_ptr<service> s) {
   gprofid::this_goroutine::set_label("request_id", "stuck-42");
+  co_await s->schema_held.wait();
   auto guard = co_await s->schema.scoped_lock();
 }
 
@@ -83,7 +92,8 @@ gprofid::task<void> transfer(std::shared_ptr<service> s, bool a_first) {
   auto& first = a_first ? s->account_a : s->account_b;
   auto& second = a_first ? s->account_b : s->account_a;
   auto one = co_await first.scoped_lock();
-  co_await gprofid::sleep_for(20ms);
+  s->first_accounts_held.done();
+  co_await s->first_accounts_held.wait();
   auto two = co_await second.scoped_lock();
 }
 
@@ -94,6 +104,7 @@ gprofid::task<void> main_task(int seconds) {
   gprofid::go(shutdown_waiter(s));
   gprofid::go(metrics(s));
   gprofid::go(migration(s));
+  s->first_accounts_held.add(2);
   gprofid::go(transfer(s, true));
   gprofid::go(transfer(s, false));
   const auto end = gprofid::timer_clock::now() + std::chrono::seconds(seconds);

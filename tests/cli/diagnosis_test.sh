@@ -92,7 +92,10 @@ for w in worker-pool pipeline http leak deadlock; do
   # A 200 ms checksum every 300 ms rather than every 1 s: under load the first one may be over
   # before the first sample, and the next must still fall inside the recording.
   [ "$w" = worker-pool ] && opts=(--opt hog_every=300ms)
-  "$G" record -q -w "$w" "${opts[@]}" -i 50ms -d 1200ms -o "$rec" || { echo "FAIL record $w"; exit 1; }
+  # 24 samples (1.2 s on a quiet machine), not 1.2 s: the sampler drops the ticks a stalled
+  # process missed, so under load a fixed duration holds fewer samples than the findings need;
+  # a count holds as many however long they take.
+  "$G" record -q -w "$w" "${opts[@]}" -i 50ms -n 24 -o "$rec" || { echo "FAIL record $w"; exit 1; }
   "$G" diff "$rec" --summary >"$w.json"
   d=$(jq '.summary.deadlocks | length' "$w.json")
   l=$(jq '.summary.leaks | length' "$w.json")
