@@ -17,6 +17,10 @@ DIR=$(mktemp -d)
 PIDS=()
 T() { tmux -S "$DIR/tmux.sock" "$@"; }
 trap 'T kill-server 2>/dev/null; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$DIR"' EXIT
+# One tmux server for the whole test. Each top runs in a session of its own, and a server left
+# with no session exits: a new-session that raced that exit failed with "server exited
+# unexpectedly" (seen once in make test under ctest -j2), so a session that never ends keeps it.
+T new-session -d -s keep -x 20 -y 5 "sleep 100000"
 export XDG_RUNTIME_DIR=$DIR/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 
@@ -49,6 +53,8 @@ keys() { T send-keys -t top "$@"; }
 # start_top ARGS...: gprof-id top in a fresh 200x50 tmux session; its status goes to $DIR/status.
 start_top() {
   rm -f "$DIR/status"
+  # The previous top's session closes just after it writes its status.
+  for _ in $(seq 100); do T has-session -t =top 2>/dev/null || break; sleep 0.05; done
   T new-session -d -s top -x 200 -y 50 \
     "TERM=xterm-256color $GPROF_ID top $* 2>$DIR/top.err; echo \$? >$DIR/status"
 }
