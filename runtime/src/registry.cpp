@@ -36,11 +36,10 @@ goroutine* registry::create(std::uint64_t id, std::uint64_t parent_id, spawn_sit
     // reads. One created before the instant is in the walk, which takes it out of quiet.
     if (tracking_.load(std::memory_order_acquire)) {
       // A new goroutine's frames are new to every cursor.
-      g->change_bits.store(change_bit::listed | change_bit::frames_moved,
-                           std::memory_order_relaxed);
+      g->change_bits.store(change_bit::listed, std::memory_order_relaxed);
       push_changed(g, g->shard);  // under the shard's mutex: see stop_tracking
     } else {
-      g->change_bits.store(change_bit::quiet | change_bit::frames_moved, std::memory_order_relaxed);
+      g->change_bits.store(change_bit::quiet, std::memory_order_relaxed);
     }
     g->next.store(s.head, std::memory_order_relaxed);  // published by the lock (see collect)
     if (s.head) s.head->prev = g;
@@ -212,8 +211,13 @@ void registry::free_owned(goroutine* g) noexcept {
   std::unique_ptr<goroutine> free_it(g);
 }
 
+// g's worker reads goroutine_flag::panicked without g's lock: only it writes that bit.
+static bool has_panicked(const goroutine& g) noexcept {
+  return (g.flags.load(std::memory_order_relaxed) & goroutine_flag::panicked) != 0;
+}
+
 bool registry::is_new_panic(const goroutine& g, const std::exception_ptr& exception) {
-  if (!g.panicked) return true;
+  if (!has_panicked(g)) return true;
   std::lock_guard guard(panics_m_);
   auto it = panics_.find(g.id);
   return it == panics_.end() || it->second.exception != exception;
@@ -222,21 +226,23 @@ bool registry::is_new_panic(const goroutine& g, const std::exception_ptr& except
 void registry::note_panic(goroutine& g, panic_record r) {
   std::lock_guard guard(panics_m_);
   panics_.insert_or_assign(g.id, std::move(r));
-  g.panicked = true;
+  std::lock_guard flags(g.lock);  // panics_m_ -> g.lock
+  g.set_flags_locked(goroutine_flag::panicked);
 }
 
 std::string registry::panic_stack(const goroutine& g) {
-  if (!g.panicked) return {};
+  if (!has_panicked(g)) return {};
   std::lock_guard guard(panics_m_);
   auto it = panics_.find(g.id);
   return it == panics_.end() ? std::string() : it->second.stack;
 }
 
 void registry::forget_panic(goroutine& g) noexcept {
-  if (!g.panicked) return;
+  if (!has_panicked(g)) return;
   std::lock_guard guard(panics_m_);
   panics_.erase(g.id);
-  g.panicked = false;
+  std::lock_guard flags(g.lock);  // panics_m_ -> g.lock
+  g.clear_flags_locked(goroutine_flag::panicked);
 }
 
 void registry::drain_changed(bool quiet) noexcept {

@@ -30,7 +30,6 @@ inline constexpr std::uint8_t dead = 2;
 // No cursor follows changes: note_changed does nothing. Set on every goroutine while tracking
 // is off, cleared by the walk that starts tracking.
 inline constexpr std::uint8_t quiet = 4;
-// frames_moved = 8 is in goroutine.hpp, beside push_frame and pop_frame that set it.
 }  // namespace change_bit
 
 class registry {
@@ -88,7 +87,7 @@ class registry {
   std::size_t foreign_shard() const noexcept { return shards_.size() - 1; }
 
   // The exception that escaped a goroutine's innermost frame and the stack it escaped from,
-  // for its panic report (goroutine::panicked says one is kept). note_panic keeps the first
+  // for its panic report (goroutine_flag::panicked says one is kept). note_panic keeps the first
   // stack of an exception as it unwinds frame by frame; forget_panic when the goroutine ends.
   struct panic_record {
     std::exception_ptr exception;

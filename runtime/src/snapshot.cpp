@@ -113,9 +113,7 @@ snapshot runtime::walk_all(change_cursor* cursor) {
     // with its lists, see walk_changed): a change the read below misses is listed.
     for (goroutine* g : all) {
       if (g->created_epoch < cap.epoch) {
-        // The read below hands the cursor its whole stack. Cleared before the read: frames
-        // that move after the clear set the bit again, at worst costing one more whole stack.
-        g->change_bits.fetch_and(~(change_bit::quiet | change_bit::frames_moved),
+        g->change_bits.fetch_and(static_cast<std::uint8_t>(~change_bit::quiet),
                                  std::memory_order_acq_rel);
       }
     }
@@ -144,6 +142,9 @@ snapshot runtime::walk_all(change_cursor* cursor) {
       }
       r = make_record(g, cap.instant_ns);
       r.stack = stacks.intern_stack_of(g, innermost_of(g));
+      // The cursor has its whole stack now. One that recorded itself instead keeps the flag:
+      // at worst one more whole stack.
+      if (cursor) g->clear_flags_locked(goroutine_flag::frames_moved);
       if (r.state == goroutine_state::waiting) graph.note_waiting(g, r, snap.goroutines.size());
       follow = cursor && r.state == goroutine_state::running;
     }

@@ -71,7 +71,7 @@ snapshot_delta runtime::take_snapshot_delta(change_cursor& cursor, bool refresh)
   return walk_changed(cursor);
 }
 
-// Under g's lock, which push_frame and pop_frame take to set frames_moved: the bit read here
+// Under g's lock, which push_frame and pop_frame hold to set frames_moved: the flag read here
 // says exactly whether the frames moved since the cursor last had them all.
 // Inlined: a call per record cost 8 instructions of a copied stack's ~60 (callgrind).
 [[gnu::always_inline]] inline void runtime::record_stack(const change_cursor& c, goroutine* g,
@@ -79,12 +79,12 @@ snapshot_delta runtime::take_snapshot_delta(change_cursor& cursor, bool refresh)
                                                          goroutine_record& r) {
   const promise_base* innermost = innermost_of(g);
   if (c.keep_frames_) {
-    if ((g->change_bits.load(std::memory_order_relaxed) & change_bit::frames_moved) == 0) {
+    if ((g->flags.load(std::memory_order_relaxed) & goroutine_flag::frames_moved) == 0) {
       r.stack = frames_kept;
       r.innermost_at = innermost->await_site.load(std::memory_order_relaxed);
       return;
     }
-    g->change_bits.fetch_and(~change_bit::frames_moved, std::memory_order_relaxed);
+    g->clear_flags_locked(goroutine_flag::frames_moved);
   }
   r.stack = stacks.intern_stack_of(g, innermost);
 }

@@ -33,13 +33,19 @@ enum class run_status : std::uint8_t { runnable, running, waiting, woken_while_p
 
 class scheduler;
 
-namespace change_bit {
-// Set by push_frame and pop_frame (under the goroutine's lock): its frames moved since the
-// tracking cursor last had its whole stack. Cleared by the tracking read that hands out a whole
-// stack; while clear, a delta of a cursor with set_keep_frames(true) hands out frames_kept
-// instead (docs/snapshot.md, "Kept frames"). The other bits are in registry.hpp.
-inline constexpr std::uint8_t frames_moved = 8;
-}  // namespace change_bit
+// Bits of goroutine::flags. Written only under the goroutine's lock, as a load and a store (no
+// locked read-modify-write: the lock orders the writers); read without it only by the thread
+// that writes that bit.
+namespace goroutine_flag {
+// Set by push_frame and pop_frame: its frames moved since the tracking cursor last had its whole
+// stack. Cleared by the tracking read that hands out a whole stack; while clear, a delta of a
+// cursor with set_keep_frames(true) hands out frames_kept instead (docs/snapshot.md, "Kept
+// frames"). Set at creation: a new goroutine's first read hands out its whole stack.
+inline constexpr std::uint8_t frames_moved = 1;
+// An exception escaped one of its frames: the registry keeps the stack it escaped from
+// (registry::note_panic), out of line because it is rare. Written by its worker.
+inline constexpr std::uint8_t panicked = 2;
+}  // namespace goroutine_flag
 
 // The object a parked goroutine waits on (a chan_core, mutex, wait_group, event or a select's
 // select_frame), as park() is told it.
@@ -58,6 +64,14 @@ class goroutine {
   // From the block pool: no allocator header per control block.
   static void* operator new(std::size_t size) { return detail::pool_allocate(size); }
   static void operator delete(void* p, std::size_t size) noexcept { detail::pool_free(p, size); }
+  // Sets or clears goroutine_flag bits; `lock` held.
+  void set_flags_locked(std::uint8_t bits) noexcept {
+    flags.store(flags.load(std::memory_order_relaxed) | bits, std::memory_order_relaxed);
+  }
+  void clear_flags_locked(std::uint8_t bits) noexcept {
+    flags.store(static_cast<std::uint8_t>(flags.load(std::memory_order_relaxed) & ~bits),
+                std::memory_order_relaxed);
+  }
 
   // Identity: immutable after construction.
   const std::uint64_t id;
@@ -86,12 +100,11 @@ class goroutine {
   std::uint16_t shard = 0;  // the registry shard it is linked in
   std::uint16_t depth = 0;  // frames outside `innermost` (wraps past 65535: only the key suffers)
   // Change tracking for incremental snapshots (registry.hpp, change_bit; docs/snapshot.md
-  // "Incremental snapshots"). With `panicked` and `sched_index`, in the padding before
+  // "Incremental snapshots"). With `flags` and `sched_index`, in the padding before
   // blocked_object.
   std::atomic<std::uint8_t> change_bits{0};
-  // An exception escaped one of its frames: the registry keeps the stack it escaped from
-  // (registry::note_panic), out of line because it is rare. Its worker's only.
-  bool panicked = false;
+  // goroutine_flag bits, under `lock`.
+  std::atomic<std::uint8_t> flags{goroutine_flag::frames_moved};
   // The scheduler that runs it, as an index (scheduler.hpp, scheduler_of): in the padding here
   // where a pointer would take a word.
   std::uint16_t sched_index = 0;
@@ -135,8 +148,7 @@ inline void push_frame(goroutine* g, promise_base* p) noexcept {
   // The caller waits at this call's co_await (await_transform stored it) until p is popped.
   g->outer_hash ^= frame_hash(g->depth++, c->pc(), c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
-  // One locked OR of a line the lock holds already: the other change bits are set without it.
-  g->change_bits.fetch_or(change_bit::frames_moved, std::memory_order_relaxed);
+  g->set_flags_locked(goroutine_flag::frames_moved);
 }
 
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
@@ -147,7 +159,7 @@ inline void pop_frame(goroutine* g, promise_base* p) noexcept {
     g->outer_hash ^= frame_hash(--g->depth, c->pc(), c->await_site.load(std::memory_order_relaxed));
   }
   g->innermost = c;
-  g->change_bits.fetch_or(change_bit::frames_moved, std::memory_order_relaxed);
+  g->set_flags_locked(goroutine_flag::frames_moved);
 }
 
 }  // namespace gprofid
