@@ -122,6 +122,7 @@ snapshot runtime::walk_all(change_cursor* cursor) {
 
   stack_interner stacks(snap);
   detail::wait_graph_capture graph;
+  graph.reserve(all.size());
   for (goroutine* g : all) {
     if (g->created_epoch >= cap.epoch) continue;  // created after the instant (and listed)
     goroutine_record r;

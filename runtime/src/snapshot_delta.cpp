@@ -151,6 +151,7 @@ snapshot_delta runtime::walk_changed(change_cursor& c) {
 
   stack_interner stacks(snap);
   detail::wait_graph_capture graph;
+  if (with_graph) graph.reserve(unchanged.size() + taken.size());
   snap.goroutines.reserve(taken.size() + 8);
   for (goroutine* g : taken) {
     goroutine_record r;

@@ -21,7 +21,7 @@ struct wait_inspector {
   // `timer`), then the addresses of its handles under their (leaf) lock; returns the handle
   // list's change count.
   static std::uint64_t channel(const chan_core& c_const, wait_object& o,
-                               std::vector<std::uintptr_t>* handles, wait_object* timer) {
+                               std::vector<std::uintptr_t>& handles, wait_object& timer) {
     auto& c = const_cast<chan_core&>(c_const);  // only its locks are taken
     {
       std::lock_guard guard(c.lock);
@@ -30,18 +30,23 @@ struct wait_inspector {
       o.closed = c.closed;
       o.senders = c.sendq.size();
       o.receivers = c.recvq.size();
-      if (timer && c.timer_when != 0) {
-        timer->when_ns = c.timer_when;
-        timer->period_ns = c.timer_period;
+      if (c.timer_when != 0) {
+        timer.when_ns = c.timer_when;
+        timer.period_ns = c.timer_period;
       }
     }
     std::lock_guard guard(c.handles_lock);
     o.handles = c.handle_count;
-    if (handles) {
-      for (const chan_handle* h = c.handles; h; h = h->next_) {
-        handles->push_back(reinterpret_cast<std::uintptr_t>(h));
-      }
+    for (const chan_handle* h = c.handles; h; h = h->next_) {
+      handles.push_back(reinterpret_cast<std::uintptr_t>(h));
     }
+    return c.handle_changes;
+  }
+
+  // What channel() returns, alone: the re-read of finish() compares only that.
+  static std::uint64_t channel_version(const chan_core& c_const) {
+    auto& c = const_cast<chan_core&>(c_const);  // only its lock is taken
+    std::lock_guard guard(c.handles_lock);
     return c.handle_changes;
   }
 
@@ -90,20 +95,53 @@ std::uint64_t id_of(const void* p) {
 
 }  // namespace
 
+std::pair<std::size_t, bool> address_index::try_emplace(const void* key, std::size_t value) {
+  if ((used_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  // Fibonacci hashing of the address: objects are 8-aligned and often a fixed stride apart.
+  for (std::size_t i = (reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >> 20;;
+       ++i) {
+    slot& s = slots_[i & mask];
+    if (s.key == key) return {s.value, false};
+    if (!s.key) {
+      s = {key, value};
+      ++used_;
+      return {value, true};
+    }
+  }
+}
+
+void address_index::grow() {
+  std::vector<slot> old =
+      std::exchange(slots_, std::vector<slot>(std::max<std::size_t>(64, slots_.size() * 2)));
+  used_ = 0;
+  for (const slot& s : old) {
+    if (s.key) try_emplace(s.key, s.value);
+  }
+}
+
+void wait_graph_capture::reserve(std::size_t n) {
+  parked_.reserve(n);
+  // Many goroutines may share one object: room for the first few thousand, then doubling.
+  const std::size_t objects = std::min<std::size_t>(n, 4096);
+  reads_.reserve(objects);
+  objects_.reserve(objects);
+}
+
 std::uint64_t wait_graph_capture::read_object(wait_object_kind kind, const void* object,
                                               std::size_t reader) {
-  auto [it, fresh] = index_.try_emplace(object, objects_.size());
-  const std::size_t at = it->second;
+  const auto [at, fresh] = index_.try_emplace(object, objects_.size());
   if (!fresh) return objects_[at].id;
   objects_.emplace_back();
   objects_[at].id = id_of(object);
   objects_[at].kind = kind;
-  read rd{at, reader, object, 0, {}, {}, SIZE_MAX};
+  read rd{at, reader, object, 0, handles_.size(), handles_.size(), {}, SIZE_MAX};
   switch (kind) {
     case wait_object_kind::channel: {
       const auto& c = *static_cast<const chan_core*>(object);
       wait_object timer;
-      rd.version = wait_inspector::channel(c, objects_[at], &rd.handles, &timer);
+      rd.version = wait_inspector::channel(c, objects_[at], handles_, timer);
+      rd.handles_end = handles_.size();
       if (timer.when_ns != 0) {
         // The timer is part of the channel (chan_core::timer_when): named by that field's
         // address, read with the channel, and kept or dropped with it.
@@ -160,7 +198,7 @@ std::uint64_t wait_graph_capture::read_object(wait_object_kind kind, const void*
     case wait_object_kind::none:
       break;
   }
-  reads_.push_back(std::move(rd));
+  reads_.push_back(rd);
   return id_of(object);
 }
 
@@ -204,8 +242,11 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
     std::size_t read;  // index into reads_
   };
   std::vector<handle_ref> handles;
+  handles.reserve(handles_.size());
   for (std::size_t k = 0; k < reads_.size(); ++k) {
-    for (std::uintptr_t h : reads_[k].handles) handles.push_back({h, k});
+    for (std::size_t h = reads_[k].handles_begin; h < reads_[k].handles_end; ++h) {
+      handles.push_back({handles_[h], k});
+    }
   }
   std::sort(handles.begin(), handles.end(),
             [](const handle_ref& a, const handle_ref& b) { return a.address < b.address; });
@@ -235,9 +276,7 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
       const wait_object& o = objects_[rd.object];
       std::uint64_t now = rd.version;
       if (o.kind == wait_object_kind::channel) {
-        wait_object scratch;
-        now = wait_inspector::channel(*static_cast<const chan_core*>(rd.address), scratch, nullptr,
-                                      nullptr);
+        now = wait_inspector::channel_version(*static_cast<const chan_core*>(rd.address));
       } else if (o.kind == wait_object_kind::mutex) {
         now = wait_inspector::mutex_state(*static_cast<const gprofid::mutex*>(rd.address), nullptr);
       }
@@ -305,11 +344,22 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
   }
   std::sort(snap.lock_sites.begin(), snap.lock_sites.end(),
             [](const auto& a, const auto& b) { return a.object < b.object; });
+  // In id order, each object moved once (sorting the objects themselves moved each ~log n
+  // times, a third of the graph's cost with one channel per goroutine).
+  std::vector<std::pair<std::uint64_t, std::size_t>> order;
+  order.reserve(objects_.size());
   for (std::size_t i = 0; i < objects_.size(); ++i) {
-    if (object_ok[i]) snap.objects.push_back(std::move(objects_[i]));
+    if (object_ok[i]) order.emplace_back(objects_[i].id, i);
   }
-  std::sort(snap.objects.begin(), snap.objects.end(),
-            [](const wait_object& a, const wait_object& b) { return a.id < b.id; });
+  std::sort(order.begin(), order.end());
+  const std::size_t before = snap.objects.size();
+  snap.objects.reserve(before + order.size());
+  for (const auto& [id, i] : order) snap.objects.push_back(std::move(objects_[i]));
+  if (before > 0) {
+    std::inplace_merge(
+        snap.objects.begin(), snap.objects.begin() + static_cast<std::ptrdiff_t>(before),
+        snap.objects.end(), [](const wait_object& a, const wait_object& b) { return a.id < b.id; });
+  }
 }
 
 }  // namespace gprofid::detail

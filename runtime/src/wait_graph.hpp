@@ -7,7 +7,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
+#include <source_location>
+#include <utility>
 #include <vector>
 
 #include "gprofid/detail/goroutine.hpp"
@@ -27,8 +28,28 @@ struct graph_reader {
   graph_reader& operator=(const graph_reader&) = delete;
 };
 
+// Object address -> index, open addressing: a snapshot looks up every parked goroutine's
+// object, and a node-based map cost an allocation per object (docs/performance.md, "The wait-for
+// graph at a snapshot").
+class address_index {
+ public:
+  // The index stored for `key`, or `value` stored for it (second: true) if it had none.
+  std::pair<std::size_t, bool> try_emplace(const void* key, std::size_t value);
+
+ private:
+  struct slot {
+    const void* key = nullptr;
+    std::size_t value = 0;
+  };
+  void grow();
+  std::vector<slot> slots_;
+  std::size_t used_ = 0;
+};
+
 class wait_graph_capture {
  public:
+  // Room for about n parked goroutines.
+  void reserve(std::size_t n);
   // With g->lock held, g waiting and `r` its record (the index-th of snap.goroutines).
   void note_waiting(goroutine* g, goroutine_record& r, std::size_t index);
   // The same for a goroutine without a record in this snapshot (a delta's unchanged one); its
@@ -54,10 +75,11 @@ class wait_graph_capture {
     std::size_t object;  // index into objects_
     std::size_t reader;  // index into parked_: the goroutine under whose lock it was read
     const void* address;
-    std::uint64_t version;                // channel: handle_changes; mutex: owner
-    std::vector<std::uintptr_t> handles;  // channel: addresses of its handles
-    std::source_location site;            // mutex: where its owner took it
-    std::size_t timer = SIZE_MAX;         // channel: its timer's index into objects_, if any
+    std::uint64_t version;          // channel: handle_changes; mutex: owner
+    std::size_t handles_begin = 0;  // channel: its handles' addresses, handles_[begin, end)
+    std::size_t handles_end = 0;
+    std::source_location site;     // mutex: where its owner took it
+    std::size_t timer = SIZE_MAX;  // channel: its timer's index into objects_, if any
   };
 
   std::uint64_t read_object(wait_object_kind kind, const void* object, std::size_t reader);
@@ -65,8 +87,9 @@ class wait_graph_capture {
 
   std::vector<parked> parked_;
   std::vector<read> reads_;
+  std::vector<std::uintptr_t> handles_;  // every read channel's handles, in reads_' order
   std::vector<wait_object> objects_;
-  std::unordered_map<const void*, std::size_t> index_;  // object address -> objects_
+  address_index index_;  // object address -> objects_
 };
 
 }  // namespace gprofid::detail

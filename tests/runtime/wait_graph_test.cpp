@@ -18,6 +18,7 @@
 #include "gprofid/timer_channel.hpp"
 #include "gprofid/wait_group.hpp"
 #include "test_support.hpp"
+#include "wait_graph.hpp"
 
 namespace gprofid {
 namespace {
@@ -26,6 +27,22 @@ using namespace std::chrono_literals;
 
 using testing::object_by_id;
 using testing::object_of;
+
+TEST_CASE("address_index: first value kept, found again after growing") {
+  detail::address_index index;
+  std::vector<std::uint64_t> words(100'000);  // addresses a fixed stride apart, as objects are
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const auto [value, fresh] = index.try_emplace(&words[i], i);
+    CHECK(fresh);
+    CHECK(value == i);
+  }
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const auto [value, fresh] = index.try_emplace(&words[i], 7);  // not stored: it has one
+    found += !fresh && value == i;
+  }
+  CHECK(found == words.size());
+}
 
 task<void> receive(chan<int> c) {
   co_await c.recv();
