@@ -2,11 +2,15 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
+
+#include "gprofid/testing/synthetic_churn.hpp"
 
 namespace gprofid {
 namespace {
@@ -396,6 +400,72 @@ TEST_CASE("the trace is written while samples are added, not held until the end"
   }
   CHECK(written > 500'000);  // most of the 10'000 slices are out before finish()
   w.finish(tables);
+}
+
+TEST_CASE("a churn's trace holds the goroutines alive, not every goroutine that exited") {
+  // 200 goroutines throughout, of which 2 exit and 2 are new at each of 1500 samples: 3200
+  // goroutines in all, 3000 of them exited by the end.
+  const symbol_tables tables = testing::churn_tables();
+  std::vector<sample> samples = testing::churn_samples(200, 1);
+  std::uint64_t next_id = 201;
+  while (samples.size() < 1500) {
+    sample s = testing::churn_step(samples.back(), next_id, 10'000'000);
+    while (s.goroutines.size() < 200) {
+      s.goroutines.push_back(testing::churn_goroutine(next_id++, s.time_ns));
+    }
+    samples.push_back(std::move(s));
+  }
+  REQUIRE(next_id > 3000);
+  for (const bool by_changes : {false, true}) {
+    CAPTURE(by_changes);
+    std::size_t written = 0;
+    trace_writer w([&](std::string_view piece) { written += piece.size(); });
+    sample_changes c;
+    std::size_t most = 0;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const sample& s = samples[i];
+      if (!by_changes) {
+        w.add(tables, s);
+      } else {
+        const std::vector<goroutine_sample> none;
+        changes_between(i == 0 ? none : samples[i - 1].goroutines,
+                        i == 0 ? 0 : samples[i - 1].time_ns, s.goroutines, s.time_ns, c);
+        c.seq = s.seq;
+        c.time_ns = s.time_ns;
+        c.first = i == 0;
+        c.alive = s.goroutines.size();
+        const std::function<void(sample&)> whole = [&](sample& out) { out = s; };
+        w.add(tables, c, whole);
+      }
+      // The tracks of the goroutines alive and one run of the ids met, whatever has exited.
+      CHECK(w.tracks_held() == s.goroutines.size());
+      CHECK(w.id_runs_held() == 1);
+      most = std::max(most, w.tracks_held() + w.id_runs_held());
+    }
+    CHECK(most == 201);
+    w.finish(tables);
+    CHECK(written > 0);
+  }
+}
+
+TEST_CASE("an id met after its goroutine exited is not a new track; one met late is") {
+  symbol_tables tables;
+  tables.sites = {{"main()", "main.cpp", 5, 0}};
+  tables.frames = {{"main()", "main.cpp", 6, 0}};
+  tables.stacks = {{0}};
+  const goroutine_sample g1{.id = 1, .state = goroutine_state::running};
+  const goroutine_sample g3{.id = 3, .state = goroutine_state::runnable};
+  const goroutine_sample g5{.id = 5, .state = goroutine_state::runnable};
+  // 5 exits at the second sample and comes back at the third, where 3 is met for the first time.
+  const std::vector<sample> samples = {{.seq = 0, .time_ns = 0, .goroutines = {g1, g5}},
+                                       {.seq = 1, .time_ns = 1'000'000, .goroutines = {g1}},
+                                       {.seq = 2, .time_ns = 2'000'000, .goroutines = {g1, g3, g5}},
+                                       {.seq = 3, .time_ns = 3'000'000, .goroutines = {g1, g3}}};
+  auto events = checked_events(chrome_trace(tables, samples));
+  CHECK(of(events, "M", 3).size() == 2);  // thread_name and thread_sort_index
+  CHECK(of(events, "M", 5).size() == 2);  // named once
+  CHECK(of(events, "I", 5).size() == 1);  // exits once
+  CHECK(of(events, "I", 3).empty());      // alive at the end
 }
 
 }  // namespace

@@ -296,7 +296,6 @@ std::map<std::uint64_t, trace_writer::track>::iterator trace_writer::write_track
   const bool drawn = !t.segments.empty() || t.origin_ns >= 0;
   write_segments(it->first, t, true);
   if (drawn) write_exit(it->first, t, now);
-  exited_.insert(it->first);
   return tracks_.erase(it);
 }
 
@@ -310,8 +309,14 @@ void trace_writer::end_sample(std::int64_t now, const counts& c) {
 
 trace_writer::track* trace_writer::track_of(const symbol_tables& tables, const goroutine_sample& g,
                                             std::int64_t now, std::vector<std::uint64_t>& fresh) {
-  if (exited_.count(g.id) != 0) return nullptr;
-  auto [it, inserted] = tracks_.try_emplace(g.id);
+  auto it = tracks_.lower_bound(g.id);
+  const bool inserted = it == tracks_.end() || it->first != g.id;
+  if (inserted) {
+    // Ids are never reused: one met before without a track now exited, and stays dead.
+    if (met_.contains(g.id)) return nullptr;
+    met_.insert(g.id);
+    it = tracks_.emplace_hint(it, g.id, track{});
+  }
   track& t = it->second;
   if (inserted) {
     t.parent_id = g.parent_id;

@@ -8,9 +8,9 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
+#include "gprofid/analysis/id_run_set.hpp"
 #include "gprofid/analysis/sample_changes.hpp"
 #include "gprofid/recording/sample.hpp"
 
@@ -30,7 +30,8 @@ std::string micros_text(std::int64_t ns);
 std::int64_t fitted_duration(std::int64_t start_ns, std::int64_t end_ns, std::int64_t origin_ns);
 
 // Streams the timeline: each add() writes the slices that sample closed, so memory holds only
-// the goroutines alive at the latest sample (and the ids of those that exited). The state seen at a
+// the goroutines alive at the latest sample and the runs of ids met (one run while every goroutine
+// the runtime created was sampled, however many exited: id_run_set). The state seen at a
 // sample is assumed to hold until the next sample, except that a wait is drawn from when it began
 // (sample time - wait_ns) and a goroutine's first slice from its creation when it was created after
 // the previous sample (a goroutine first seen waiting gets a "running|runnable" slice from then
@@ -61,6 +62,11 @@ class trace_writer {
   // parent's recorded slices, or the child never left the slice it was created in).
   std::uint64_t flows_written() const noexcept { return flows_written_; }
   std::uint64_t flows_skipped() const noexcept { return flows_skipped_; }
+
+  // What the writer holds per goroutine: the tracks (alive at the latest sample) and the runs
+  // of goroutine ids met (those of the exited among them are remembered only as runs).
+  std::size_t tracks_held() const noexcept { return tracks_.size(); }
+  std::size_t id_runs_held() const noexcept { return met_.runs(); }
 
  private:
   struct segment {
@@ -126,10 +132,10 @@ class trace_writer {
 
   trace_sink sink_;
   std::string buffer_;
-  const symbol_tables* tables_ = nullptr;     // of the add() or finish() being run
-  std::map<std::uint64_t, track> tracks_;     // alive at the latest sample, by goroutine id
-  std::unordered_set<std::uint64_t> exited_;  // ids are never reused: a dead goroutine stays dead
-  std::vector<std::uint32_t> sites_;          // spawn sites with a track, in order of appearance
+  const symbol_tables* tables_ = nullptr;  // of the add() or finish() being run
+  std::map<std::uint64_t, track> tracks_;  // alive at the latest sample, by goroutine id
+  id_run_set met_;  // ids that had a track: those with none now exited, and stay dead
+  std::vector<std::uint32_t> sites_;  // spawn sites with a track, in order of appearance
   std::vector<bool> site_seen_;
   counts last_counts_;
   std::int64_t counts_origin_ns_ = -1;
