@@ -403,8 +403,8 @@ TEST_CASE("the trace is written while samples are added, not held until the end"
 }
 
 TEST_CASE("a churn's trace holds the goroutines alive, not every goroutine that exited") {
-  // 200 goroutines throughout, of which 2 exit and 2 are new at each of 1500 samples: 3200
-  // goroutines in all, 3000 of them exited by the end.
+  // 200-202 goroutines throughout, of which ~2 exit and ~2 are new at each of 1500 samples:
+  // over 3000 goroutines in all, nearly all of them exited by the end.
   const symbol_tables tables = testing::churn_tables();
   std::vector<sample> samples = testing::churn_samples(200, 1);
   std::uint64_t next_id = 201;
@@ -416,6 +416,8 @@ TEST_CASE("a churn's trace holds the goroutines alive, not every goroutine that 
     samples.push_back(std::move(s));
   }
   REQUIRE(next_id > 3000);
+  std::size_t most_alive = 0;
+  for (const sample& s : samples) most_alive = std::max(most_alive, s.goroutines.size());
   for (const bool by_changes : {false, true}) {
     CAPTURE(by_changes);
     std::size_t written = 0;
@@ -442,7 +444,7 @@ TEST_CASE("a churn's trace holds the goroutines alive, not every goroutine that 
       CHECK(w.id_runs_held() == 1);
       most = std::max(most, w.tracks_held() + w.id_runs_held());
     }
-    CHECK(most == 201);
+    CHECK(most == most_alive + 1);
     w.finish(tables);
     CHECK(written > 0);
   }
