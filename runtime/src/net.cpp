@@ -133,7 +133,7 @@ struct sys_result {
 tcp_stream::tcp_stream(int fd) : io_(std::make_unique<io_handle>(current_poller(), fd)) {}
 
 io_handle& tcp_stream::handle() const {
-  if (!io_) throw_errno(EBADF, "tcp_stream: not open");
+  if (!is_open()) throw_errno(EBADF, "tcp_stream: not open");
   return *io_;
 }
 
@@ -160,7 +160,9 @@ task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port) {
 
 task<std::size_t> tcp_stream::read(std::span<std::byte> buf) {
   io_handle& h = handle();
+  io_handle::operation op(h);
   for (;;) {
+    if (h.closed()) throw_errno(ECANCELED, "read: stream closed");
     const auto r = sys_recv(h.fd(), buf);
     if (r.n >= 0) co_return static_cast<std::size_t>(r.n);
     if (r.err == EINTR) continue;
@@ -172,7 +174,9 @@ task<std::size_t> tcp_stream::read(std::span<std::byte> buf) {
 task<std::size_t> tcp_stream::write(std::span<const std::byte> buf) {
   io_handle& h = handle();
   if (buf.empty()) co_return 0;
+  io_handle::operation op(h);
   for (;;) {
+    if (h.closed()) throw_errno(ECANCELED, "write: stream closed");
     const auto r = sys_send(h.fd(), buf);
     if (r.n >= 0) co_return static_cast<std::size_t>(r.n);
     if (r.err == EINTR) continue;
@@ -220,9 +224,11 @@ tcp_listener tcp_listener::listen(const std::string& host, std::uint16_t port, i
 }
 
 task<tcp_stream> tcp_listener::accept() {
-  if (!io_) throw_errno(EBADF, "tcp_listener: not open");
+  if (!is_open()) throw_errno(EBADF, "tcp_listener: not open");
   io_handle& h = *io_;
+  io_handle::operation op(h);
   for (;;) {
+    if (h.closed()) throw_errno(ECANCELED, "accept: listener closed");
     const auto r = sys_accept(h.fd());
     if (r.n >= 0) {
       const int fd = static_cast<int>(r.n);
@@ -237,7 +243,7 @@ task<tcp_stream> tcp_listener::accept() {
 }
 
 std::uint16_t tcp_listener::local_port() const {
-  if (!io_) throw_errno(EBADF, "tcp_listener: not open");
+  if (!is_open()) throw_errno(EBADF, "tcp_listener: not open");
   return port_of(io_->fd(), false);
 }
 

@@ -2,12 +2,14 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 #include "gprofid/detail/park.hpp"
 
@@ -49,13 +51,50 @@ io_handle::io_handle(poller& p, int fd) : poller_(p), fd_(fd) {
 }
 
 io_handle::~io_handle() {
+  release();
+}
+
+void io_handle::release() noexcept {
+  if (released_.exchange(true, std::memory_order_acq_rel)) return;
   poller_.remove(*this);
   ::close(fd_);
+}
+
+void io_handle::close() noexcept {
+  if (closed_.exchange(true, std::memory_order_seq_cst)) return;
+  // The peer sees the end of the stream now, not when the descriptor is closed.
+  ::shutdown(fd_, SHUT_RDWR);
+  detail::io_waiter* lists[2];
+  int woken = 0;
+  {
+    std::lock_guard guard(lock_);
+    for (int i = 0; i < 2; ++i) {
+      lists[i] = std::exchange(queues_[i].waiters, nullptr);
+      for (detail::io_waiter* w = lists[i]; w; w = w->next) ++woken;
+    }
+  }
+  poller_.waiters_.fetch_sub(woken, std::memory_order_relaxed);
+  // A parked goroutine is in an operation (ops_ > 0), so it is the last one out that releases.
+  if (ops_.load(std::memory_order_seq_cst) == 0) release();
+  // Last, touching only the waiters: each may free its node and the handle once readied.
+  for (detail::io_waiter* list : lists) {
+    while (list) {
+      detail::io_waiter* next = list->next;
+      ready(list->g);
+      list = next;
+    }
+  }
+}
+
+io_handle::operation::~operation() {
+  if (detail::tearing_down()) return;
+  if (h_.ops_.fetch_sub(1, std::memory_order_seq_cst) == 1 && h_.closed()) h_.release();
 }
 
 bool io_handle::consume_ready(io_direction d) noexcept {
   const auto i = static_cast<int>(d);
   std::lock_guard guard(lock_);
+  if (closed()) return true;  // the operation sees closed() and fails
   if (!queues_[i].ready) return false;
   queues_[i].ready = false;
   return true;
@@ -81,7 +120,8 @@ bool io_handle::wait_awaiter::await_suspend(std::coroutine_handle<> c) noexcept 
   goroutine* g = current_goroutine();
   {
     std::lock_guard guard(h_.lock_);
-    if (q.ready) {  // readiness arrived since await_ready
+    if (h_.closed()) return false;  // close() has taken the waiters already
+    if (q.ready) {                  // readiness arrived since await_ready
       q.ready = false;
       return false;
     }
@@ -90,7 +130,7 @@ bool io_handle::wait_awaiter::await_suspend(std::coroutine_handle<> c) noexcept 
     q.waiters = &node_;
     h_.poller_.waiters_.fetch_add(1, std::memory_order_relaxed);
   }
-  // The handle outlives the wait (no operation may be in progress when it closes).
+  // The handle outlives the wait: its owner frees it only once no operation is in progress.
   park(c, wait_reason::io_wait, {wait_object_kind::fd, &q});
   return true;
 }

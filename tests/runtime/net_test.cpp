@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <system_error>
 #include <vector>
 
+#include "gprofid/channel.hpp"
 #include "gprofid/detail/park.hpp"
 #include "gprofid/runtime.hpp"
 
@@ -126,6 +128,90 @@ TEST_CASE("net: accepts several concurrent clients") {
     while (finished.load() < clients) co_await yield();
   }(ok));
   CHECK(ok == clients);
+}
+
+task<void> accept_until_closed(tcp_listener& l, chan<int> result) {
+  int err = 0;
+  try {
+    co_await l.accept();
+  } catch (const std::system_error& e) {
+    err = e.code().value();
+  }
+  co_await result.send(err);
+}
+
+task<void> read_until_closed(tcp_stream& s, chan<int> result) {
+  int err = 0;
+  try {
+    std::byte buf[16];
+    co_await s.read(buf);
+  } catch (const std::system_error& e) {
+    err = e.code().value();
+  }
+  co_await result.send(err);
+}
+
+task<void> write_until_closed(tcp_stream& s, chan<int> result) {
+  int err = 0;
+  try {
+    const std::vector<std::byte> big(64 << 20);  // far more than the socket buffers hold
+    co_await s.write_all(big);
+  } catch (const std::system_error& e) {
+    err = e.code().value();
+  }
+  co_await result.send(err);
+}
+
+// Go's Close on a listener or conn another goroutine is blocked in: the blocked call returns an
+// error instead of waiting forever (a server's shutdown, a watchdog's timeout).
+TEST_CASE("net: close() ends the accept, read and write other goroutines are blocked in") {
+  runtime rt({.workers = 1});
+  rt.run([]() -> task<void> {
+    auto result = make_chan<int>(1);
+    auto l = tcp_listener::listen("127.0.0.1", 0);
+    const std::uint16_t port = l.local_port();
+    go(accept_until_closed(l, result));
+    co_await yield();  // it parks in accept
+    l.close();
+    CHECK(!l.is_open());
+    CHECK(l.native_handle() == -1);
+    CHECK(*co_await result.recv() == ECANCELED);
+    int err = 0;
+    try {
+      co_await l.accept();
+    } catch (const std::system_error& e) {
+      err = e.code().value();
+    }
+    CHECK(err == EBADF);
+    l.close();  // twice: nothing more happens
+    // The port is free again once no accept holds the descriptor.
+    auto again = tcp_listener::listen("127.0.0.1", port);
+    CHECK(again.local_port() == port);
+
+    auto client = co_await tcp_stream::connect("127.0.0.1", port);
+    auto server = co_await again.accept();
+    go(read_until_closed(server, result));
+    co_await yield();  // it parks in read: the client sent nothing
+    server.close();
+    CHECK(*co_await result.recv() == ECANCELED);
+    std::byte buf[4];
+    CHECK(co_await client.read(buf) == 0);  // the peer sees the end of the stream
+    err = 0;
+    try {
+      co_await server.read(buf);
+    } catch (const std::system_error& e) {
+      err = e.code().value();
+    }
+    CHECK(err == EBADF);
+
+    auto client2 = co_await tcp_stream::connect("127.0.0.1", port);
+    auto server2 = co_await again.accept();
+    go(write_until_closed(client2, result));  // server2 never reads: the writer fills and parks
+    co_await yield();
+    client2.close();
+    CHECK(*co_await result.recv() == ECANCELED);
+  }());
+  CHECK(rt.live_goroutines() == 0);
 }
 
 TEST_CASE("net: errors are system_errors") {

@@ -35,10 +35,16 @@ class tcp_stream {
 
   // Ends the sending direction: the peer reads end of stream; reading still works.
   void shutdown_write();
-  // Closes the socket. No operation on this stream may be in progress in another goroutine.
-  void close() noexcept { io_.reset(); }
-  bool is_open() const noexcept { return io_ != nullptr; }
-  int native_handle() const noexcept { return io_ ? io_->fd() : -1; }
+  // Closes the socket, like Go's Conn.Close, also while other goroutines are blocked in
+  // read or write on it (a watchdog's timeout, a server's shutdown): those resume and throw
+  // std::system_error(ECANCELED), as does any later operation (EBADF). The peer sees the end
+  // of the stream at once; the descriptor is closed when the last operation in progress ends.
+  // Any goroutine or thread; the stream object itself must outlive every operation on it.
+  void close() noexcept {
+    if (io_) io_->close();
+  }
+  bool is_open() const noexcept { return io_ && !io_->closed(); }
+  int native_handle() const noexcept { return is_open() ? io_->fd() : -1; }
   std::uint16_t local_port() const;
   std::uint16_t peer_port() const;
 
@@ -59,9 +65,14 @@ class tcp_listener {
 
   task<tcp_stream> accept();
 
-  void close() noexcept { io_.reset(); }
-  bool is_open() const noexcept { return io_ != nullptr; }
-  int native_handle() const noexcept { return io_ ? io_->fd() : -1; }
+  // Stops listening, like Go's Listener.Close: a goroutine blocked in accept() resumes and
+  // throws std::system_error(ECANCELED), later accepts throw EBADF. Any goroutine or thread;
+  // the listener object itself must outlive the accepts in progress.
+  void close() noexcept {
+    if (io_) io_->close();
+  }
+  bool is_open() const noexcept { return io_ && !io_->closed(); }
+  int native_handle() const noexcept { return is_open() ? io_->fd() : -1; }
   std::uint16_t local_port() const;
 
  private:

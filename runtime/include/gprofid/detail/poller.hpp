@@ -47,6 +47,30 @@ class io_handle {
 
   int fd() const noexcept { return fd_; }
 
+  // Go's Close on a conn or listener another goroutine is blocked in: from any thread, at most
+  // once counted. Shuts the socket down, resumes every goroutine waiting on it and makes later
+  // waits return at once (operations then see closed() and fail); the descriptor itself is
+  // deregistered and closed when no operation is in progress any more, so its number is not
+  // reused under one. Wakes the waiters last: they may free the handle as soon as they run.
+  void close() noexcept;
+  bool closed() const noexcept { return closed_.load(std::memory_order_seq_cst); }
+
+  // An operation in progress on the handle (a read, write or accept), in its coroutine frame:
+  // close() leaves the descriptor open until the last one ends. A frame freed at runtime
+  // teardown does not touch the handle, which may be gone already.
+  class operation {
+   public:
+    explicit operation(io_handle& h) noexcept : h_(h) {
+      h_.ops_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    ~operation();
+    operation(const operation&) = delete;
+    operation& operator=(const operation&) = delete;
+
+   private:
+    io_handle& h_;
+  };
+
   // co_await h.wait(dir): returns once the descriptor may have become ready in `dir` since the
   // last wait (callers retry their syscall and wait again on EAGAIN).
   class [[nodiscard]] wait_awaiter {
@@ -70,11 +94,19 @@ class io_handle {
   // readiness for the next wait.
   void signal(io_direction d, std::vector<goroutine*>& out);
 
+  // Deregisters and closes the descriptor, once.
+  void release() noexcept;
+
   poller& poller_;
   int fd_;
   std::uint64_t token_ = 0;
   spinlock lock_;               // guards queues_ (a leaf lock: nothing is taken while it is held)
   detail::io_queue queues_[2];  // by io_direction
+  // close() and operation: whichever sees the other gone releases the descriptor (seq_cst, so
+  // an operation that starts as close() runs either sees closed_ or is seen in ops_).
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> released_{false};
+  std::atomic<std::uint32_t> ops_{0};
 };
 
 class poller {
