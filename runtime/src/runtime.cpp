@@ -147,6 +147,10 @@ void runtime::add_service(std::unique_ptr<runtime_service> s) {
   services_.push_back(std::move(s));
 }
 
+std::uint64_t runtime::spawn(task<void> t, std::source_location site) {
+  return spawn(std::move(t), spawn_site{site, __builtin_return_address(0)});
+}
+
 std::uint64_t runtime::spawn(task<void> t, spawn_site site) {
   goroutine* g = create(std::move(t), site);
   std::uint64_t id = g->id;  // g may run and exit as soon as it is scheduled
@@ -212,6 +216,10 @@ void runtime::finish(goroutine* g) noexcept {
     g->status.store(run_status::dead, std::memory_order_release);
   }
   if (is_main) {
+    // As Go exits when main returns: nothing else runs from now on. Others may point into
+    // main's frame (a listener, a wait_group), gone already, and run() stops services before
+    // the workers, which takes a while when a recorder writes its last sample.
+    sched_->halt();
     std::lock_guard guard(main_m_);
     main_exception_ = std::move(e);
     main_done_ = true;

@@ -67,12 +67,16 @@ void scheduler::start() {
   }
 }
 
-void scheduler::stop() {
+void scheduler::halt() noexcept {
   {
     std::lock_guard guard(idle_m_);
     stopping_.store(true);
   }
   idle_cv_.notify_all();
+}
+
+void scheduler::stop() {
+  halt();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }

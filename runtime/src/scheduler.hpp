@@ -77,6 +77,10 @@ class scheduler {
   void start();
   // Stops and joins the workers; goroutines still queued stay queued (the runtime frees them).
   void stop();
+  // From any thread, a worker too: every worker ends its current run and then runs nothing
+  // more (stop() still joins them). For the main goroutine's end: no goroutine may run once
+  // main's frame, which others may point into, is gone, however long services take to stop.
+  void halt() noexcept;
 
   std::size_t workers() const noexcept { return workers_.size(); }
   // This scheduler's slot in detail::schedulers.

@@ -112,7 +112,11 @@ class runtime {
   // goroutine still alive (as Go exits when main returns). Rethrows main's exception.
   void run(task<void> main, std::source_location site = std::source_location::current());
 
-  // Starts `t` as a new goroutine; parent is the calling goroutine, if any.
+  // Starts `t` as a new goroutine, from any thread (a goroutine, main() before or during run(),
+  // a thread of the program's own); its parent is the calling goroutine, if any (else 0), and
+  // its spawn site the line of the call. Inside a goroutine, go(t) says the same.
+  std::uint64_t spawn(task<void> t, std::source_location site = std::source_location::current());
+  // The same with the spawn site given.
   std::uint64_t spawn(task<void> t, spawn_site site);
 
   // A consistent snapshot of all goroutines; see docs/snapshot.md for the guarantee.
