@@ -95,6 +95,41 @@ TEST_CASE("summary findings: one deadlock, the leak site, the stuck request, bac
   CHECK(s.growing == std::vector<std::uint32_t>{1});
 }
 
+// 1000 receivers on one channel nobody else holds: the proof names one channel with 1000
+// handles, not 1000 channels with a million (each goroutine's proof counted it again).
+TEST_CASE("summary findings: leaked goroutines sharing a channel count it once") {
+  auto t = summary_tables();
+  summary_builder b;
+  constexpr std::uint32_t n = 1000;
+  for (std::uint64_t k = 0; k < 3; ++k) {
+    sample s{.seq = k, .time_ns = static_cast<std::int64_t>(k) * sec};
+    wait_object shared{
+        .id = 0x1000, .kind = wait_object_kind::channel, .receivers = n, .handles = n};
+    wait_object other{
+        .id = 0x2000, .kind = wait_object_kind::channel, .receivers = 1, .handles = 2};
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto leak =
+          make_goroutine(100 + i, 1, 0, goroutine_state::waiting, wait_reason::chan_receive);
+      leak.blocked_on = shared.id;
+      shared.held_by.push_back(100 + i);
+      s.goroutines.push_back(leak);
+    }
+    // One more at the same site on a channel of its own, holding both of its handles.
+    auto last = make_goroutine(100 + n, 1, 0, goroutine_state::waiting, wait_reason::chan_receive);
+    last.blocked_on = other.id;
+    other.held_by = {100 + n, 100 + n};
+    s.goroutines.push_back(last);
+    s.objects = {shared, other};
+    b.add(s, t);
+  }
+  diff_summary s = b.finish();
+  REQUIRE(s.leaks.size() == 1);
+  CHECK(s.leaks[0].goroutines.size() == n + 1);
+  CHECK(s.leaks[0].closed_set == n + 1);
+  CHECK(s.leaks[0].channels == 2);
+  CHECK(s.leaks[0].handles == n + 2);
+}
+
 TEST_CASE("growing: a steady leak with a flat window grows; a ramp-up that flattens does not") {
   auto t = summary_tables();
   summary_builder b;

@@ -292,8 +292,11 @@ void summary_builder::note_graph(const sample& s) {
     x.leaked_seq = s.seq;
     x.leaked_ns = s.time_ns;
     x.leak_kind = leak.rule;
-    x.leak_channels = static_cast<std::uint32_t>(leak.channels.size());
-    x.leak_handles = leak.handles;
+    x.leak_channels.clear();
+    for (const std::uint64_t c : leak.channels) {
+      const wait_object* o = find_object(s, c);
+      x.leak_channels.emplace_back(c, o ? o->handles : 0);
+    }
     x.leak_resumes = g->resumes;
   }
   for (const auto& lw : d.lost_wakeups) {

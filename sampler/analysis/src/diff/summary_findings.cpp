@@ -100,6 +100,8 @@ void summary_builder::classify(diff_summary& out, const std::vector<live_lifecyc
   cap(out.deadlocks, options_.top, out.omitted.deadlocks);
 
   std::map<std::uint32_t, leak_report> leaks;
+  // Per site, the distinct channels its leaked goroutines wait on, with their handles.
+  std::map<std::uint32_t, std::map<std::uint64_t, std::uint32_t>> leak_channels;
   std::map<std::pair<std::uint32_t, wait_reason>, background_group> background;
   // The exited goroutines' candidates (summary_retired.cpp), then the live ones'.
   retired_state& gone = retired_;
@@ -123,8 +125,7 @@ void summary_builder::classify(diff_summary& out, const std::vector<live_lifecyc
       r.site = l.site;
       r.goroutines.push_back(l.id);
       (x.leak_kind == leak_rule::nil_wait ? r.nil_waits : r.closed_set) += 1;
-      r.channels += x.leak_channels;
-      r.handles += x.leak_handles;
+      leak_channels[l.site].insert(x.leak_channels.begin(), x.leak_channels.end());
       if (r.goroutines.size() == 1 || x.leaked_ns < r.first_proven_ns) {
         r.first_proven_ns = x.leaked_ns;
       }
@@ -158,7 +159,12 @@ void summary_builder::classify(diff_summary& out, const std::vector<live_lifecyc
       b.goroutines.push_back(l.id);
     }
   }
-  for (auto& [site, r] : leaks) out.leaks.push_back(std::move(r));
+  for (auto& [site, r] : leaks) {
+    const auto& chans = leak_channels[site];
+    r.channels = chans.size();
+    for (const auto& [id, handles] : chans) r.handles += handles;
+    out.leaks.push_back(std::move(r));
+  }
   std::stable_sort(out.leaks.begin(), out.leaks.end(), [](const auto& a, const auto& b) {
     return a.goroutines.size() > b.goroutines.size();
   });

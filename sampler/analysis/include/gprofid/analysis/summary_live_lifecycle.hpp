@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "gprofid/recording/sample.hpp"
@@ -33,8 +34,9 @@ struct lifecycle_extras {
   bool behind_deadlock = false;
   bool leaked = false;
   leak_rule leak_kind = leak_rule::closed_set;
-  std::uint32_t leak_channels = 0;
-  std::uint32_t leak_handles = 0;
+  // The channels it waits on with their handle counts: a site's report counts each channel
+  // once, however many of its goroutines wait on it.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> leak_channels;
   std::uint64_t leaked_seq = 0;
   std::int64_t leaked_ns = 0;
   std::uint64_t leak_resumes = 0;
