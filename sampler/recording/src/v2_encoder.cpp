@@ -168,7 +168,8 @@ struct v2_encoder::state {
           cctx ? ZSTD_compressCCtx(cctx.get(), compressed.data() + head, compressed.size() - head,
                                    body.data(), body.size(), options.zstd_level)
                : 0;
-      if (cctx && !ZSTD_isError(n) && head + n < body.size()) {
+      if (cctx && !ZSTD_isError(n) && head + n < body.size() &&
+          v2::zstd_size_allowed(body.size(), n)) {
         compressed.resize(head + n);
         body = compressed;
         flags |= v2::block_flag::zstd;

@@ -520,14 +520,14 @@ struct damaged {
   std::string bytes;
   std::size_t block_at;  // where the appended block starts
 };
-damaged after_first_sample(std::uint8_t type, const std::string& payload) {
+damaged after_first_sample(std::uint8_t type, const std::string& payload, std::uint8_t flags = 0) {
   sample s;
   s.goroutines = {waiting(1, 5)};
   v2_options o;
   o.zstd_level = 0;
   damaged d{encode({s}, o), 0};
   d.block_at = d.bytes.size();
-  v2_blocks::append(d.bytes, type, 0, payload);
+  v2_blocks::append(d.bytes, type, flags, payload);
   return d;
 }
 
@@ -614,6 +614,36 @@ TEST_CASE("v2: each damaged input is one error line with file, offset and block"
           "t.gprofid: offset " + std::to_string(d.block_at) + ", block 4: block length " +
               std::to_string(0x7F000000u + static_cast<std::uint8_t>(d.bytes[d.block_at + 2])) +
               " is over the format's limit of 1073741824 bytes");
+  }
+  SUBCASE("a zstd bomb: a few bytes that declare a GiB are refused before decompressing") {
+    // The check is on the sizes alone, so the frame need not be real zstd.
+    auto compressed = [](std::uint64_t declared, std::size_t frame_bytes) {
+      std::string p;
+      varint::append(p, declared);
+      return p + "\x28\xb5\x2f\xfd" + std::string(frame_bytes - 4, '\0');
+    };
+    const auto d =
+        after_first_sample(sample_type, compressed(1u << 30, 33'000), v2::block_flag::zstd);
+    const auto r = read_all(d.bytes);
+    CHECK(r.samples.size() == 1);
+    CHECK(r.error == "t.gprofid: offset " + std::to_string(d.block_at) +
+                         ", block 4 (sample): zstd frame of 33000 bytes declares 1073741824 "
+                         "bytes, more than the format's limit of 1024 times its size (a "
+                         "decompression bomb?)");
+    // At the limit (and for small blocks at any ratio) the frame is decompressed: here it is
+    // not zstd, and zstd says so.
+    for (auto [declared, frame] : {std::pair<std::uint64_t, std::size_t>{1024 * 20, 20},
+                                   std::pair<std::uint64_t, std::size_t>{4096, 5}}) {
+      const auto e =
+          after_first_sample(sample_type, compressed(declared, frame), v2::block_flag::zstd);
+      const std::string error = read_all(e.bytes).error;
+      CHECK(error.find("zstd") != std::string::npos);
+      CHECK(error.find("decompression bomb") == std::string::npos);
+    }
+    CHECK(v2::zstd_size_allowed(4096, 1));
+    CHECK_FALSE(v2::zstd_size_allowed(4097, 4));
+    CHECK(v2::zstd_size_allowed(v2::max_block_bytes, v2::max_block_bytes / 1024));
+    CHECK_FALSE(v2::zstd_size_allowed(v2::max_block_bytes, v2::max_block_bytes / 1024 - 1));
   }
   SUBCASE("a truncated last block: a warning, as v1's incomplete last line") {
     auto d = after_first_sample(sample_type, delta_payload(1, {}, {}));

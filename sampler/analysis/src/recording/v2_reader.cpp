@@ -170,6 +170,13 @@ v2_reader::read_result v2_reader::read_block(block& b) {
     cursor c(stored);
     const std::uint64_t size = c.u("decompressed size", v2::max_block_bytes);
     const std::string_view frame = stored.substr(c.pos());
+    if (!v2::zstd_size_allowed(size, frame.size())) {
+      throw decode_error{"zstd frame of " + std::to_string(frame.size()) + " bytes declares " +
+                             std::to_string(size) + " bytes, more than the format's limit of " +
+                             std::to_string(v2::max_zstd_ratio) +
+                             " times its size (a decompression bomb?)",
+                         c.pos()};
+    }
     if (!zstd_) zstd_ = std::make_unique<zstd_state>();
     if (!zstd_->dctx) throw std::bad_alloc();
     ZSTD_DCtx_reset(zstd_->dctx.get(), ZSTD_reset_session_only);

@@ -23,6 +23,16 @@ inline constexpr std::size_t block_header_size = 10;
 // No block may be longer (stored or decompressed): a bound on what a reader allocates, far
 // above a keyframe of a million goroutines (~30 MB).
 inline constexpr std::uint32_t max_block_bytes = 1u << 30;
+// A zstd frame may decompress to at most max_zstd_ratio times its own size (or to
+// zstd_any_ratio_bytes, whatever its size): a bound on the memory and time a few bytes of a file
+// can cost a reader (a 33 KB frame of zeros inflates to 1 GiB). Keyframes shrink 3.5-6x;
+// the writer stores a block raw rather than go over the bound.
+inline constexpr std::uint64_t max_zstd_ratio = 1024;
+inline constexpr std::uint64_t zstd_any_ratio_bytes = 4096;
+constexpr bool zstd_size_allowed(std::uint64_t decompressed, std::uint64_t frame_bytes) {
+  // frame_bytes is at most max_block_bytes, so the product cannot overflow.
+  return decompressed <= zstd_any_ratio_bytes || decompressed <= max_zstd_ratio * frame_bytes;
+}
 
 enum class block_type : std::uint8_t {
   header = 1,  // tagged fields of recording_header; first, exactly once
