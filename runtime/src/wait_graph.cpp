@@ -352,14 +352,9 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
     if (object_ok[i]) order.emplace_back(objects_[i].id, i);
   }
   std::sort(order.begin(), order.end());
-  const std::size_t before = snap.objects.size();
-  snap.objects.reserve(before + order.size());
+  // The walks hand over a snapshot without objects: appending keeps it in id order.
+  snap.objects.reserve(order.size());
   for (const auto& [id, i] : order) snap.objects.push_back(std::move(objects_[i]));
-  if (before > 0) {
-    std::inplace_merge(
-        snap.objects.begin(), snap.objects.begin() + static_cast<std::ptrdiff_t>(before),
-        snap.objects.end(), [](const wait_object& a, const wait_object& b) { return a.id < b.id; });
-  }
 }
 
 }  // namespace gprofid::detail
