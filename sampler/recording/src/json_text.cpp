@@ -28,6 +28,37 @@ std::size_t valid_sequence(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Where s[i] does not start a valid sequence: how many bytes one U+FFFD replaces, the maximal
+// subpart of Unicode's "best practice" (a truncated sequence is one error), which is also what
+// nlohmann's error_handler_t::replace does.
+std::size_t invalid_length(std::string_view s, std::size_t i) {
+  auto in = [&](std::size_t k, unsigned lo, unsigned hi) {
+    if (i + k >= s.size()) return false;
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    return b >= lo && b <= hi;
+  };
+  const auto c = static_cast<unsigned char>(s[i]);
+  unsigned lo = 0x80, hi = 0xBF;  // the second byte's range, which depends on the lead
+  std::size_t need = 0;           // continuation bytes the lead calls for
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  }
+  std::size_t n = 1;
+  if (need > 0 && in(1, lo, hi)) {
+    n = 2;
+    while (n < need && in(n, 0x80, 0xBF)) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -55,6 +86,14 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\\':
         out += "\\\\";
         break;
+      // The short forms, as nlohmann's dump() and the diff's JSON stream write them: one
+      // label must not come out two ways in one document.
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       case '\n':
         out += "\\n";
         break;
@@ -75,6 +114,8 @@ void append_json_string(std::string& out, std::string_view s) {
           continue;
         } else {
           out += replacement;
+          i += invalid_length(s, i);
+          continue;
         }
     }
     ++i;
@@ -92,7 +133,7 @@ std::string sanitize_utf8(std::string_view s) {
       i += n;
     } else {
       out += replacement;
-      ++i;
+      i += invalid_length(s, i);
     }
   }
   return out;

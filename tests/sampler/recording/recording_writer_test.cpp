@@ -283,8 +283,8 @@ TEST_CASE("recording_writer: invalid UTF-8 in names and labels becomes U+FFFD") 
   REQUIRE(r.next(back));
   CHECK(r.tables().sites[0].function == "bad\xEF\xBF\xBD\xEF\xBF\xBDname");
   REQUIRE(back.goroutines[0].labels);
-  CHECK(*back.goroutines[0].labels ==
-        label_set{{"k\xEF\xBF\xBD\xEF\xBF\xBD", "v\xEF\xBF\xBD\"\n"}});
+  // \xE2\x82 is one sequence cut short: one U+FFFD (the maximal subpart, as nlohmann writes it).
+  CHECK(*back.goroutines[0].labels == label_set{{"k\xEF\xBF\xBD", "v\xEF\xBF\xBD\"\n"}});
   CHECK(r.tables().sites[0].pc == 0x10);
 }
 

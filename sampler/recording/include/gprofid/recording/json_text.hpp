@@ -9,10 +9,11 @@
 
 namespace gprofid {
 
-// Appends `s` as a quoted JSON string. Invalid UTF-8 sequences are replaced by U+FFFD.
+// Appends `s` as a quoted JSON string, byte for byte as nlohmann's dump() with
+// error_handler_t::replace: one U+FFFD per maximal invalid subpart, \b \f \n \r \t short.
 void append_json_string(std::string& out, std::string_view s);
 
-// `s` with every invalid UTF-8 sequence replaced by U+FFFD.
+// `s` with every invalid UTF-8 sequence replaced by U+FFFD, as append_json_string does.
 std::string sanitize_utf8(std::string_view s);
 
 template <class Int>
