@@ -1,9 +1,13 @@
 #include "gprofid/runtime.hpp"
 
+#include <cxxabi.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
+#include <typeinfo>
 
 #include "gprofid/clock.hpp"
 #include "gprofid/detail/function_name.hpp"
@@ -53,8 +57,18 @@ std::string exception_text(const std::exception_ptr& e) {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
     return ex.what();
+  } catch (const char* text) {  // throw "text"; Go's panic("text") prints the text as well
+    return text ? text : "null const char*";
+  } catch (const std::string& text) {
+    return text;
   } catch (...) {
-    return "unknown exception";
+    // Not a std::exception (throw 42): its type, as Go prints a panic value's, demangled.
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    if (!type) return "unknown exception";
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> name(
+        abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), &std::free);
+    return std::string("exception of type ") + (status == 0 && name ? name.get() : type->name());
   }
 }
 

@@ -116,6 +116,43 @@ TEST_CASE("runtime: goroutines still blocked at shutdown are freed with their fr
   CHECK(tracked::alive == 0);
 }
 
+TEST_CASE("runtime: an escaped exception that is not a std::exception says what it is") {
+  std::vector<std::string> what;
+  std::mutex m;
+  runtime_options opts{.workers = 1, .on_exception = exception_policy::log};
+  opts.on_failure = [&](const goroutine_failure& f) {
+    std::lock_guard guard(m);
+    what.push_back(f.what);
+  };
+  runtime rt(opts);
+  rt.run([]() -> task<void> {
+    go([]() -> task<void> {
+      throw 42;
+      co_return;
+    }());
+    go([]() -> task<void> {
+      throw "a literal";
+      co_return;
+    }());
+    go([]() -> task<void> {
+      throw std::string("a string");
+      co_return;
+    }());
+    struct custom_error {};
+    go([]() -> task<void> {
+      throw custom_error{};
+      co_return;
+    }());
+    for (int i = 0; i < 10; ++i) co_await yield();
+  }());
+  REQUIRE(what.size() == 4);  // one worker: they ran, and failed, in spawn order
+  CHECK(what[0] == "exception of type int");
+  CHECK(what[1] == "a literal");
+  CHECK(what[2] == "a string");
+  CHECK(what[3].find("exception of type ") == 0);
+  CHECK(what[3].find("custom_error") != std::string::npos);
+}
+
 TEST_CASE("runtime: an escaped exception is reported with id, stack and spawn site") {
   std::vector<goroutine_failure> failures;
   std::mutex m;
