@@ -566,6 +566,9 @@ void v2_encoder::append_sample(std::string& out, const sample& s, const symbol_t
                          s.goroutines.size(), n_exits, n_records, st.trailer);
 
   st.previous.swap(st.next);
+  // Not kept for the next full sample: between full samples (every graph refresh or keyframe
+  // at most) it would hold a second copy of every goroutine, 120 B each, and their label sets.
+  std::vector<goroutine_state_v2>().swap(st.next);
   st.previous_objects = s.objects;
   st.previous_t_ns = s.time_ns;
   st.have_previous = true;
