@@ -107,6 +107,7 @@ picked_samples pick_samples(const std::string& path, std::vector<std::int64_t> i
     }
   }
   for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (!found[k] && out.count == 0) throw std::out_of_range(no_samples_text(recording_name(path)));
     if (!found[k]) {
       throw std::out_of_range(recording_name(path) + ": no sample " + std::to_string(asked[k]) +
                               " (the recording has " + std::to_string(out.count) + " samples)");
@@ -131,6 +132,10 @@ int with_recording_errors(const std::function<int()>& body) {
     print_error("%s", e.what());
     return exit_bad_input;
   }
+}
+
+std::string no_samples_text(const std::string& name) {
+  return name + ": the recording has no samples";
 }
 
 }  // namespace gprofid::cli

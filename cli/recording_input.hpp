@@ -55,6 +55,10 @@ bool rereadable(const std::string& path);
 // records not decoded; v1 lines are parsed).
 std::uint64_t count_samples(const std::string& path);
 
+// The error of a command that needs a sample, for a recording that has none (a header, maybe an
+// end): "NAME: the recording has no samples", where `name` is as recording_name() prints it.
+std::string no_samples_text(const std::string& name);
+
 // Prints "gprof-id COMMAND: warning: ..." for each reader warning.
 void print_warnings(const std::vector<std::string>& warnings);
 

@@ -31,6 +31,7 @@ sample_range_reader::sample_range_reader(const std::string& path, std::int64_t f
     const auto n = static_cast<std::int64_t>(count_samples(path));
     if (from_ < 0) from_ = n >= static_cast<std::int64_t>(from_end(from_)) ? from_ + n : 0;
     if (to_ < 0) to_ = to_ + n;  // -1 is the last, -n the first; below 0 selects nothing
+    if (n == 0) throw std::out_of_range(no_samples_text(path_));
     if (to_ < 0 || from_ > to_ || from_ >= n) {
       throw std::out_of_range(path_ + ": " + range_text(from, to) +
                               " selects no sample (the recording has " + std::to_string(n) +
@@ -74,6 +75,7 @@ bool sample_range_reader::fill_tail() {
 
 void sample_range_reader::check_not_empty() const {
   if (returned_ > 0) return;
+  if (index_ == 0) throw std::out_of_range(no_samples_text(path_));
   throw std::out_of_range(path_ + ": " + range_text(from_, to_) +
                           " selects no sample (the recording has " + std::to_string(index_) +
                           " samples)");

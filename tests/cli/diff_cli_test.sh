@@ -177,4 +177,12 @@ cat leak.jsonl | "$G" diff - --from 99 >/dev/null 2>err.txt
 check "stdin: a missing sample exit status" "3" "$?"
 check_match "stdin: a missing sample names stdin" '^gprof-id diff: stdin: --from 99 --to -1 selects no sample' "$(cat err.txt)"
 
+# A recording with a header and no sample (cut short at once): one plain line, from every command.
+head -1 leak.jsonl >nosamples.jsonl
+for cmd in "diff nosamples.jsonl" "diff nosamples.jsonl --summary" "show nosamples.jsonl"; do
+  "$G" $cmd >/dev/null 2>err.txt
+  check "no samples: $cmd exit status" "3" "$?"
+  check_match "no samples: $cmd says so" 'nosamples.jsonl: the recording has no samples$' "$(cat err.txt)"
+done
+
 finish diff_cli_test
