@@ -211,6 +211,11 @@ TEST_CASE("recording_reader: each malformed input has its message and line numbe
        "t.jsonl:5: end line: unknown reason \"bored\""},
       {"invalid UTF-8", header + "{\"type\":\"site\",\"id\":0,\"function\":\"f\xFF\"}\n",
        "t.jsonl:2: invalid UTF-8 at column 36 (recordings are UTF-8 text)"},
+      // nlohmann stops at a NUL outside a string as at the end of its input.
+      {"a NUL between tokens", header + std::string("{\"type\":\"site\",\0\"id\":0}\n", 24),
+       "t.jsonl:2: NUL byte at column 16 (recordings are UTF-8 text)"},
+      {"a NUL for a line", header + std::string("\0\0\0\n", 4),
+       "t.jsonl:2: NUL byte at column 1 (recordings are UTF-8 text)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);

@@ -409,6 +409,12 @@ json parse_line(const std::string& line) {
     // "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..."
     std::string msg = e.what();
     if (auto at = msg.find("column "); at != std::string::npos) msg = msg.substr(at);
+    // nlohmann's lexer takes a NUL outside a string for the end of its input: say what it is.
+    if (const auto nul = line.find('\0');
+        nul != std::string::npos && msg.find("unexpected end of input") != std::string::npos) {
+      throw line_error("NUL byte at column " + std::to_string(nul + 1) +
+                       " (recordings are UTF-8 text)");
+    }
     if (msg.find("ill-formed UTF-8") != std::string::npos) {
       // Not echoed: the context nlohmann quotes holds the very bytes that are not text.
       throw line_error("invalid UTF-8 at " + msg.substr(0, msg.find(':')) +
