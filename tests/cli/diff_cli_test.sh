@@ -184,5 +184,14 @@ for cmd in "diff nosamples.jsonl" "diff nosamples.jsonl --summary" "show nosampl
   check "no samples: $cmd exit status" "3" "$?"
   check_match "no samples: $cmd says so" 'nosamples.jsonl: the recording has no samples$' "$(cat err.txt)"
 done
+# ... and nothing on stdout: no half-begun document before the error, file or stdin, any format.
+for fmt in json jsonl; do
+  for summary in "" "--summary"; do
+    "$G" diff nosamples.jsonl --format $fmt $summary >out.txt 2>/dev/null
+    check "no samples: diff --format $fmt $summary writes no output" "" "$(cat out.txt)"
+    "$G" diff - --format $fmt $summary <nosamples.jsonl >out.txt 2>/dev/null
+    check "no samples: diff - --format $fmt $summary writes no output" "" "$(cat out.txt)"
+  done
+done
 
 finish diff_cli_test

@@ -46,20 +46,25 @@ diff_json_writer::diff_json_writer(std::ostream& out, bool lines,
   if (lines_) {
     json h = {{"type", "header"}};
     h.update(head);
-    emit(h);
-    out_ << '\n';
+    head_ = h.dump(-1, ' ', false, json::error_handler_t::replace) + '\n';
   } else {
-    std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
-    text.pop_back();  // reopen the object to stream "pairs" into it
-    out_ << text << ",\"pairs\":[";
+    head_ = head.dump(-1, ' ', false, json::error_handler_t::replace);
+    head_.pop_back();  // reopen the object to stream "pairs" into it
+    head_ += ",\"pairs\":[";
   }
 }
 
-void diff_json_writer::emit(const json& j) {
-  out_ << j.dump(-1, ' ', false, json::error_handler_t::replace);
+// The head goes out with the first thing after it, so that a diff that fails before it has
+// anything to say (a recording without samples) writes nothing but its error.
+void diff_json_writer::open() {
+  if (head_written_) return;
+  head_written_ = true;
+  out_ << head_;
+  head_ = {};
 }
 
 void diff_json_writer::pair(const pair_diff& d, const symbol_tables& tables) {
+  open();
   if (!lines_ && any_pair_) out_ << ',';
   if (!lines_) out_ << '\n';
   write_pair_json(out_, d, tables);
@@ -70,7 +75,12 @@ void diff_json_writer::pair(const pair_diff& d, const symbol_tables& tables) {
 diff_json_writer::~diff_json_writer() = default;
 
 void diff_json_writer::begin_summary() {
+  summary_streams_ = true;
+}
+
+void diff_json_writer::open_summary() {
   if (summary_open_) return;
+  open();
   if (!lines_) out_ << "\n],\"summary\":";
   out_ << "{\"type\":\"summary\",\"goroutines\":[";
   summary_open_ = true;
@@ -85,6 +95,7 @@ void diff_json_writer::summary_goroutine(const goroutine_lifecycle& l, bool foll
 }
 
 void diff_json_writer::flush_goroutines() {
+  if (summary_streams_) open_summary();
   if (summary_open_) {
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
   } else {
@@ -98,9 +109,9 @@ void diff_json_writer::flush_goroutines() {
 }
 
 void diff_json_writer::summary(const diff_summary& s, const symbol_tables& tables) {
-  if (!summary_open_) {
+  if (!summary_open_ && !summary_streams_) {
     flush_goroutines();
-    begin_summary();
+    open_summary();
     if (spill_) {
       std::rewind(spill_.get());
       char chunk[64 * 1024];
@@ -124,6 +135,7 @@ void diff_json_writer::summary(const diff_summary& s, const symbol_tables& table
 void diff_json_writer::finish() {
   if (finished_) return;
   finished_ = true;
+  open();
   if (lines_) return;
   if (!summary_done_) out_ << "\n],\"summary\":null";
   out_ << "}\n";

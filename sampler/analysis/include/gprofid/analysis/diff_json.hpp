@@ -66,14 +66,18 @@ class diff_json_writer {
   void finish();
 
  private:
-  void emit(const nlohmann::ordered_json& j);
+  void open();
+  void open_summary();
   void flush_goroutines();
   std::ostream& out_;
   bool lines_;
   std::unique_ptr<summary_json::site_cache> sites_;
+  std::string head_;    // the document's head, until open() writes it
   std::string buffer_;  // summary text not yet written
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill_{nullptr, &std::fclose};
-  bool summary_open_ = false;  // its `goroutines` array begun on out_
+  bool head_written_ = false;
+  bool summary_streams_ = false;  // begin_summary called: lifecycles go to out_, not the spill
+  bool summary_open_ = false;     // its `goroutines` array begun on out_
   bool any_goroutine_ = false;
   bool any_pair_ = false;
   bool summary_done_ = false;
