@@ -1,10 +1,43 @@
 #include "gprofid/channel.hpp"
 
+#include <cstdint>
 #include <string>
+
+#include "gprofid/detail/goroutine.hpp"
 
 namespace gprofid::detail {
 
+namespace {
+
+bool inside(const void* address, const void* begin, std::size_t size) noexcept {
+  const auto a = reinterpret_cast<std::uintptr_t>(address);
+  const auto b = reinterpret_cast<std::uintptr_t>(begin);
+  return a >= b && a - b < size;
+}
+
+// A handle made at `address`: if that is inside the running goroutine's innermost frame, or
+// inside the frame this thread is creating (its parameters are copied in before its promise
+// exists), that frame may hold handles (promise_base::may_hold_handles). A handle placed in a
+// frame otherwise (through a reference into a caller's frame, from another goroutine) is not
+// noticed, and so not attributed: its channel then counts as reachable, never as leaked.
+void note_handle_address(const void* address) noexcept {
+  if constexpr (GPROFID_TRACKING) {
+    if (goroutine* g = current_goroutine()) {
+      promise_base* f = g->innermost;  // written only by this thread while g runs
+      if (f && f->frame_size && inside(address, f->frame(), f->frame_size)) {
+        f->may_hold_handles.store(true, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+  frame_allocation& a = last_frame_allocation;
+  if (inside(address, a.address, a.size)) a.holds_handles = true;
+}
+
+}  // namespace
+
 void chan_handle::attach(chan_core* c) noexcept {
+  note_handle_address(this);
   std::lock_guard guard(c->handles_lock);
   prev_ = nullptr;
   next_ = c->handles;
@@ -28,6 +61,7 @@ void chan_handle::detach(chan_core* c) noexcept {
 }
 
 void chan_handle::replace(chan_core* c, chan_handle& from) noexcept {
+  note_handle_address(this);
   std::lock_guard guard(c->handles_lock);
   prev_ = from.prev_;
   next_ = from.next_;

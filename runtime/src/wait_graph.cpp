@@ -283,15 +283,24 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
       if (now != rd.version) object_ok[rd.object] = 0;
     }
     if (!stable[i] || handles.empty()) continue;
-    for (const promise_base* f = p.g->innermost ? p.g->innermost : root_promise(*p.g); f;
-         f = f->caller()) {
-      if (!f->frame_size) continue;
+    // Only frames that may hold handles are looked in (promise_base::may_hold_handles): the
+    // innermost and the root, each one load; every frame only if one between them may.
+    auto look_in = [&](const promise_base* f) {
+      if (!f->frame_size || !f->may_hold_handles.load(std::memory_order_relaxed)) return;
       const auto begin = reinterpret_cast<std::uintptr_t>(f->frame());
       const auto end = begin + f->frame_size;
       auto h =
           std::lower_bound(handles.begin(), handles.end(), begin,
                            [](const handle_ref& r, std::uintptr_t v) { return r.address < v; });
       for (; h != handles.end() && h->address < end; ++h) held.push_back({h->read, p.g->id});
+    };
+    const promise_base* root = root_promise(*p.g);
+    const promise_base* inner = p.g->innermost ? p.g->innermost : root;
+    if (p.g->flags.load(std::memory_order_relaxed) & goroutine_flag::inner_frames_hold_handles) {
+      for (const promise_base* f = inner; f; f = f->caller()) look_in(f);
+    } else {
+      look_in(inner);
+      if (root != inner) look_in(root);
     }
   }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <source_location>
 #include <thread>
 
@@ -141,6 +142,82 @@ TEST_CASE("wait graph: a timer's channel is also held by the timer") {
   const wait_object* t = object_by_id(s, o->timer);
   REQUIRE(t);  // and the graph says so: the channel has a pending timer
   CHECK(t->kind == wait_object_kind::timer);
+}
+
+// Frames for the cases below: a chain whose handle is in its root, in a middle frame, or
+// placed in a caller's frame through a reference.
+task<void> receive_on(const chan<int>& c) {
+  co_await c.recv();
+}
+
+task<void> nested_receive(int depth, const chan<int>& c) {
+  if (depth > 0) {
+    co_await nested_receive(depth - 1, c);
+  } else {
+    co_await receive_on(c);
+  }
+}
+
+task<void> root_local_then_deep() {
+  auto c = make_chan<int>();  // made while the root runs innermost
+  co_await nested_receive(3, c);
+}
+
+task<void> middle_local() {
+  auto c = make_chan<int>();  // made while this middle frame runs innermost
+  co_await nested_receive(2, c);
+}
+
+task<void> root_of_middle() {
+  co_await middle_local();
+}
+
+task<void> fill_slot(std::optional<chan<int>>& slot) {
+  slot.emplace(make_chan<int>());  // lands in the caller's frame, not this one
+  co_await slot->recv();
+}
+
+task<void> slot_in_root() {
+  std::optional<chan<int>> slot;
+  co_await fill_slot(slot);
+}
+
+TEST_CASE(
+    "wait graph: a handle in any frame of a deep chain is found: the root's local, a middle "
+    "frame's local, a parameter moved in") {
+  std::uint64_t in_root = 0, in_middle = 0, moved = 0;
+  snapshot s = snapshot_after([&]() -> task<void> {
+    in_root = go(root_local_then_deep());
+    in_middle = go(root_of_middle());
+    auto c = make_chan<int>();
+    moved = go(receive(std::move(c)));
+    co_return;
+  });
+  for (std::uint64_t id : {in_root, in_middle, moved}) {
+    CAPTURE(id);
+    const wait_object* o = object_of(s, id);
+    REQUIRE(o);
+    CHECK(o->handles == 1);
+    CHECK(o->held_by == std::vector<std::uint64_t>{id});
+  }
+  const goroutine_record* deep = nullptr;
+  for (const auto& g : s.goroutines) deep = g.id == in_middle ? &g : deep;
+  REQUIRE(deep);
+  CHECK(s.stacks[deep->stack].size() == 6);  // root, middle, 3 nested_receive, receive_on
+}
+
+TEST_CASE(
+    "wait graph: a handle an inner frame places in its caller's frame is not attributed, so "
+    "its channel counts as reachable (docs/wait-graph.md)") {
+  std::uint64_t id = 0;
+  snapshot s = snapshot_after([&]() -> task<void> {
+    id = go(slot_in_root());
+    co_return;
+  });
+  const wait_object* o = object_of(s, id);
+  REQUIRE(o);
+  CHECK(o->handles == 1);
+  CHECK(o->held_by.empty());
 }
 
 task<void> select_both(chan<int> x, chan<int> y) {

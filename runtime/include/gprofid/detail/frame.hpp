@@ -60,6 +60,9 @@ namespace detail {
 struct frame_allocation {
   void* address = nullptr;
   std::size_t size = 0;
+  // A channel handle was made inside it before its promise was (a parameter copied into the
+  // frame): note_frame hands this on to the promise's may_hold_handles.
+  bool holds_handles = false;
 };
 inline thread_local frame_allocation last_frame_allocation;
 
@@ -111,7 +114,7 @@ struct promise_base {
   // From the block pool: no allocator header per frame.
   static void* operator new(std::size_t size) {
     void* p = detail::pool_allocate(size);
-    detail::last_frame_allocation = {p, size};
+    detail::last_frame_allocation = {p, size, false};
     return p;
   }
   static void operator delete(void* p, std::size_t size) noexcept { detail::pool_free(p, size); }
@@ -135,9 +138,10 @@ struct promise_base {
     // The promise lies inside its frame, so the frame's start is kept as an offset from it.
     const auto offset =
         reinterpret_cast<std::uintptr_t>(this) - reinterpret_cast<std::uintptr_t>(address);
-    if (offset < a.size && offset <= UINT16_MAX && a.size <= UINT32_MAX) {
-      frame_offset = static_cast<std::uint16_t>(offset);
+    if (offset < a.size && offset <= UINT8_MAX && a.size <= UINT32_MAX) {
+      frame_offset = static_cast<std::uint8_t>(offset);
       frame_size = static_cast<std::uint32_t>(a.size);
+      if (a.holds_handles) may_hold_handles.store(true, std::memory_order_relaxed);
     }
   }
   // The coroutine frame's first byte; meaningful only when frame_size is not 0.
@@ -175,7 +179,12 @@ struct promise_base {
   // exception itself is handed on through detail::escaping_exception) and whether it is linked:
   // one word together in every frame (docs/performance.md, memory per parked goroutine).
   std::uint32_t frame_size = 0;
-  std::uint16_t frame_offset = 0;
+  std::uint8_t frame_offset = 0;  // the promise's offset in its frame: 16 with GCC and Clang
+  // A channel handle may lie in this frame: one was made in it while the frame was being
+  // created (detail::frame_allocation) or while it ran as its goroutine's innermost frame
+  // (note_handle_address). Never cleared. A snapshot looks for handles only in such frames,
+  // so attributing them costs the same at any depth (docs/wait-graph.md, "Handles").
+  std::atomic<bool> may_hold_handles{false};
   bool failed = false;
   // On a goroutine's chain of frames (its root, or awaited by a frame on the chain); false when
   // awaited outside any goroutine. The goroutine is the one running on this thread whenever the

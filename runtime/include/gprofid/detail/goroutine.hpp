@@ -45,6 +45,10 @@ inline constexpr std::uint8_t frames_moved = 1;
 // An exception escaped one of its frames: the registry keeps the stack it escaped from
 // (registry::note_panic), out of line because it is rare. Written by its worker.
 inline constexpr std::uint8_t panicked = 2;
+// Set by push_frame when the frame it pushes under (no longer innermost) is not the root and
+// may hold a channel handle (promise_base::may_hold_handles): a snapshot then looks for handles
+// in every frame of the goroutine, else only in its innermost frame and its root. Never cleared.
+inline constexpr std::uint8_t inner_frames_hold_handles = 4;
 }  // namespace goroutine_flag
 
 // The object a parked goroutine waits on (a chan_core, mutex, wait_group, event or a select's
@@ -148,7 +152,9 @@ inline void push_frame(goroutine* g, promise_base* p) noexcept {
   // The caller waits at this call's co_await (await_transform stored it) until p is popped.
   g->outer_hash ^= frame_hash(g->depth++, c->pc(), c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
-  g->set_flags_locked(goroutine_flag::frames_moved);
+  const bool handles = c->continuation && c->may_hold_handles.load(std::memory_order_relaxed);
+  g->set_flags_locked(goroutine_flag::frames_moved |
+                      (handles ? goroutine_flag::inner_frames_hold_handles : 0));
 }
 
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
