@@ -127,7 +127,9 @@ std::vector<comparison> comparisons() {
        no_target(),
        {"sample_hz", "bytes_per_goroutine_sample", "records_per_sample", "sample_cpu_us"}},
       {"sample_cost", "", "-", no_target(), {"ns_per_record", "sample_cpu_us", "waits_per_sample"}},
-      {"identity_pingpong", "", "<= 10 %", value_at_most(10), {"roundtrip_ns", "tracking_ns"}},
+      // An estimate from the pieces timed apart, which overstates them (61 % where the untracked
+      // build measured 2.5 % in session 11): the tracking target is judged by tracking_pingpong_*.
+      {"identity_pingpong", "", "-", no_target(), {"roundtrip_ns", "tracking_ns"}},
       {"identity_spawn", "", "<= 10 %", value_at_most(10), {"spawn_ns", "tracking_ns"}},
       {"identity_frame", "", "-", no_target(), {"inside_goroutine_ns", "outside_goroutine_ns"}},
       {"identity_resume", "", "-", no_target(), {"percent_of_roundtrip"}},
