@@ -284,7 +284,8 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
     }
     if (!stable[i] || handles.empty()) continue;
     // Only frames that may hold handles are looked in (promise_base::may_hold_handles): the
-    // innermost and the root, each one load; every frame only if one between them may.
+    // innermost (read for the stack key anyway), the root if its goroutine says it may, and
+    // every frame only if one between them may.
     auto look_in = [&](const promise_base* f) {
       if (!f->frame_size || !f->may_hold_handles.load(std::memory_order_relaxed)) return;
       const auto begin = reinterpret_cast<std::uintptr_t>(f->frame());
@@ -296,11 +297,12 @@ void wait_graph_capture::finish(snapshot& snap, std::vector<snapshot_delta::wait
     };
     const promise_base* root = root_promise(*p.g);
     const promise_base* inner = p.g->innermost ? p.g->innermost : root;
-    if (p.g->flags.load(std::memory_order_relaxed) & goroutine_flag::inner_frames_hold_handles) {
+    const std::uint8_t flags = p.g->flags.load(std::memory_order_relaxed);
+    if (flags & goroutine_flag::inner_frames_hold_handles) {
       for (const promise_base* f = inner; f; f = f->caller()) look_in(f);
     } else {
       look_in(inner);
-      if (root != inner) look_in(root);
+      if (root != inner && (flags & goroutine_flag::root_holds_handles)) look_in(root);
     }
   }
 

@@ -163,6 +163,10 @@ task<void> root_local_then_deep() {
   co_await nested_receive(3, c);
 }
 
+task<void> param_then_deep(chan<int> c) {  // the handle is the root's parameter
+  co_await nested_receive(2, c);
+}
+
 task<void> middle_local() {
   auto c = make_chan<int>();  // made while this middle frame runs innermost
   co_await nested_receive(2, c);
@@ -183,17 +187,18 @@ task<void> slot_in_root() {
 }
 
 TEST_CASE(
-    "wait graph: a handle in any frame of a deep chain is found: the root's local, a middle "
-    "frame's local, a parameter moved in") {
-  std::uint64_t in_root = 0, in_middle = 0, moved = 0;
+    "wait graph: a handle in any frame of a deep chain is found: the root's local or "
+    "parameter, a middle frame's local, a parameter moved in") {
+  std::uint64_t in_root = 0, in_middle = 0, moved = 0, root_param = 0;
   snapshot s = snapshot_after([&]() -> task<void> {
     in_root = go(root_local_then_deep());
+    root_param = go(param_then_deep(make_chan<int>()));
     in_middle = go(root_of_middle());
     auto c = make_chan<int>();
     moved = go(receive(std::move(c)));
     co_return;
   });
-  for (std::uint64_t id : {in_root, in_middle, moved}) {
+  for (std::uint64_t id : {in_root, in_middle, moved, root_param}) {
     CAPTURE(id);
     const wait_object* o = object_of(s, id);
     REQUIRE(o);

@@ -49,6 +49,10 @@ inline constexpr std::uint8_t panicked = 2;
 // may hold a channel handle (promise_base::may_hold_handles): a snapshot then looks for handles
 // in every frame of the goroutine, else only in its innermost frame and its root. Never cleared.
 inline constexpr std::uint8_t inner_frames_hold_handles = 4;
+// Its root frame may hold a channel handle: set by push_frame when the root it pushes under
+// is marked (the root stops being innermost only there). Saves a snapshot reading the root
+// frame of every parked goroutine to find out. Never cleared.
+inline constexpr std::uint8_t root_holds_handles = 8;
 }  // namespace goroutine_flag
 
 // The object a parked goroutine waits on (a chan_core, mutex, wait_group, event or a select's
@@ -152,9 +156,12 @@ inline void push_frame(goroutine* g, promise_base* p) noexcept {
   // The caller waits at this call's co_await (await_transform stored it) until p is popped.
   g->outer_hash ^= frame_hash(g->depth++, c->pc(), c->await_site.load(std::memory_order_relaxed));
   g->innermost = p;
-  const bool handles = c->continuation && c->may_hold_handles.load(std::memory_order_relaxed);
-  g->set_flags_locked(goroutine_flag::frames_moved |
-                      (handles ? goroutine_flag::inner_frames_hold_handles : 0));
+  std::uint8_t handles = 0;
+  if (c->may_hold_handles.load(std::memory_order_relaxed)) {
+    handles = c->continuation ? goroutine_flag::inner_frames_hold_handles
+                              : goroutine_flag::root_holds_handles;
+  }
+  g->set_flags_locked(goroutine_flag::frames_moved | handles);
 }
 
 inline void pop_frame(goroutine* g, promise_base* p) noexcept {
