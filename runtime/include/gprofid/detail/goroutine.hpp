@@ -47,7 +47,8 @@ inline constexpr std::uint8_t frames_moved = 1;
 inline constexpr std::uint8_t panicked = 2;
 // Set by push_frame when the frame it pushes under (no longer innermost) is not the root and
 // may hold a channel handle (promise_base::may_hold_handles): a snapshot then looks for handles
-// in every frame of the goroutine, else only in its innermost frame and its root. Never cleared.
+// in every frame of the goroutine, else only in its innermost frame (and its root if
+// root_holds_handles is set). Never cleared.
 inline constexpr std::uint8_t inner_frames_hold_handles = 4;
 // Its root frame may hold a channel handle: set by push_frame when the root it pushes under
 // is marked (the root stops being innermost only there). Saves a snapshot reading the root
